@@ -1,0 +1,911 @@
+//! Loading a suite folder: every problem is found before any request is sent.
+//!
+//! The loader reads `conform.yaml` and every other `*.yaml`/`*.yml` file of
+//! the folder (except the contract), parses each into the case types and
+//! compiles it into the runnable plan. It does not stop at the first problem:
+//! a file that does not parse contributes its first syntax or type error
+//! (the parser cannot go on past it), and every file that parses contributes
+//! all of its semantic problems (invalid JSONPath or regex, variables used
+//! before any step captures them, duplicate scenario names, ...). The result
+//! is the suite or the full list of located problems.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean, display_path};
+use super::model::{
+    CaptureFull, CaptureSpec, Defaults, Expect, Located, Paginate, Poll, PollSettings, Request,
+    ScenarioFile, Step, SuiteFile,
+};
+use super::plan::*;
+use super::yaml;
+use crate::jsonpath::JPath;
+use crate::matcher::Matcher;
+use crate::poll::PollPolicy;
+use crate::template::{TValue, Template};
+
+/// The suite settings file inside a suite folder.
+pub const SUITE_FILE: &str = "conform.yaml";
+
+/// Loads and checks the suite in `dir`.
+pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let suite = load_into(dir, &mut diags);
+    match suite {
+        Some(s) if diags.is_empty() => Ok(s),
+        _ => Err(diags),
+    }
+}
+
+/// One file being compiled: its name, text and the problems found so far.
+struct FileCtx<'a> {
+    file: String,
+    source: Arc<str>,
+    diags: &'a mut Diagnostics,
+}
+
+impl FileCtx<'_> {
+    fn loc(&self, line: u64, column: u64) -> SourceLocation {
+        SourceLocation::new(self.file.clone(), line, column)
+    }
+    fn at<T>(&self, l: &Located<T>) -> SourceLocation {
+        self.loc(l.line, l.column)
+    }
+    fn error(&mut self, location: SourceLocation, message: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::new(location, message).with_source(self.source.clone()));
+    }
+}
+
+fn read(path: &Path, diags: &mut Diagnostics) -> Option<Arc<str>> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Some(Arc::from(s)),
+        Err(e) => {
+            diags.push(Diagnostic::file(path, format!("cannot read the file: {e}")));
+            None
+        }
+    }
+}
+
+fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
+    if !dir.is_dir() {
+        diags.push(Diagnostic::file(
+            dir,
+            "the suite folder does not exist (give one with --cases DIR)",
+        ));
+        return None;
+    }
+    let suite_path = dir.join(SUITE_FILE);
+    let suite_file: Option<(SuiteFile, Arc<str>)> = if suite_path.is_file() {
+        read(&suite_path, diags).and_then(|text| {
+            match yaml::parse::<SuiteFile>(&suite_path, &text) {
+                Ok(s) => Some((s, text)),
+                Err(d) => {
+                    diags.push(d);
+                    None
+                }
+            }
+        })
+    } else {
+        diags.push(Diagnostic::file(
+            &suite_path,
+            format!("every suite folder needs a {SUITE_FILE} with the suite's settings (at least `name:`)"),
+        ));
+        None
+    };
+
+    let mut suite = Suite {
+        dir: dir.to_path_buf(),
+        name: String::new(),
+        description: None,
+        spec: None,
+        token_env: None,
+        settings: Settings::default(),
+        vars: Vec::new(),
+        env_uses: Vec::new(),
+        scenarios: Vec::new(),
+    };
+    if let Some((file, text)) = &suite_file {
+        let mut ctx = FileCtx {
+            file: display_path(&suite_path),
+            source: text.clone(),
+            diags,
+        };
+        compile_suite(&mut ctx, dir, file, &mut suite);
+    }
+
+    let files = match scenario_files(dir, suite.spec.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(Diagnostic::file(
+                dir,
+                format!("cannot list the suite folder: {e}"),
+            ));
+            return None;
+        }
+    };
+    let suite_vars: BTreeSet<String> = suite.vars.iter().map(|(k, _)| k.clone()).collect();
+    let mut names: BTreeMap<String, SourceLocation> = BTreeMap::new();
+    for path in files {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let parsed = match yaml::parse::<ScenarioFile>(&path, &text) {
+            Ok(s) => s,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let mut ctx = FileCtx {
+            file: display_path(&path),
+            source: text,
+            diags,
+        };
+        let Some((sc, env_uses)) = compile_scenario(&mut ctx, &path, parsed, &suite, &suite_vars)
+        else {
+            continue;
+        };
+        suite.env_uses.extend(env_uses);
+        if let Some(first) = names.get(&sc.name) {
+            let msg = format!(
+                "scenario name `{}` is already used by {first}; names must be unique in a suite",
+                sc.name
+            );
+            ctx.error(sc.location.clone(), msg);
+            continue;
+        }
+        names.insert(sc.name.clone(), sc.location.clone());
+        suite.scenarios.push(Arc::new(sc));
+    }
+    suite_file.map(|_| suite)
+}
+
+/// The scenario files of a suite folder, sorted by name.
+fn scenario_files(dir: &Path, spec: Option<&Path>) -> std::io::Result<Vec<PathBuf>> {
+    let spec = spec.and_then(|s| s.canonicalize().ok());
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
+        let is_suite = path.file_name().is_some_and(|n| n == SUITE_FILE);
+        let is_spec = spec.is_some() && path.canonicalize().ok() == spec;
+        if is_yaml && !is_suite && !is_spec && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mut Suite) {
+    suite.name = file.name.clone();
+    suite.description = file.description.clone();
+    suite.token_env = file.auth.as_ref().map(|a| a.bearer_env.clone());
+    if let Some(spec) = &file.spec {
+        let path = dir.join(&spec.value);
+        if !path.is_file() {
+            let loc = ctx.at(spec);
+            ctx.error(
+                loc,
+                format!("the contract file `{}` does not exist", display_path(&path)),
+            );
+        }
+        suite.spec = Some(path);
+    }
+    suite.settings = compile_defaults(ctx, &file.defaults);
+    for (name, value) in &file.vars {
+        let loc = ctx.at(value);
+        let Some(t) = compile_value(ctx, &value.value, &loc) else {
+            continue;
+        };
+        for tpl in t.templates() {
+            for v in tpl.vars() {
+                ctx.error(
+                    loc.clone(),
+                    format!("suite variable `{name}` uses `{{{{ {v} }}}}`: suite variables may use `{{{{ env.NAME }}}}` only"),
+                );
+            }
+            suite
+                .env_uses
+                .extend(tpl.env_vars().map(|e| (e.to_owned(), loc.clone())));
+        }
+        check_var_name(ctx, name, &loc);
+        suite.vars.push((name.clone(), t));
+    }
+}
+
+fn compile_defaults(ctx: &mut FileCtx<'_>, d: &Defaults) -> Settings {
+    let base = Settings::default();
+    Settings {
+        request_timeout: d.request_timeout.map_or(base.request_timeout, |x| x.0),
+        connect_timeout: d.connect_timeout.map_or(base.connect_timeout, |x| x.0),
+        max_response_bytes: d.max_response_bytes.unwrap_or(base.max_response_bytes),
+        poll: compile_poll_settings(ctx, &d.poll, &PollPolicy::default(), ctx.loc(0, 0)),
+    }
+}
+
+fn compile_poll_settings(
+    ctx: &mut FileCtx<'_>,
+    s: &PollSettings,
+    base: &PollPolicy,
+    loc: SourceLocation,
+) -> PollPolicy {
+    let p = PollPolicy {
+        interval: s.interval.map_or(base.interval, |x| x.0),
+        backoff: s.backoff.unwrap_or(base.backoff),
+        max_interval: s.max_interval.map_or(base.max_interval, |x| x.0),
+        timeout: s.timeout.map_or(base.timeout, |x| x.0),
+        max_attempts: s.max_attempts.or(base.max_attempts),
+    };
+    if !p.backoff.is_finite() || p.backoff < 1.0 {
+        ctx.error(
+            loc.clone(),
+            format!("poll `backoff` must be a number >= 1, got {}", p.backoff),
+        );
+    }
+    if p.timeout.is_zero() {
+        ctx.error(loc.clone(), "poll `timeout` must be longer than zero");
+    }
+    if p.max_attempts == Some(0) {
+        ctx.error(loc, "poll `max_attempts` must be at least 1");
+    }
+    p
+}
+
+fn check_var_name(ctx: &mut FileCtx<'_>, name: &str, loc: &SourceLocation) {
+    let ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !ok || name == "env" {
+        ctx.error(
+            loc.clone(),
+            format!("`{name}` is not a usable variable name: use letters, digits, `_` and `-`, starting with a letter (and not `env`)"),
+        );
+    }
+}
+
+fn compile_value(ctx: &mut FileCtx<'_>, v: &Value, loc: &SourceLocation) -> Option<TValue> {
+    match TValue::compile(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let at = if e.pointer.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", e.pointer)
+            };
+            ctx.error(loc.clone(), format!("invalid template{at}: {}", e.message));
+            None
+        }
+    }
+}
+
+fn compile_template(ctx: &mut FileCtx<'_>, s: &str, loc: &SourceLocation) -> Option<Template> {
+    match Template::parse(s) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            ctx.error(
+                loc.clone(),
+                format!(
+                    "invalid template (at character {}): {}",
+                    e.offset + 1,
+                    e.message
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn compile_path(ctx: &mut FileCtx<'_>, s: &str, loc: &SourceLocation) -> Option<JPath> {
+    match JPath::parse(s) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            ctx.error(loc.clone(), e);
+            None
+        }
+    }
+}
+
+fn compile_matcher(
+    ctx: &mut FileCtx<'_>,
+    v: &Value,
+    loc: &SourceLocation,
+    what: &str,
+) -> Option<Matcher> {
+    match Matcher::parse(v) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            ctx.error(loc.clone(), format!("invalid matcher for {what}: {e}"));
+            None
+        }
+    }
+}
+
+fn compile_path_checks(
+    ctx: &mut FileCtx<'_>,
+    map: &BTreeMap<String, Located<Value>>,
+) -> Vec<PathCheck> {
+    let mut out = Vec::new();
+    for (path, m) in map {
+        let loc = ctx.at(m);
+        let p = compile_path(ctx, path, &loc);
+        let matcher = compile_matcher(ctx, &m.value, &loc, &format!("`{path}`"));
+        if let (Some(path), Some(matcher)) = (p, matcher) {
+            out.push(PathCheck {
+                path,
+                matcher,
+                location: loc,
+            });
+        }
+    }
+    out
+}
+
+/// A variable read by a step, and where.
+struct Use {
+    var: String,
+    location: SourceLocation,
+}
+
+fn uses_of<'t>(
+    templates: impl IntoIterator<Item = &'t Template>,
+    loc: &SourceLocation,
+    out: &mut Vec<Use>,
+) {
+    for t in templates {
+        out.extend(t.vars().map(|v| Use {
+            var: v.to_owned(),
+            location: loc.clone(),
+        }));
+    }
+}
+
+fn env_of<'t>(
+    templates: impl IntoIterator<Item = &'t Template>,
+    loc: &SourceLocation,
+    out: &mut Vec<(String, SourceLocation)>,
+) {
+    for t in templates {
+        out.extend(t.env_vars().map(|v| (v.to_owned(), loc.clone())));
+    }
+}
+
+/// What the scenario knows while compiling steps in order.
+struct Scope<'a> {
+    defined: BTreeSet<String>,
+    /// Every capture of the scenario and the step that makes it, for messages.
+    captured_by: &'a BTreeMap<String, String>,
+    env_uses: Vec<(String, SourceLocation)>,
+}
+
+fn compile_scenario(
+    ctx: &mut FileCtx<'_>,
+    path: &Path,
+    file: ScenarioFile,
+    suite: &Suite,
+    suite_vars: &BTreeSet<String>,
+) -> Option<(Scenario, Vec<(String, SourceLocation)>)> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name_loc = ctx.at(&file.name);
+    let name = file.name.value.trim().to_owned();
+    if name.is_empty() {
+        ctx.error(name_loc.clone(), "the scenario `name` must not be empty");
+    }
+    if file.steps.is_empty() {
+        ctx.error(name_loc.clone(), "a scenario needs at least one step");
+    }
+    let mut captured_by = BTreeMap::new();
+    for step in file.steps.iter().chain(&file.finally) {
+        for var in step.value.capture.keys() {
+            captured_by
+                .entry(var.clone())
+                .or_insert_with(|| step.value.name.value.clone());
+        }
+        if let Some(p) = &step.value.paginate {
+            for var in p.value.collect.keys() {
+                captured_by
+                    .entry(var.clone())
+                    .or_insert_with(|| step.value.name.value.clone());
+            }
+        }
+    }
+    let mut scope = Scope {
+        defined: suite_vars.clone(),
+        captured_by: &captured_by,
+        env_uses: Vec::new(),
+    };
+    let mut vars = Vec::new();
+    for (var, value) in &file.vars {
+        let loc = ctx.at(value);
+        check_var_name(ctx, var, &loc);
+        let Some(t) = compile_value(ctx, &value.value, &loc) else {
+            continue;
+        };
+        for tpl in t.templates() {
+            for v in tpl.vars() {
+                if !suite_vars.contains(v) {
+                    ctx.error(
+                        loc.clone(),
+                        format!("scenario variable `{var}` uses `{{{{ {v} }}}}`, which is not a suite variable"),
+                    );
+                }
+            }
+        }
+        env_of(t.templates(), &loc, &mut scope.env_uses);
+        vars.push((var.clone(), t));
+    }
+    scope.defined.extend(file.vars.keys().cloned());
+
+    let mut steps = Vec::new();
+    for step in &file.steps {
+        if let Some(s) = compile_step(ctx, step, &mut scope, suite) {
+            steps.push(s);
+        }
+    }
+    let mut finally = Vec::new();
+    for step in &file.finally {
+        if let Some(s) = compile_step(ctx, step, &mut scope, suite) {
+            finally.push(s);
+        }
+    }
+    let env_uses = std::mem::take(&mut scope.env_uses);
+    let scenario = Scenario {
+        id: format!("{stem}::{name}"),
+        file: ctx.file.clone(),
+        name,
+        description: file.description,
+        tags: file.tags,
+        ignore: file.ignore,
+        vars,
+        steps,
+        finally,
+        location: name_loc,
+    };
+    Some((scenario, env_uses))
+}
+
+fn compile_step(
+    ctx: &mut FileCtx<'_>,
+    located: &Located<Step>,
+    scope: &mut Scope<'_>,
+    suite: &Suite,
+) -> Option<StepPlan> {
+    let step = &located.value;
+    let loc = ctx.at(located);
+    let name = step.name.value.trim().to_owned();
+    if name.is_empty() {
+        let l = ctx.at(&step.name);
+        ctx.error(l, "the step `name` must not be empty");
+    }
+    let mut uses: Vec<Use> = Vec::new();
+    let mut extra_defined: Vec<String> = Vec::new();
+    let action = match (&step.request, step.check.is_empty()) {
+        (Some(req), true) => {
+            let rs = compile_request_step(
+                ctx,
+                step,
+                req,
+                suite,
+                &mut uses,
+                &mut extra_defined,
+                &mut scope.env_uses,
+            );
+            rs.map(|r| Action::Request(Box::new(r)))
+        }
+        (None, false) => {
+            for key in ["capture", "expect", "poll", "paginate", "operation"] {
+                let set = match key {
+                    "capture" => !step.capture.is_empty(),
+                    "expect" => step.expect.is_some(),
+                    "poll" => step.poll.is_some(),
+                    "paginate" => step.paginate.is_some(),
+                    _ => step.operation.is_some(),
+                };
+                if set {
+                    ctx.error(
+                        loc.clone(),
+                        format!("`{key}` needs a `request`; a `check` step has no response"),
+                    );
+                }
+            }
+            let mut checks = Vec::new();
+            for (var, m) in &step.check {
+                let l = ctx.at(m);
+                uses.push(Use {
+                    var: var.clone(),
+                    location: l.clone(),
+                });
+                if let Some(matcher) =
+                    compile_matcher(ctx, &m.value, &l, &format!("variable `{var}`"))
+                {
+                    uses_of(matcher.templates(), &l, &mut uses);
+                    checks.push(VarCheck {
+                        var: var.clone(),
+                        matcher,
+                        location: l,
+                    });
+                }
+            }
+            Some(Action::Check(checks))
+        }
+        (Some(_), false) => {
+            ctx.error(
+                loc.clone(),
+                "a step has either a `request` or a `check`, not both",
+            );
+            None
+        }
+        (None, true) => {
+            ctx.error(
+                loc.clone(),
+                "a step needs a `request` (or a `check` on variables)",
+            );
+            None
+        }
+    };
+
+    // Every variable read must be defined by now.
+    let mut seen = BTreeSet::new();
+    for u in &uses {
+        if scope.defined.contains(&u.var)
+            || extra_defined.contains(&u.var)
+            || !seen.insert(u.var.clone())
+        {
+            continue;
+        }
+        let msg = match scope.captured_by.get(&u.var) {
+            Some(by) => format!(
+                "variable `{}` is used before any step captures it (step `{by}` captures it later)",
+                u.var
+            ),
+            None => {
+                let hint = did_you_mean(&u.var, scope.defined.iter().map(String::as_str))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                format!(
+                    "variable `{}` is not defined{hint}: set it in `vars` or capture it in an earlier step",
+                    u.var
+                )
+            }
+        };
+        ctx.error(u.location.clone(), msg);
+    }
+    let uses: Vec<String> = seen
+        .into_iter()
+        .filter(|v| !extra_defined.contains(v))
+        .collect();
+    // What this step defines for later steps.
+    scope.defined.extend(step.capture.keys().cloned());
+    if let Some(p) = &step.paginate {
+        scope.defined.extend(p.value.collect.keys().cloned());
+    }
+    Some(StepPlan {
+        name,
+        location: loc,
+        action: action?,
+        uses,
+    })
+}
+
+fn compile_request_step(
+    ctx: &mut FileCtx<'_>,
+    step: &Step,
+    req: &Request,
+    suite: &Suite,
+    uses: &mut Vec<Use>,
+    extra_defined: &mut Vec<String>,
+    env_uses: &mut Vec<(String, SourceLocation)>,
+) -> Option<RequestStep> {
+    let request = compile_request(ctx, req, uses, env_uses);
+    let expect = step
+        .expect
+        .as_ref()
+        .map(|e| compile_expect(ctx, e, uses))
+        .unwrap_or_default();
+    let mut captures = Vec::new();
+    for (var, spec) in &step.capture {
+        let l = ctx.at(spec);
+        check_var_name(ctx, var, &l);
+        if let Some(c) = compile_capture(ctx, var, &spec.value, l) {
+            captures.push(c);
+        }
+    }
+    let mode = match (&step.poll, &step.paginate) {
+        (Some(_), Some(p)) => {
+            let l = ctx.at(p);
+            ctx.error(l, "a step can `poll` or `paginate`, not both");
+            Mode::Once
+        }
+        (Some(p), None) => Mode::Poll(compile_poll(ctx, p, &suite.settings.poll, uses)),
+        (None, Some(p)) => match compile_paginate(ctx, p, uses) {
+            Some(pp) => {
+                extra_defined.push(pp.cursor_var.clone());
+                Mode::Paginate(pp)
+            }
+            None => Mode::Once,
+        },
+        (None, None) => Mode::Once,
+    };
+    let operation = step
+        .operation
+        .as_ref()
+        .map(|o| (o.value.clone(), ctx.at(o)));
+    Some(RequestStep {
+        request: request?,
+        operation,
+        schema: step.schema.unwrap_or(true),
+        auth: step.auth.unwrap_or(true),
+        expect,
+        captures,
+        mode,
+    })
+}
+
+fn compile_request(
+    ctx: &mut FileCtx<'_>,
+    req: &Request,
+    uses: &mut Vec<Use>,
+    env_uses: &mut Vec<(String, SourceLocation)>,
+) -> Option<RequestPlan> {
+    let mut ok = true;
+    let ploc = ctx.at(&req.path);
+    if !req.path.value.starts_with('/') {
+        ctx.error(
+            ploc.clone(),
+            format!("the path must start with `/`, got `{}`", req.path.value),
+        );
+        ok = false;
+    }
+    let path = compile_template(ctx, &req.path.value, &ploc);
+    if let Some(t) = &path {
+        uses_of([t], &ploc, uses);
+        env_of([t], &ploc, env_uses);
+    }
+    let mut query = Vec::new();
+    for (k, v) in &req.query {
+        let l = ctx.at(v);
+        if let Some(t) = compile_value(ctx, &v.value, &l) {
+            uses_of(t.templates(), &l, uses);
+            env_of(t.templates(), &l, env_uses);
+            query.push((k.clone(), t));
+        } else {
+            ok = false;
+        }
+    }
+    let mut headers = Vec::new();
+    for (k, v) in &req.headers {
+        let l = ctx.at(v);
+        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            ctx.error(l.clone(), format!("`{k}` is not a valid header name"));
+            ok = false;
+        }
+        if let Some(t) = compile_template(ctx, &v.value, &l) {
+            uses_of([&t], &l, uses);
+            env_of([&t], &l, env_uses);
+            headers.push((k.clone(), t));
+        } else {
+            ok = false;
+        }
+    }
+    let body = match (&req.json, &req.body) {
+        (Some(_), Some(b)) => {
+            let l = ctx.at(b);
+            ctx.error(l, "a request has a `json` body or a raw `body`, not both");
+            ok = false;
+            BodyPlan::None
+        }
+        (Some(j), None) => {
+            let l = ctx.at(j);
+            match compile_value(ctx, &j.value, &l) {
+                Some(t) => {
+                    uses_of(t.templates(), &l, uses);
+                    env_of(t.templates(), &l, env_uses);
+                    BodyPlan::Json(t)
+                }
+                None => {
+                    ok = false;
+                    BodyPlan::None
+                }
+            }
+        }
+        (None, Some(b)) => {
+            let l = ctx.at(b);
+            match compile_template(ctx, &b.value, &l) {
+                Some(t) => {
+                    uses_of([&t], &l, uses);
+                    env_of([&t], &l, env_uses);
+                    BodyPlan::Raw(t)
+                }
+                None => {
+                    ok = false;
+                    BodyPlan::None
+                }
+            }
+        }
+        (None, None) => BodyPlan::None,
+    };
+    Some(RequestPlan {
+        method: req.method,
+        path: path?,
+        query,
+        headers,
+        body,
+    })
+    .filter(|_| ok)
+}
+
+fn compile_expect(ctx: &mut FileCtx<'_>, e: &Expect, uses: &mut Vec<Use>) -> ExpectPlan {
+    let mut plan = ExpectPlan {
+        status: e.status.as_ref().map(|s| (s.value.clone(), ctx.at(s))),
+        body: e.body.as_ref().map(|b| (b.value, ctx.at(b))),
+        max_duration: e.max_duration.as_ref().map(|d| (d.value.0, ctx.at(d))),
+        ..ExpectPlan::default()
+    };
+    for (name, m) in &e.headers {
+        let l = ctx.at(m);
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            ctx.error(l.clone(), format!("`{name}` is not a valid header name"));
+        }
+        if let Some(matcher) = compile_matcher(ctx, &m.value, &l, &format!("header `{name}`")) {
+            uses_of(matcher.templates(), &l, uses);
+            plan.headers.push(HeaderCheck {
+                name: name.to_ascii_lowercase(),
+                matcher,
+                location: l,
+            });
+        }
+    }
+    plan.json = compile_path_checks(ctx, &e.json);
+    for c in &plan.json {
+        uses_of(c.matcher.templates(), &c.location, uses);
+    }
+    plan
+}
+
+fn compile_capture(
+    ctx: &mut FileCtx<'_>,
+    var: &str,
+    spec: &CaptureSpec,
+    loc: SourceLocation,
+) -> Option<CapturePlan> {
+    let full = match spec {
+        CaptureSpec::Path(p) => CaptureFull {
+            json: Some(p.clone()),
+            header: None,
+            secret: false,
+            convert: None,
+        },
+        CaptureSpec::Full(f) => f.clone(),
+    };
+    let source = match (&full.json, &full.header) {
+        (Some(p), None) => CaptureSource::Json(compile_path(ctx, p, &loc)?),
+        (None, Some(h)) => {
+            if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                ctx.error(loc.clone(), format!("`{h}` is not a valid header name"));
+                return None;
+            }
+            CaptureSource::Header(h.to_ascii_lowercase())
+        }
+        _ => {
+            ctx.error(
+                loc,
+                format!("capture `{var}` needs exactly one of `json` (a JSONPath) or `header`"),
+            );
+            return None;
+        }
+    };
+    Some(CapturePlan {
+        var: var.to_owned(),
+        source,
+        secret: full.secret,
+        convert: full.convert,
+        location: loc,
+    })
+}
+
+fn compile_poll(
+    ctx: &mut FileCtx<'_>,
+    p: &Located<Poll>,
+    base: &PollPolicy,
+    uses: &mut Vec<Use>,
+) -> PollPlan {
+    let loc = ctx.at(p);
+    let poll = &p.value;
+    if poll.until.is_empty() && poll.fail_if.is_empty() {
+        ctx.error(loc.clone(), "a `poll` needs an `until` or a `fail_if` condition (otherwise it would only wait for the deadline)");
+    }
+    let settings = PollSettings {
+        interval: poll.interval,
+        backoff: poll.backoff,
+        max_interval: poll.max_interval,
+        timeout: poll.timeout,
+        max_attempts: poll.max_attempts,
+    };
+    let policy = compile_poll_settings(ctx, &settings, base, loc.clone());
+    let until = compile_path_checks(ctx, &poll.until);
+    let fail_if = compile_path_checks(ctx, &poll.fail_if);
+    for c in until.iter().chain(&fail_if) {
+        uses_of(c.matcher.templates(), &c.location, uses);
+    }
+    PollPlan {
+        policy,
+        until,
+        fail_if,
+        location: loc,
+    }
+}
+
+fn compile_paginate(
+    ctx: &mut FileCtx<'_>,
+    p: &Located<Paginate>,
+    uses: &mut Vec<Use>,
+) -> Option<PaginatePlan> {
+    let loc = ctx.at(p);
+    let pg = &p.value;
+    let mut cursor = pg.cursor.iter();
+    let (Some((var, path)), None) = (cursor.next(), cursor.next()) else {
+        ctx.error(
+            loc,
+            "`paginate.cursor` names exactly one variable and the JSONPath of its next value",
+        );
+        return None;
+    };
+    let ploc = ctx.at(path);
+    check_var_name(ctx, var, &ploc);
+    let cursor_path = compile_path(ctx, &path.value, &ploc);
+    if pg.while_.is_empty() {
+        ctx.error(loc.clone(), "`paginate.while` needs at least one condition");
+    }
+    let while_ = compile_path_checks(ctx, &pg.while_);
+    for c in &while_ {
+        uses_of(c.matcher.templates(), &c.location, uses);
+    }
+    let mut collect = Vec::new();
+    for (v, path) in &pg.collect {
+        let l = ctx.at(path);
+        check_var_name(ctx, v, &l);
+        if let Some(p) = compile_path(ctx, &path.value, &l) {
+            collect.push((v.clone(), p));
+        }
+    }
+    if pg.max_pages == Some(0) {
+        ctx.error(loc.clone(), "`paginate.max_pages` must be at least 1");
+    }
+    Some(PaginatePlan {
+        cursor_var: var.clone(),
+        cursor_path: cursor_path?,
+        start: pg.start.clone().unwrap_or(Value::String(String::new())),
+        while_,
+        collect,
+        max_pages: pg.max_pages.unwrap_or(1000),
+        location: loc,
+    })
+}
+
+/// Every environment variable the suite needs that `env` lacks, located.
+pub fn missing_env(suite: &Suite, env: &BTreeMap<String, String>) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    for (name, loc) in &suite.env_uses {
+        if !env.contains_key(name) {
+            d.push(Diagnostic::new(
+                loc.clone(),
+                format!("environment variable `{name}` is not set"),
+            ));
+        }
+    }
+    d
+}

@@ -1,0 +1,11 @@
+//! Scenarios: the case format, its loader and the runnable plan.
+
+pub mod diag;
+pub mod load;
+pub mod model;
+pub mod plan;
+mod yaml;
+
+pub use diag::{Diagnostic, Diagnostics, SourceLocation};
+pub use load::{load_suite, missing_env};
+pub use plan::*;

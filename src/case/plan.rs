@@ -1,0 +1,210 @@
+//! The runnable form of a suite: templates parsed, JSONPaths and regexes
+//! compiled, defaults applied, every location kept for failures.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::diag::SourceLocation;
+use super::model::{BodyExpect, Conversion, Method, StatusSpec};
+use crate::jsonpath::JPath;
+use crate::matcher::Matcher;
+use crate::poll::PollPolicy;
+use crate::template::{TValue, Template};
+
+/// A loaded suite, ready to run.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The suite folder.
+    pub dir: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    /// The contract file, when the suite names one.
+    pub spec: Option<PathBuf>,
+    /// The environment variable holding the bearer token.
+    pub token_env: Option<String>,
+    pub settings: Settings,
+    /// Suite variables (may use `{{ env.NAME }}`).
+    pub vars: Vec<(String, TValue)>,
+    /// Every `{{ env.NAME }}` the suite uses, with where.
+    pub env_uses: Vec<(String, SourceLocation)>,
+    /// Scenarios in file-name order.
+    pub scenarios: Vec<Arc<Scenario>>,
+}
+
+/// Defaults that apply to every step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Per request, connect to last byte (default 10s).
+    pub request_timeout: Duration,
+    /// Per connection (default 5s).
+    pub connect_timeout: Duration,
+    /// Largest body read (default 10 MiB).
+    pub max_response_bytes: u64,
+    /// Default polling policy.
+    pub poll: PollPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_response_bytes: 10 * 1024 * 1024,
+            poll: PollPolicy::default(),
+        }
+    }
+}
+
+/// One scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `<file stem>::<name>`: the test name, unique in the suite.
+    pub id: String,
+    /// The case file, as a path relative to the working directory.
+    pub file: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub ignore: Option<String>,
+    pub vars: Vec<(String, TValue)>,
+    pub steps: Vec<StepPlan>,
+    pub finally: Vec<StepPlan>,
+    /// Where the scenario's `name` is.
+    pub location: SourceLocation,
+}
+
+/// One step.
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    pub name: String,
+    pub location: SourceLocation,
+    pub action: Action,
+    /// Variables the step reads (a `finally` step is skipped when one is unset).
+    pub uses: Vec<String>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Request(Box<RequestStep>),
+    /// Matchers on variables.
+    Check(Vec<VarCheck>),
+}
+
+/// A step that sends a request.
+#[derive(Debug, Clone)]
+pub struct RequestStep {
+    pub request: RequestPlan,
+    /// The operationId named by the step.
+    pub operation: Option<(String, SourceLocation)>,
+    /// Contract checks on (default true).
+    pub schema: bool,
+    /// Send the suite's bearer token (default true).
+    pub auth: bool,
+    pub expect: ExpectPlan,
+    pub captures: Vec<CapturePlan>,
+    pub mode: Mode,
+}
+
+/// Once, polled or paged.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Once,
+    Poll(PollPlan),
+    Paginate(PaginatePlan),
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestPlan {
+    pub method: Method,
+    pub path: Template,
+    pub query: Vec<(String, TValue)>,
+    pub headers: Vec<(String, Template)>,
+    pub body: BodyPlan,
+}
+
+#[derive(Debug, Clone)]
+pub enum BodyPlan {
+    None,
+    Json(TValue),
+    Raw(Template),
+}
+
+/// A matcher on what a JSONPath selects.
+#[derive(Debug, Clone)]
+pub struct PathCheck {
+    pub path: JPath,
+    pub matcher: Matcher,
+    pub location: SourceLocation,
+}
+
+/// A matcher on a header (name lowercase).
+#[derive(Debug, Clone)]
+pub struct HeaderCheck {
+    pub name: String,
+    pub matcher: Matcher,
+    pub location: SourceLocation,
+}
+
+/// A matcher on a variable.
+#[derive(Debug, Clone)]
+pub struct VarCheck {
+    pub var: String,
+    pub matcher: Matcher,
+    pub location: SourceLocation,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExpectPlan {
+    pub status: Option<(StatusSpec, SourceLocation)>,
+    pub headers: Vec<HeaderCheck>,
+    pub body: Option<(BodyExpect, SourceLocation)>,
+    pub json: Vec<PathCheck>,
+    pub max_duration: Option<(Duration, SourceLocation)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    Json(JPath),
+    /// Lowercase header name.
+    Header(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct CapturePlan {
+    pub var: String,
+    pub source: CaptureSource,
+    pub secret: bool,
+    pub convert: Option<Conversion>,
+    pub location: SourceLocation,
+}
+
+#[derive(Debug, Clone)]
+pub struct PollPlan {
+    pub policy: PollPolicy,
+    pub until: Vec<PathCheck>,
+    pub fail_if: Vec<PathCheck>,
+    pub location: SourceLocation,
+}
+
+#[derive(Debug, Clone)]
+pub struct PaginatePlan {
+    pub cursor_var: String,
+    pub cursor_path: JPath,
+    pub start: Value,
+    pub while_: Vec<PathCheck>,
+    pub collect: Vec<(String, JPath)>,
+    pub max_pages: u32,
+    pub location: SourceLocation,
+}
+
+impl Suite {
+    /// Names of all variables defined at suite level.
+    pub fn var_names(&self) -> BTreeMap<&str, ()> {
+        self.vars.iter().map(|(k, _)| (k.as_str(), ())).collect()
+    }
+}

@@ -1,0 +1,137 @@
+//! Reading YAML into the case types with serde-saphyr.
+//!
+//! serde-saphyr stands in for the archived serde_yaml: it is pure Rust, gives
+//! a line and column with every error and refuses duplicate keys (serde_yaml
+//! keeps the last of two, which in a test file silently drops an assertion).
+//! Options: YAML 1.2 booleans only (`on`/`no` stay strings) and numbers with
+//! leading zeros stay strings (`0755`). Everything YAML-specific stays here,
+//! so the parser can be swapped.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_saphyr::{DefaultMessageFormatter, Error, MessageFormatter};
+
+use super::diag::{Diagnostic, SourceLocation, did_you_mean, display_path};
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        with_snippet: false,
+    }
+}
+
+/// Parses one YAML document into `T`, or a located diagnostic.
+pub fn parse<T: DeserializeOwned>(path: &Path, text: &Arc<str>) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        Diagnostic::new(
+            SourceLocation::new(display_path(path), line, column),
+            message(&e),
+        )
+        .with_source(text.clone())
+    })
+}
+
+fn original(mut err: &Error) -> &Error {
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    err
+}
+
+/// The user-facing text of a parse error, with hints where they help.
+fn message(err: &Error) -> String {
+    match original(err) {
+        Error::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let hint = did_you_mean(field, expected.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            format!(
+                "unknown key `{field}`{hint}; expected one of {}",
+                list.join(", ")
+            )
+        }
+        Error::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let hint = did_you_mean(variant, expected.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            format!(
+                "unknown value `{variant}`{hint}; expected one of {}",
+                list.join(", ")
+            )
+        }
+        Error::SerdeMissingField { field, .. } => format!("missing key `{field}`"),
+        Error::DuplicateMappingKey { key: Some(k), .. } => {
+            format!("duplicate key `{k}`: each key may appear once in a mapping")
+        }
+        Error::DuplicateMappingKey { key: None, .. } => {
+            "duplicate key: each key may appear once in a mapping".into()
+        }
+        other => DefaultMessageFormatter.format_message(other).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "read by the parser only")]
+    struct T {
+        status: u16,
+        #[serde(default)]
+        headers: Option<String>,
+    }
+
+    fn err(src: &str) -> Diagnostic {
+        parse::<T>(Path::new("x.yaml"), &Arc::from(src)).unwrap_err()
+    }
+
+    #[test]
+    fn unknown_keys_get_suggestions_and_locations() {
+        let d = err("stauts: 200\n");
+        assert_eq!((d.location.line, d.location.column), (1, 1));
+        assert!(
+            d.message
+                .contains("unknown key `stauts` (did you mean `status`?)"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let d = err("status: 200\nstatus: 201\n");
+        assert_eq!(d.location.line, 2);
+        assert!(
+            d.message.contains("duplicate key `status`"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn yaml_11_booleans_and_octals_stay_strings() {
+        let v: serde_json::Value =
+            parse(Path::new("x.yaml"), &Arc::from("a: on\nb: 0755\nc: true\n")).unwrap();
+        assert_eq!(v, serde_json::json!({"a": "on", "b": "0755", "c": true}));
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let d = err("status: [200\n");
+        assert_eq!(d.location.line, 1);
+        assert!(d.render().contains("x.yaml:1:"), "{}", d.render());
+    }
+}

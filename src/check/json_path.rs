@@ -1,0 +1,86 @@
+//! `json_path`: nodes selected by RFC 9535 JSONPath match their matchers.
+//! A body that is not JSON fails once (`json_body`) rather than per path.
+
+use crate::case::PathCheck;
+use crate::model::Failure;
+use crate::template::Vars;
+
+use super::Body;
+use super::names::{JSON_BODY, JSON_PATH};
+
+pub fn check(checks: &[PathCheck], body: &Body<'_>, vars: &Vars) -> Vec<Failure> {
+    let Some(first) = checks.first() else {
+        return Vec::new();
+    };
+    let doc = match &body.json {
+        Ok(doc) => doc,
+        Err(e) => {
+            return vec![
+                Failure::assertion(
+                    JSON_BODY,
+                    &first.location,
+                    format!("cannot check `{}`: {e}", first.path),
+                )
+                .expected_actual(
+                    "a JSON body",
+                    crate::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
+                ),
+            ];
+        }
+    };
+    let mut out = Vec::new();
+    for c in checks {
+        if let Err(m) = c.matcher.check(&c.path.select(doc), vars) {
+            out.push(
+                Failure::assertion(JSON_PATH, &c.location, format!("{}: {m}", c.path))
+                    .expected_actual(m.expected, m.actual),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::SourceLocation;
+    use crate::jsonpath::JPath;
+    use crate::matcher::Matcher;
+    use serde_json::json;
+
+    fn pc(path: &str, m: serde_json::Value) -> PathCheck {
+        PathCheck {
+            path: JPath::parse(path).unwrap(),
+            matcher: Matcher::parse(&m).unwrap(),
+            location: SourceLocation::new("a.yaml", 7, 9),
+        }
+    }
+
+    #[test]
+    fn each_failing_path_is_reported() {
+        let raw = br#"{"status": "DONE", "values": [1]}"#;
+        let body = Body::parse(raw);
+        let checks = [
+            pc("$.status", json!("UNKNOWN")),
+            pc("$.values", json!({"empty": true})),
+            pc("$.status", json!({"type": "string"})),
+        ];
+        let f = check(&checks, &body, &Vars::default());
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].message, "$.status: expected \"UNKNOWN\", got \"DONE\"");
+        assert_eq!(f[0].location.line, 7);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_fails_once() {
+        let body = Body::parse(b"<html>");
+        let f = check(
+            &[pc("$.a", json!(1)), pc("$.b", json!(2))],
+            &body,
+            &Vars::default(),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].check, JSON_BODY);
+        assert!(f[0].message.contains("not JSON"), "{}", f[0].message);
+    }
+}

@@ -1,0 +1,110 @@
+//! Named checks: each small module judges one aspect of a response and
+//! returns located failures, never a bare boolean.
+//!
+//! The names are stable: they appear in failure output, in JUnit `type=`,
+//! and wherever a check is switched on or off.
+
+pub mod body;
+pub mod duration;
+pub mod headers;
+pub mod json_path;
+pub mod status;
+pub mod variables;
+
+use serde_json::Value;
+
+use crate::case::{ExpectPlan, SourceLocation};
+use crate::http::HttpResponse;
+use crate::model::{Failure, FailureKind};
+use crate::template::Vars;
+
+/// Check names.
+pub mod names {
+    pub const STATUS_CODE: &str = "status_code";
+    pub const HEADER: &str = "header";
+    pub const EMPTY_BODY: &str = "empty_body";
+    pub const JSON_PATH: &str = "json_path";
+    pub const JSON_BODY: &str = "json_body";
+    pub const MAX_DURATION: &str = "max_duration";
+    pub const CAPTURE: &str = "capture";
+    pub const VARIABLE: &str = "variable";
+    pub const POLL_TIMEOUT: &str = "poll_timeout";
+    pub const POLL_FAIL_IF: &str = "poll_fail_if";
+    pub const PAGINATE: &str = "paginate";
+    pub const TRANSPORT: &str = "transport";
+    pub const TEMPLATE: &str = "template";
+}
+
+impl Failure {
+    /// An assertion failure (the server broke an expectation).
+    pub fn assertion(
+        check: &str,
+        location: &SourceLocation,
+        message: impl Into<String>,
+    ) -> Failure {
+        Failure {
+            check: check.to_owned(),
+            kind: FailureKind::Assertion,
+            message: message.into(),
+            expected: None,
+            actual: None,
+            location: location.clone(),
+        }
+    }
+
+    /// A runtime problem (no verdict on the contract).
+    pub fn runtime(check: &str, location: &SourceLocation, message: impl Into<String>) -> Failure {
+        Failure {
+            kind: FailureKind::Runtime,
+            ..Failure::assertion(check, location, message)
+        }
+    }
+
+    pub fn expected_actual(
+        mut self,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Failure {
+        self.expected = Some(expected.into());
+        self.actual = Some(actual.into());
+        self
+    }
+}
+
+/// A response body read as JSON, once.
+#[derive(Debug)]
+pub struct Body<'a> {
+    pub raw: &'a [u8],
+    pub json: Result<Value, String>,
+}
+
+impl<'a> Body<'a> {
+    pub fn parse(raw: &'a [u8]) -> Body<'a> {
+        let json = if raw.iter().all(u8::is_ascii_whitespace) {
+            Err("the body is empty".to_owned())
+        } else {
+            serde_json::from_slice(raw).map_err(|e| format!("the body is not JSON ({e})"))
+        };
+        Body { raw, json }
+    }
+}
+
+/// Every expectation of a step on one response.
+pub fn check_response(
+    expect: &ExpectPlan,
+    resp: &HttpResponse,
+    body: &Body<'_>,
+    vars: &Vars,
+) -> Vec<Failure> {
+    let mut out = Vec::new();
+    out.extend(status::check(expect.status.as_ref(), resp.status));
+    out.extend(headers::check(&expect.headers, resp, vars));
+    if let Some((want, loc)) = &expect.body {
+        out.extend(body::check(*want, loc, body.raw));
+    }
+    out.extend(json_path::check(&expect.json, body, vars));
+    if let Some((max, loc)) = &expect.max_duration {
+        out.extend(duration::check(*max, loc, resp.elapsed));
+    }
+    out
+}

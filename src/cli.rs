@@ -1,0 +1,302 @@
+//! The command line: clap types live here and nowhere else; each command is
+//! turned into library options and run.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit_code;
+use crate::runner::{self, RunOptions};
+use crate::server::Fault;
+
+const HELP_TEMPLATE: &str =
+    "{before-help}{name} {version}\n{about}\n\n{usage-heading} {usage}\n\n{all-args}{after-help}";
+
+/// Contract conformance harness: YAML scenarios against any base URL,
+/// checked against an OpenAPI contract.
+#[derive(Debug, Parser)]
+#[command(name = "conform", version, about, help_template = HELP_TEMPLATE)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the suite (the main job). Without --base-url, against the embedded reference server.
+    Run(Box<RunArgs>),
+    /// Run the reference server alone.
+    Serve(ServeArgs),
+    /// Check the case files without sending anything.
+    Lint(LintArgs),
+    /// Print the JSON Schema of the case format.
+    Schema(SchemaArgs),
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration like 500ms or 10s: {e}"))
+}
+
+fn fault(s: &str) -> Result<Fault, String> {
+    s.parse::<Fault>().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+#[command(help_template = HELP_TEMPLATE, disable_version_flag = true, after_help = "")]
+pub struct RunArgs {
+    /// Base URL of the server under test (a path prefix is kept). Default: the embedded reference server.
+    #[arg(long, env = "BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the bearer token from this file instead of the suite's environment variable (VEZA_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The suite folder.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    pub cases: PathBuf,
+    /// Where report.json (and the other reports) are written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
+    /// Time allowed to connect (default: the suite's, else 5s).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed for one request, connect to last byte (default: the suite's, else 10s).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub request_timeout: Option<Duration>,
+    /// Largest response body read, in bytes (default: the suite's, else 10 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_response_bytes: Option<u64>,
+    /// Trust only the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Run only scenarios with this tag (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Skip scenarios with this tag (repeatable).
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    pub skip_tags: Vec<String>,
+    /// Embedded server only: time from create to DONE (default 1s).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub server_lifecycle: Option<Duration>,
+    /// Embedded server only: break one clause of the contract (repeatable; see `conform serve --help`).
+    #[arg(long = "server-fault", value_name = "NAME", value_parser = fault)]
+    pub server_faults: Vec<Fault>,
+    #[command(flatten)]
+    pub test: libtest_mimic::Arguments,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// File holding the bearer token clients must send (default: the VEZA_TOKEN environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Time from create to DONE; 0s answers DONE at once.
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "1s")]
+    pub lifecycle: Duration,
+    /// Break one clause of the contract, or vary within it (repeatable): see --list-faults.
+    #[arg(long = "fault", value_name = "NAME", value_parser = fault)]
+    pub faults: Vec<Fault>,
+    /// List the fault modes and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The suite folder.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    pub cases: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    /// A scenario file.
+    Scenario,
+    /// The suite settings file (conform.yaml).
+    Suite,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum, default_value = "scenario")]
+    pub kind: SchemaKind,
+}
+
+/// Runs the parsed command; returns the exit code.
+pub fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(a) => run(*a),
+        Command::Serve(a) => serve(a),
+        Command::Lint(a) => lint(a),
+        Command::Schema(a) => {
+            println!(
+                "{}",
+                crate::schema::json(matches!(a.kind, SchemaKind::Suite))
+            );
+            exit_code::PASSED
+        }
+    }
+}
+
+fn run(a: RunArgs) -> u8 {
+    let opts = RunOptions {
+        cases: a.cases,
+        base_url: a.base_url.filter(|u| !u.trim().is_empty()),
+        token_file: a.token_file,
+        connect_timeout: a.connect_timeout,
+        request_timeout: a.request_timeout,
+        max_response_bytes: a.max_response_bytes,
+        cacert: a.cacert,
+        insecure: a.insecure,
+        reports: Some(a.reports),
+        tags: a.tags,
+        skip_tags: a.skip_tags,
+        server_lifecycle: a.server_lifecycle,
+        server_faults: a.server_faults,
+        ..RunOptions::new()
+    };
+    match runner::run(&opts, &a.test) {
+        Ok(out) => out.exit_code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn lint(a: LintArgs) -> u8 {
+    match crate::case::load_suite(&a.cases) {
+        Ok(suite) => {
+            println!(
+                "{}: {} scenarios, no problems",
+                a.cases.display(),
+                suite.scenarios.len()
+            );
+            exit_code::PASSED
+        }
+        Err(d) => {
+            eprintln!("{d}");
+            exit_code::INVALID_INPUT
+        }
+    }
+}
+
+fn serve(a: ServeArgs) -> u8 {
+    if a.list_faults {
+        for f in Fault::ALL {
+            let kind = if f.is_variation() {
+                "variation"
+            } else {
+                "fault"
+            };
+            println!("{:<28} {kind:<9} {}", f.name(), f.description());
+        }
+        return exit_code::PASSED;
+    }
+    let token = match &a.token_file {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+            Ok(_) => {
+                eprintln!("the token file {} is empty", p.display());
+                return exit_code::INVALID_INPUT;
+            }
+            Err(e) => {
+                eprintln!("cannot read the token file {}: {e}", p.display());
+                return exit_code::INVALID_INPUT;
+            }
+        },
+        None => match std::env::var("VEZA_TOKEN") {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+            _ => {
+                eprintln!(
+                    "give the token clients must send with --token-file FILE or the VEZA_TOKEN environment variable"
+                );
+                return exit_code::INVALID_INPUT;
+            }
+        },
+    };
+    let config = crate::server::ServerConfig {
+        token,
+        lifecycle: a.lifecycle,
+        faults: a.faults.clone(),
+        ..crate::server::ServerConfig::default()
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return exit_code::RUNTIME_ERROR;
+        }
+    };
+    rt.block_on(async {
+        let srv = match crate::server::spawn(a.addr, config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("cannot listen on {}: {e}", a.addr);
+                return exit_code::RUNTIME_ERROR;
+            }
+        };
+        let faults: Vec<&str> = a.faults.iter().map(|f| f.name()).collect();
+        println!(
+            "conform serve: listening on {}{}",
+            srv.base_url(),
+            if faults.is_empty() {
+                String::new()
+            } else {
+                format!(" (fault modes: {})", faults.join(", "))
+            }
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        srv.shutdown().await;
+        exit_code::PASSED
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn libtest_flags_reach_the_harness() {
+        let cli = Cli::try_parse_from([
+            "conform",
+            "run",
+            "flagship",
+            "--exact",
+            "--test-threads",
+            "2",
+            "--skip",
+            "x",
+        ])
+        .unwrap();
+        let Command::Run(a) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.test.filter.as_deref(), Some("flagship"));
+        assert!(a.test.exact);
+        assert_eq!(a.test.test_threads, Some(2));
+        assert_eq!(a.test.skip, ["x"]);
+    }
+
+    #[test]
+    fn no_token_flag_exists() {
+        assert!(Cli::try_parse_from(["conform", "run", "--token", "x"]).is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! The HTTP client: one pooled reqwest client for the whole run.
+//!
+//! - TLS by rustls (ring provider, no OpenSSL), verified against the
+//!   platform's roots; `cacert` replaces them with a private CA (as curl's
+//!   `--cacert` does); `insecure` turns verification off only when asked.
+//! - Proxies come from `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`.
+//! - Redirects are not followed: a 3xx is the response under test, and the
+//!   bearer token never travels to another host.
+//! - Every request has a connect timeout and a total timeout (connect to
+//!   last byte); bodies are read up to a cap, so a hostile server cannot
+//!   exhaust memory.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How the client connects.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole request, connect to last byte.
+    pub request_timeout: Duration,
+    /// Largest response body read, in bytes (decompressed).
+    pub max_response_bytes: u64,
+    /// A PEM file of CA certificates to trust instead of the platform's.
+    pub cacert: Option<PathBuf>,
+    /// Accept any certificate (never the default).
+    pub insecure: bool,
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingRequest {
+    pub method: &'static str,
+    pub url: reqwest::Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+/// A response, read in full (up to the cap).
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// From sending the request to the last byte of the body.
+    pub elapsed: Duration,
+}
+
+impl HttpResponse {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why no response came back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("no complete response within the request timeout of {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    #[error(
+        "the response body exceeds the cap of {limit} bytes (raise max_response_bytes to read more)"
+    )]
+    BodyTooLarge { limit: u64 },
+    #[error("the response broke off: {0}")]
+    Body(String),
+    #[error("request failed: {0}")]
+    Other(String),
+}
+
+/// Anything that sends requests: the real client, or a script in tests.
+pub trait Transport: Send + Sync + 'static {
+    fn send(
+        &self,
+        req: OutgoingRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
+}
+
+/// Problems building the client (bad CA file).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read the CA file {path}: {source}")]
+    CaFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CA file {path} holds no usable PEM certificate: {reason}")]
+    CaPem { path: String, reason: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// The shared client.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    request_timeout: Duration,
+    max_body: u64,
+}
+
+/// Installs the ring crypto provider for rustls once per process.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl HttpClient {
+    pub fn new(opts: &ClientOptions) -> Result<HttpClient, ClientError> {
+        install_crypto_provider();
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("conform/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &opts.cacert {
+            let shown = path.display().to_string();
+            let pem = std::fs::read(path).map_err(|source| ClientError::CaFile {
+                path: shown.clone(),
+                source,
+            })?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::CaPem {
+                    path: shown.clone(),
+                    reason: e.to_string(),
+                })?;
+            if certs.is_empty() {
+                return Err(ClientError::CaPem {
+                    path: shown,
+                    reason: "no certificate found".into(),
+                });
+            }
+            b = b.tls_certs_only(certs);
+        }
+        if opts.insecure {
+            b = b.tls_danger_accept_invalid_certs(true);
+        }
+        let inner = b.build().map_err(|e| ClientError::Build(error_chain(&e)))?;
+        Ok(HttpClient {
+            inner,
+            request_timeout: opts.request_timeout,
+            max_body: opts.max_response_bytes,
+        })
+    }
+
+    async fn send_inner(&self, req: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|e| TransportError::Other(e.to_string()))?;
+        let mut rb = self.inner.request(method, req.url);
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = req.body {
+            rb = rb.body(body);
+        }
+        let start = Instant::now();
+        let mut resp = rb
+            .send()
+            .await
+            .map_err(|e| classify(&e, self.request_timeout))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) =
+            resp.chunk()
+                .await
+                .map_err(|e| match classify(&e, self.request_timeout) {
+                    TransportError::Other(m) => TransportError::Body(m),
+                    other => other,
+                })?
+        {
+            if (body.len() + chunk.len()) as u64 > self.max_body {
+                return Err(TransportError::BodyTooLarge {
+                    limit: self.max_body,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            elapsed: start.elapsed(),
+        })
+    }
+}
+
+impl Transport for HttpClient {
+    async fn send(&self, req: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+        // reqwest's own timeout covers the body too; this bounds everything else.
+        match tokio::time::timeout(self.request_timeout, self.send_inner(req)).await {
+            Ok(r) => r,
+            Err(_) => Err(TransportError::Timeout(self.request_timeout)),
+        }
+    }
+}
+
+fn classify(e: &reqwest::Error, timeout: Duration) -> TransportError {
+    if e.is_timeout() {
+        TransportError::Timeout(timeout)
+    } else if e.is_connect() {
+        TransportError::Connect(error_chain(e))
+    } else if e.is_body() || e.is_decode() {
+        TransportError::Body(error_chain(e))
+    } else {
+        TransportError::Other(error_chain(e))
+    }
+}
+
+/// An error and its sources on one line, without the URL reqwest adds.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        let s = match s.split_once(" for url (") {
+            Some((head, _)) => head.to_owned(),
+            None => s,
+        };
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+/// Joins a base URL (which may carry a path prefix) and a path.
+pub fn join_url(base: &reqwest::Url, path_and_query: &str) -> Result<reqwest::Url, String> {
+    let base = base.as_str().trim_end_matches('/');
+    let joined = format!("{base}{path_and_query}");
+    reqwest::Url::parse(&joined).map_err(|e| format!("`{joined}` is not a valid URL: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_prefixes_are_kept() {
+        let base = reqwest::Url::parse("http://h:1/prefix/").unwrap();
+        assert_eq!(
+            join_url(&base, "/api/v1/assessments/query_spec:nodes_async_get")
+                .unwrap()
+                .as_str(),
+            "http://h:1/prefix/api/v1/assessments/query_spec:nodes_async_get"
+        );
+        let base = reqwest::Url::parse("http://h:1").unwrap();
+        assert_eq!(
+            join_url(&base, "/a?b=1").unwrap().as_str(),
+            "http://h:1/a?b=1"
+        );
+    }
+}

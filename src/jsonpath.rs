@@ -1,0 +1,142 @@
+//! RFC 9535 JSONPath, compiled once at load time (serde_json_path).
+//!
+//! A *singular* path (only names and indexes, like `$.status`) selects at most
+//! one node, and a matcher sees that node. Any other path (wildcards, slices,
+//! filters, descendants) selects a node list, and a matcher sees the list as
+//! an array, so `$.values[*].id: {unique: true}` means what it says.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+/// A compiled JSONPath and its source text.
+#[derive(Debug, Clone)]
+pub struct JPath {
+    src: String,
+    path: JsonPath,
+    singular: bool,
+}
+
+/// What a path selected from a document, ready for a matcher.
+#[derive(Debug, Clone)]
+pub struct Actual<'a> {
+    /// The node (singular path) or the nodes as an array (other paths).
+    pub value: Option<Cow<'a, Value>>,
+    /// Whether the path selected anything.
+    pub exists: bool,
+}
+
+impl<'a> Actual<'a> {
+    pub fn of(value: Option<&'a Value>) -> Self {
+        Actual {
+            exists: value.is_some(),
+            value: value.map(Cow::Borrowed),
+        }
+    }
+    pub fn owned(value: Option<Value>) -> Actual<'static> {
+        Actual {
+            exists: value.is_some(),
+            value: value.map(Cow::Owned),
+        }
+    }
+}
+
+impl JPath {
+    /// Parses a path; the error names the character position.
+    pub fn parse(src: &str) -> Result<JPath, String> {
+        let path = JsonPath::parse(src).map_err(|e| {
+            format!(
+                "invalid JSONPath `{src}`: {} at position {} (RFC 9535 paths start with `$`, e.g. `$.status`)",
+                e.message(),
+                e.position()
+            )
+        })?;
+        // RFC 9535 only allows singular queries as comparison operands, so this
+        // parses exactly when `src` is singular.
+        let singular = JsonPath::parse(&format!("$[?{src} == 0]")).is_ok();
+        Ok(JPath {
+            src: src.to_owned(),
+            path,
+            singular,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.src
+    }
+
+    pub fn is_singular(&self) -> bool {
+        self.singular
+    }
+
+    pub fn select<'a>(&self, doc: &'a Value) -> Actual<'a> {
+        let nodes = self.path.query(doc).all();
+        if self.singular {
+            Actual::of(nodes.first().copied())
+        } else {
+            Actual {
+                exists: !nodes.is_empty(),
+                value: Some(Cow::Owned(Value::Array(
+                    nodes.into_iter().cloned().collect(),
+                ))),
+            }
+        }
+    }
+
+    /// The single node a capture takes; an error says how many matched.
+    pub fn exactly_one<'a>(&self, doc: &'a Value) -> Result<&'a Value, usize> {
+        let nodes = self.path.query(doc).all();
+        match nodes.as_slice() {
+            [one] => Ok(one),
+            other => Err(other.len()),
+        }
+    }
+}
+
+impl fmt::Display for JPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.src)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn singular_paths_select_a_node_others_an_array() {
+        let doc = json!({"status": "DONE", "values": [{"id": "a"}, {"id": "b"}]});
+        let p = JPath::parse("$.status").unwrap();
+        assert!(p.is_singular());
+        assert_eq!(p.select(&doc).value.unwrap().as_ref(), &json!("DONE"));
+        let p = JPath::parse("$.values[*].id").unwrap();
+        assert!(!p.is_singular());
+        assert_eq!(p.select(&doc).value.unwrap().as_ref(), &json!(["a", "b"]));
+        let p = JPath::parse("$.missing").unwrap();
+        let a = p.select(&doc);
+        assert!(!a.exists && a.value.is_none());
+        assert!(JPath::parse("$.values[0].id").unwrap().is_singular());
+        assert!(!JPath::parse("$..id").unwrap().is_singular());
+    }
+
+    #[test]
+    fn invalid_paths_explain_themselves() {
+        let e = JPath::parse("status").unwrap_err();
+        assert!(e.contains("invalid JSONPath `status`"), "{e}");
+        assert!(e.contains("position 0"), "{e}");
+    }
+
+    #[test]
+    fn exactly_one_counts_matches() {
+        let doc = json!({"a": [1, 2]});
+        assert_eq!(
+            JPath::parse("$.a[0]").unwrap().exactly_one(&doc),
+            Ok(&json!(1))
+        );
+        assert_eq!(JPath::parse("$.a[*]").unwrap().exactly_one(&doc), Err(2));
+        assert_eq!(JPath::parse("$.b").unwrap().exactly_one(&doc), Err(0));
+    }
+}

@@ -1,0 +1,248 @@
+//! The result model: everything a run found, the one source every report
+//! (JSON, JUnit, HTML, Markdown, terminal) is projected from.
+//!
+//! Memory stays proportional to the number of steps: the request and
+//! response of a step are kept only when the step fails.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::case::SourceLocation;
+
+/// Version of the serialised model (`report.json`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub format_version: u32,
+    /// `conform <version>`.
+    pub tool: String,
+    pub suite: String,
+    pub base_url: String,
+    /// Whether the run used the embedded reference server.
+    pub embedded_server: bool,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    pub duration_ms: f64,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    /// An assertion or contract check failed.
+    Failed,
+    /// A runtime problem (transport, timeout) and no assertion failed.
+    Error,
+    Skipped,
+}
+
+/// One scenario's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// `<file stem>::<name>`.
+    pub id: String,
+    pub name: String,
+    pub file: String,
+    pub location: SourceLocation,
+    pub tags: Vec<String>,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    pub duration_ms: f64,
+    pub steps: Vec<StepResult>,
+    pub finally: Vec<StepResult>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Passed,
+    Failed,
+    Error,
+    Skipped,
+}
+
+/// One step's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepResult {
+    pub name: String,
+    pub location: SourceLocation,
+    pub outcome: StepOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    pub duration_ms: f64,
+    /// Requests sent by the step (attempts of a poll, pages of a walk).
+    pub requests: u32,
+    /// Status of the last response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<Failure>,
+    /// The last request and response, kept when the step did not pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollRecord>,
+}
+
+/// Whether the server broke the contract or the harness could not find out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The response contradicts an expectation or the contract (exit 1).
+    Assertion,
+    /// Transport, timeout, TLS: no verdict on the contract (exit 3).
+    Runtime,
+}
+
+/// One failed check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    /// The check's stable name (`status_code`, `empty_body`, `json_path`, ...).
+    pub check: String,
+    pub kind: FailureKind,
+    /// One line.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// Where the failed expectation is written.
+    pub location: SourceLocation,
+}
+
+/// A request as it may be shown (secrets masked).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// A response as it may be shown (secrets masked, body truncated).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The body as text, cut at [`crate::runner::SHOWN_BODY_BYTES`].
+    pub body: String,
+    /// Size of the whole body.
+    pub body_bytes: usize,
+    pub truncated: bool,
+    pub duration_ms: f64,
+}
+
+/// The last exchange of a step that did not pass.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: RecordedRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<RecordedResponse>,
+    /// A curl command reproducing the request, the token as `$VAR`.
+    pub curl: String,
+}
+
+/// What a poll saw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PollRecord {
+    pub attempts: u32,
+    pub elapsed_ms: f64,
+    /// Runs of equal observations: `RUNNING ×34`.
+    pub history: Vec<HistoryRun>,
+}
+
+/// Consecutive attempts that saw the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRun {
+    pub observed: String,
+    pub count: u32,
+}
+
+impl PollRecord {
+    /// `PENDING ×3 → RUNNING ×34`.
+    pub fn compact(&self) -> String {
+        self.history
+            .iter()
+            .map(|h| {
+                if h.count == 1 {
+                    h.observed.clone()
+                } else {
+                    format!("{} ×{}", h.observed, h.count)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+
+    /// Records one attempt's observation.
+    pub fn observe(&mut self, observed: String) {
+        self.attempts += 1;
+        match self.history.last_mut() {
+            Some(last) if last.observed == observed => last.count += 1,
+            _ => self.history.push(HistoryRun { observed, count: 1 }),
+        }
+    }
+}
+
+impl ScenarioResult {
+    /// All failures of the scenario, steps then `finally`.
+    pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &Failure)> {
+        self.steps
+            .iter()
+            .chain(&self.finally)
+            .flat_map(|s| s.failures.iter().map(move |f| (s, f)))
+    }
+}
+
+impl RunResult {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.scenarios
+            .iter()
+            .filter(|s| s.outcome == outcome)
+            .count()
+    }
+
+    /// The exit code this result calls for (see `exit_code`).
+    pub fn exit_code(&self) -> u8 {
+        use crate::exit_code::*;
+        if self.count(Outcome::Failed) > 0 {
+            FAILED
+        } else if self.count(Outcome::Error) > 0 {
+            RUNTIME_ERROR
+        } else {
+            PASSED
+        }
+    }
+}
+
+/// Milliseconds as a float with microsecond precision.
+pub fn ms(d: std::time::Duration) -> f64 {
+    (d.as_micros() as f64) / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_is_compacted_into_runs() {
+        let mut p = PollRecord {
+            attempts: 0,
+            elapsed_ms: 0.0,
+            history: vec![],
+        };
+        for s in [
+            "PENDING", "PENDING", "RUNNING", "RUNNING", "RUNNING", "UNKNOWN",
+        ] {
+            p.observe(s.into());
+        }
+        assert_eq!(p.attempts, 6);
+        assert_eq!(p.compact(), "PENDING ×2 → RUNNING ×3 → UNKNOWN");
+    }
+}

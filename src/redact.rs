@@ -1,0 +1,104 @@
+//! Secrets never reach an output: known values become `***`, and headers
+//! whose names look sensitive are masked by name.
+//!
+//! The runner redacts everything it records, so every report, being a
+//! projection of the recorded result, is safe by construction.
+
+use std::borrow::Cow;
+
+/// The mask that replaces a secret.
+pub const MASK: &str = "***";
+
+/// Known secret values (the bearer token, captures marked `secret: true`).
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret value; empty values are ignored.
+    pub fn add(&mut self, secret: impl Into<String>) {
+        let s = secret.into();
+        if s.is_empty() || self.secrets.contains(&s) {
+            return;
+        }
+        self.secrets.push(s);
+        // Longest first, so a secret containing another is masked whole.
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// Masks every known secret in `text`.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = Cow::Owned(out.replace(s.as_str(), MASK));
+            }
+        }
+        out
+    }
+
+    /// A header value as it may be shown: masked by name, then by value.
+    pub fn header(&self, name: &str, value: &str) -> String {
+        if is_sensitive_header(name) {
+            match value.split_once(' ') {
+                // Keep the scheme ("Bearer ***") so a reader sees what was sent.
+                Some((scheme, _)) if name.eq_ignore_ascii_case("authorization") => {
+                    format!("{scheme} {MASK}")
+                }
+                _ => MASK.to_owned(),
+            }
+        } else {
+            self.redact(value).into_owned()
+        }
+    }
+}
+
+/// Whether a header's value is masked whatever it holds.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || ["token", "secret", "key", "password", "session"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values_are_masked_everywhere() {
+        let mut r = Redactor::new();
+        r.add("s3cr3t-token");
+        r.add("");
+        assert_eq!(r.redact("a s3cr3t-token b s3cr3t-token"), "a *** b ***");
+        assert_eq!(r.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn longer_secrets_win() {
+        let mut r = Redactor::new();
+        r.add("abc");
+        r.add("abcdef");
+        assert_eq!(r.redact("xabcdefx abc"), "x***x ***");
+    }
+
+    #[test]
+    fn headers_are_masked_by_name() {
+        let r = Redactor::new();
+        assert_eq!(r.header("Authorization", "Bearer xyz"), "Bearer ***");
+        assert_eq!(r.header("X-Api-Key", "xyz"), "***");
+        assert_eq!(r.header("Set-Cookie", "a=b"), "***");
+        assert_eq!(
+            r.header("content-type", "application/json"),
+            "application/json"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Building requests from a step and recording exchanges for reports:
+//! secrets masked, bodies cut, and a curl line that reproduces the request.
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::Value;
+
+use crate::case::{BodyPlan, RequestStep};
+use crate::http::{HttpResponse, OutgoingRequest, join_url};
+use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
+use crate::redact::Redactor;
+use crate::template::{RenderError, Vars};
+
+use super::SHOWN_BODY_BYTES;
+
+/// Characters encoded when a variable is substituted into a URL path.
+const PATH_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// Why a request could not be built.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("{0}")]
+    Url(String),
+}
+
+fn text(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Renders a step's request against the base URL.
+pub fn build(
+    step: &RequestStep,
+    base: &reqwest::Url,
+    token: Option<&str>,
+    vars: &Vars,
+) -> Result<OutgoingRequest, BuildError> {
+    let r = &step.request;
+    let path = r
+        .path
+        .render_encoded(vars, |s| utf8_percent_encode(s, PATH_VALUE).to_string())?;
+    let mut url = join_url(base, &path).map_err(BuildError::Url)?;
+    if !r.query.is_empty() {
+        let mut pairs = Vec::with_capacity(r.query.len());
+        for (k, v) in &r.query {
+            pairs.push((k.clone(), text(v.render(vars)?)));
+        }
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (k, t) in &r.headers {
+        headers.push((k.clone(), t.render_string(vars)?));
+    }
+    let has = |headers: &[(String, String)], name: &str| {
+        headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
+    let body = match &r.body {
+        BodyPlan::None => None,
+        BodyPlan::Json(t) => {
+            if !has(&headers, "content-type") {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            Some(serde_json::to_vec(&t.render(vars)?).expect("a JSON value serialises"))
+        }
+        BodyPlan::Raw(t) => Some(t.render_string(vars)?.into_bytes()),
+    };
+    if let (true, Some(token)) = (step.auth, token)
+        && !has(&headers, "authorization")
+    {
+        headers.push(("authorization".into(), format!("Bearer {token}")));
+    }
+    Ok(OutgoingRequest {
+        method: r.method.as_str(),
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Text of a body as it may be shown: lossy UTF-8, masked, cut.
+pub fn shown_body(raw: &[u8], red: &Redactor) -> (String, bool) {
+    let truncated = raw.len() > SHOWN_BODY_BYTES;
+    let cut = &raw[..raw.len().min(SHOWN_BODY_BYTES)];
+    (
+        red.redact(&String::from_utf8_lossy(cut)).into_owned(),
+        truncated,
+    )
+}
+
+pub fn record_request(req: &OutgoingRequest, red: &Redactor) -> RecordedRequest {
+    RecordedRequest {
+        method: req.method.to_owned(),
+        url: red.redact(req.url.as_str()).into_owned(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), red.header(k, v)))
+            .collect(),
+        body: req.body.as_ref().map(|b| shown_body(b, red).0),
+    }
+}
+
+pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse {
+    let (body, truncated) = shown_body(&resp.body, red);
+    RecordedResponse {
+        status: resp.status,
+        headers: resp
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), red.header(k, v)))
+            .collect(),
+        body,
+        body_bytes: resp.body.len(),
+        truncated,
+        duration_ms: ms(resp.elapsed),
+    }
+}
+
+/// Single-quotes a word for a POSIX shell.
+fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A curl command reproducing the request; the suite's token appears as `$VAR`.
+pub fn curl(req: &OutgoingRequest, red: &Redactor, token: Option<&str>, token_env: &str) -> String {
+    let mut parts = vec![
+        "curl -sS -i".to_owned(),
+        format!("-X {}", req.method),
+        sh(&red.redact(req.url.as_str())),
+    ];
+    for (k, v) in &req.headers {
+        let is_suite_token = k.eq_ignore_ascii_case("authorization")
+            && token.is_some_and(|t| v == &format!("Bearer {t}"));
+        if is_suite_token {
+            parts.push(format!("-H \"{k}: Bearer ${token_env}\""));
+        } else {
+            parts.push(format!("-H {}", sh(&format!("{k}: {}", red.header(k, v)))));
+        }
+    }
+    if let Some(b) = &req.body {
+        parts.push(format!("--data-raw {}", sh(&shown_body(b, red).0)));
+    }
+    parts.join(" ")
+}
+
+/// The exchange of a step that did not pass.
+pub fn exchange(
+    req: &OutgoingRequest,
+    resp: Option<&HttpResponse>,
+    red: &Redactor,
+    token: Option<&str>,
+    token_env: &str,
+) -> Exchange {
+    Exchange {
+        request: record_request(req, red),
+        response: resp.map(|r| record_response(r, red)),
+        curl: curl(req, red, token, token_env),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> OutgoingRequest {
+        OutgoingRequest {
+            method: "POST",
+            url: reqwest::Url::parse("http://h/a?x=s3cret").unwrap(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("authorization".into(), "Bearer s3cret".into()),
+            ],
+            body: Some(br#"{"q": "it's s3cret"}"#.to_vec()),
+        }
+    }
+
+    #[test]
+    fn curl_uses_the_env_var_and_masks_the_rest() {
+        let mut red = Redactor::new();
+        red.add("s3cret");
+        let c = curl(&req(), &red, Some("s3cret"), "VEZA_TOKEN");
+        assert!(!c.contains("s3cret"), "{c}");
+        assert!(
+            c.contains("-H \"authorization: Bearer $VEZA_TOKEN\""),
+            "{c}"
+        );
+        assert!(c.contains(r#"--data-raw '{"q": "it'\''s ***"}'"#), "{c}");
+        assert!(c.contains("'http://h/a?x=***'"), "{c}");
+    }
+
+    #[test]
+    fn another_authorization_header_is_masked_not_replaced() {
+        let mut r = req();
+        r.headers[1].1 = "Bearer wrong-token".into();
+        let c = curl(&r, &Redactor::new(), Some("s3cret"), "VEZA_TOKEN");
+        assert!(c.contains("'authorization: Bearer ***'"), "{c}");
+        assert!(!c.contains("wrong-token"), "{c}");
+    }
+
+    #[test]
+    fn bodies_are_cut_for_display() {
+        let big = vec![b'a'; SHOWN_BODY_BYTES + 10];
+        let (s, cut) = shown_body(&big, &Redactor::new());
+        assert!(cut);
+        assert_eq!(s.len(), SHOWN_BODY_BYTES);
+    }
+}

@@ -1,0 +1,32 @@
+//! Running a suite: the context every scenario shares, the scenario and step
+//! executors, and the libtest-mimic harness that makes each scenario a test.
+
+pub mod exchange;
+pub mod harness;
+pub mod scenario;
+pub mod step;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::http::Transport;
+use crate::template::TValue;
+
+pub use harness::{RunError, RunOptions, RunOutput, run};
+pub use scenario::run_scenario;
+
+/// Response bodies shown in failures are cut at this many bytes (64 KiB).
+pub const SHOWN_BODY_BYTES: usize = 64 * 1024;
+
+/// What every scenario of a run shares.
+#[derive(Debug)]
+pub struct RunContext<T: Transport> {
+    pub transport: T,
+    pub base_url: reqwest::Url,
+    /// The bearer token (never shown; masked in every output).
+    pub token: Option<String>,
+    /// The variable named in curl lines in place of the token.
+    pub token_env: String,
+    pub suite_vars: Vec<(String, TValue)>,
+    pub env: Arc<BTreeMap<String, String>>,
+}

@@ -1,0 +1,177 @@
+//! Running one scenario: its steps in order, then its `finally` steps.
+
+use tokio::time::Instant;
+
+use crate::case::Scenario;
+use crate::check::names;
+use crate::http::Transport;
+use crate::model::{Failure, FailureKind, Outcome, ScenarioResult, StepOutcome, StepResult, ms};
+use crate::redact::Redactor;
+use crate::template::Vars;
+
+use super::RunContext;
+use super::step::{StepState, run_step};
+
+/// Runs a scenario to the end; never panics on what a server does.
+pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> ScenarioResult {
+    let start = Instant::now();
+    let mut vars = Vars {
+        values: Default::default(),
+        env: ctx.env.clone(),
+    };
+    let mut red = Redactor::new();
+    if let Some(t) = &ctx.token {
+        red.add(t.clone());
+    }
+    let mut setup_failures = Vec::new();
+    for (name, t) in ctx.suite_vars.iter().chain(&sc.vars) {
+        match t.render(&vars) {
+            Ok(v) => vars.set(name.clone(), v),
+            Err(e) => setup_failures.push(Failure::runtime(
+                names::TEMPLATE,
+                &sc.location,
+                format!("variable `{name}`: {e}"),
+            )),
+        }
+    }
+
+    let mut steps = Vec::with_capacity(sc.steps.len());
+    let mut stopped = !setup_failures.is_empty();
+    for step in &sc.steps {
+        if stopped {
+            steps.push(skipped(step, "an earlier step did not pass".into()));
+            continue;
+        }
+        let r = run_step(
+            ctx,
+            step,
+            StepState {
+                vars: &mut vars,
+                red: &mut red,
+            },
+        )
+        .await;
+        stopped = r.outcome != StepOutcome::Passed;
+        steps.push(r);
+    }
+    let mut finally = Vec::with_capacity(sc.finally.len());
+    for step in &sc.finally {
+        if let Some(missing) = step.uses.iter().find(|v| vars.get(v).is_none()) {
+            finally.push(skipped(
+                step,
+                format!("variable `{missing}` was never captured"),
+            ));
+            continue;
+        }
+        finally.push(
+            run_step(
+                ctx,
+                step,
+                StepState {
+                    vars: &mut vars,
+                    red: &mut red,
+                },
+            )
+            .await,
+        );
+    }
+
+    let mut result = ScenarioResult {
+        id: sc.id.clone(),
+        name: sc.name.clone(),
+        file: sc.file.clone(),
+        location: sc.location.clone(),
+        tags: sc.tags.clone(),
+        outcome: Outcome::Passed,
+        skip_reason: None,
+        duration_ms: ms(start.elapsed()),
+        steps,
+        finally,
+    };
+    if !setup_failures.is_empty()
+        && let Some(first) = result.steps.first_mut()
+    {
+        first.failures = setup_failures;
+        first.outcome = StepOutcome::Error;
+        first.skip_reason = None;
+    }
+    result.outcome = scenario_outcome(&result);
+    // Secrets captured late may appear in earlier steps: mask the whole result.
+    redact_result(&mut result, &red);
+    result
+}
+
+fn skipped(step: &crate::case::StepPlan, reason: String) -> StepResult {
+    StepResult {
+        name: step.name.clone(),
+        location: step.location.clone(),
+        outcome: StepOutcome::Skipped,
+        skip_reason: Some(reason),
+        duration_ms: 0.0,
+        requests: 0,
+        status: None,
+        failures: Vec::new(),
+        exchange: None,
+        poll: None,
+    }
+}
+
+/// Failed if any assertion failed, else error if any runtime problem, else passed.
+pub fn scenario_outcome(r: &ScenarioResult) -> Outcome {
+    let mut error = false;
+    for (_, f) in r.failures() {
+        match f.kind {
+            FailureKind::Assertion => return Outcome::Failed,
+            FailureKind::Runtime => error = true,
+        }
+    }
+    if error {
+        Outcome::Error
+    } else {
+        Outcome::Passed
+    }
+}
+
+/// A scenario that was selected but not run (ignored).
+pub fn skipped_scenario(sc: &Scenario, reason: String) -> ScenarioResult {
+    ScenarioResult {
+        id: sc.id.clone(),
+        name: sc.name.clone(),
+        file: sc.file.clone(),
+        location: sc.location.clone(),
+        tags: sc.tags.clone(),
+        outcome: Outcome::Skipped,
+        skip_reason: Some(reason),
+        duration_ms: 0.0,
+        steps: Vec::new(),
+        finally: Vec::new(),
+    }
+}
+
+fn redact_result(r: &mut ScenarioResult, red: &Redactor) {
+    let fix = |s: &mut String| {
+        if let std::borrow::Cow::Owned(o) = red.redact(s) {
+            *s = o;
+        }
+    };
+    for step in r.steps.iter_mut().chain(r.finally.iter_mut()) {
+        for f in &mut step.failures {
+            fix(&mut f.message);
+            f.expected.as_mut().map(fix);
+            f.actual.as_mut().map(fix);
+        }
+        if let Some(x) = &mut step.exchange {
+            fix(&mut x.request.url);
+            fix(&mut x.curl);
+            x.request.body.as_mut().map(fix);
+            x.request.headers.iter_mut().for_each(|(_, v)| fix(v));
+            if let Some(resp) = &mut x.response {
+                fix(&mut resp.body);
+                resp.headers.iter_mut().for_each(|(_, v)| fix(v));
+            }
+        }
+        if let Some(p) = &mut step.poll {
+            p.history.iter_mut().for_each(|h| fix(&mut h.observed));
+        }
+    }
+}

@@ -1,0 +1,563 @@
+//! Running one step: send (once, polled or paged), check, capture.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::case::model::Conversion;
+use crate::case::{
+    Action, CapturePlan, CaptureSource, Mode, PaginatePlan, PathCheck, PollPlan, RequestStep,
+    SourceLocation, StepPlan,
+};
+use crate::check::{self, Body, names};
+use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
+use crate::jsonpath::Actual;
+use crate::matcher::show;
+use crate::model::{Failure, PollRecord, StepOutcome, StepResult, ms};
+use crate::poll::{PollEnd, Verdict, parse_retry_after};
+use crate::redact::Redactor;
+use crate::template::Vars;
+
+use super::RunContext;
+use super::exchange::{build, exchange};
+
+/// What a step's execution mutates: variables and known secrets.
+pub struct StepState<'a> {
+    pub vars: &'a mut Vars,
+    pub red: &'a mut Redactor,
+}
+
+/// Statuses retried during a poll, as transport errors are.
+pub fn retryable(status: u16) -> bool {
+    matches!(status, 502..=504)
+}
+
+pub async fn run_step<T: Transport>(
+    ctx: &RunContext<T>,
+    step: &StepPlan,
+    st: StepState<'_>,
+) -> StepResult {
+    let start = Instant::now();
+    let mut result = StepResult {
+        name: step.name.clone(),
+        location: step.location.clone(),
+        outcome: StepOutcome::Passed,
+        skip_reason: None,
+        duration_ms: 0.0,
+        requests: 0,
+        status: None,
+        failures: Vec::new(),
+        exchange: None,
+        poll: None,
+    };
+    match &step.action {
+        Action::Check(checks) => result.failures = check::variables::check(checks, st.vars),
+        Action::Request(rs) => run_request_step(ctx, step, rs, st, &mut result).await,
+    }
+    result.duration_ms = ms(start.elapsed());
+    result.outcome = outcome_of(&result.failures);
+    result
+}
+
+pub fn outcome_of(failures: &[Failure]) -> StepOutcome {
+    use crate::model::FailureKind;
+    if failures.iter().any(|f| f.kind == FailureKind::Assertion) {
+        StepOutcome::Failed
+    } else if failures.is_empty() {
+        StepOutcome::Passed
+    } else {
+        StepOutcome::Error
+    }
+}
+
+async fn run_request_step<T: Transport>(
+    ctx: &RunContext<T>,
+    step: &StepPlan,
+    rs: &RequestStep,
+    st: StepState<'_>,
+    result: &mut StepResult,
+) {
+    let StepState { vars, red } = st;
+    let token = ctx.token.as_deref();
+    let (req, resp) = match &rs.mode {
+        Mode::Once => {
+            let req = match build(rs, &ctx.base_url, token, vars) {
+                Ok(r) => r,
+                Err(e) => {
+                    result.failures.push(Failure::runtime(
+                        names::TEMPLATE,
+                        &step.location,
+                        e.to_string(),
+                    ));
+                    return;
+                }
+            };
+            result.requests = 1;
+            match ctx.transport.send(req.clone()).await {
+                Ok(resp) => {
+                    let body = Body::parse(&resp.body);
+                    result.failures = check::check_response(&rs.expect, &resp, &body, vars);
+                    (req, Some(resp))
+                }
+                Err(e) => {
+                    result.failures.push(transport_failure(&e, &step.location));
+                    (req, None)
+                }
+            }
+        }
+        Mode::Poll(plan) => {
+            let Some((req, resp)) = run_poll(ctx, rs, plan, vars, result).await else {
+                return;
+            };
+            (req, resp)
+        }
+        Mode::Paginate(plan) => {
+            let Some((req, resp)) = run_paginate(ctx, rs, plan, vars, result).await else {
+                return;
+            };
+            (req, resp)
+        }
+    };
+    result.status = resp.as_ref().map(|r| r.status);
+    if result.failures.is_empty()
+        && let Some(resp) = &resp
+    {
+        let body = Body::parse(&resp.body);
+        for c in &rs.captures {
+            match capture(c, resp, &body) {
+                Ok(v) => {
+                    if c.secret {
+                        red.add(match &v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        });
+                    }
+                    vars.set(c.var.clone(), v);
+                }
+                Err(msg) => result.failures.push(Failure::assertion(
+                    names::CAPTURE,
+                    &c.location,
+                    format!("capture `{}`: {msg}", c.var),
+                )),
+            }
+        }
+    }
+    if !result.failures.is_empty() {
+        result.exchange = Some(exchange(&req, resp.as_ref(), red, token, &ctx.token_env));
+    }
+}
+
+fn transport_failure(e: &TransportError, loc: &SourceLocation) -> Failure {
+    Failure::runtime(names::TRANSPORT, loc, e.to_string())
+}
+
+/// Takes a captured value from the final response.
+pub fn capture(c: &CapturePlan, resp: &HttpResponse, body: &Body<'_>) -> Result<Value, String> {
+    let v = match &c.source {
+        CaptureSource::Json(path) => {
+            let doc = body
+                .json
+                .as_ref()
+                .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+            match path.exactly_one(doc) {
+                Ok(v) => v.clone(),
+                Err(0) => {
+                    return Err(format!("`{path}` selected nothing in {}", show(doc, 200)));
+                }
+                Err(n) => {
+                    return Err(format!(
+                        "`{path}` selected {n} nodes; a capture needs exactly one"
+                    ));
+                }
+            }
+        }
+        CaptureSource::Header(h) => match resp.header(h) {
+            Some(v) => Value::String(v.to_owned()),
+            None => return Err(format!("the response has no `{h}` header")),
+        },
+    };
+    match c.convert {
+        None => Ok(v),
+        Some(Conversion::String) => Ok(Value::String(match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        })),
+        Some(Conversion::Integer) => match &v {
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("{} is not an integer", show(&v, 100))),
+            _ => Err(format!("{} is not an integer", show(&v, 100))),
+        },
+        Some(Conversion::Number) => match &v {
+            Value::Number(_) => Ok(v),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| format!("{} is not a number", show(&v, 100))),
+            _ => Err(format!("{} is not a number", show(&v, 100))),
+        },
+    }
+}
+
+/// How one poll attempt was judged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judgement {
+    /// A `fail_if` condition held: stop with a failure.
+    FailIf { path: String, value: String },
+    /// Every `until` condition held.
+    Until,
+    /// Neither: try again.
+    Pending,
+}
+
+/// Judges a response: `fail_if` first, then `until`.
+pub fn judge(plan: &PollPlan, body: &Body<'_>, vars: &Vars) -> Judgement {
+    let doc = body.json.as_ref().ok();
+    let select = |c: &PathCheck| doc.map_or(Actual::of(None), |d| c.path.select(d));
+    for c in &plan.fail_if {
+        let actual = select(c);
+        if doc.is_some() && c.matcher.check(&actual, vars).is_ok() {
+            let value = actual
+                .value
+                .as_deref()
+                .map_or("nothing".to_owned(), |v| show(v, 100));
+            return Judgement::FailIf {
+                path: c.path.to_string(),
+                value,
+            };
+        }
+    }
+    if !plan.until.is_empty()
+        && doc.is_some()
+        && plan
+            .until
+            .iter()
+            .all(|c| c.matcher.check(&select(c), vars).is_ok())
+    {
+        return Judgement::Until;
+    }
+    Judgement::Pending
+}
+
+/// A short description of what an attempt saw, for the history.
+fn observed(plan: &PollPlan, body: &Body<'_>) -> String {
+    let Ok(doc) = &body.json else {
+        return "no JSON body".into();
+    };
+    let Some(c) = plan.until.first().or(plan.fail_if.first()) else {
+        return "?".into();
+    };
+    match c.path.select(doc).value.as_deref() {
+        Some(Value::String(s)) => crate::matcher::truncate(s, 40),
+        Some(v) => show(v, 40),
+        None => format!("no {}", c.path),
+    }
+}
+
+/// One attempt's outcome, kept until the next.
+struct Attempt {
+    resp: Result<HttpResponse, TransportError>,
+    judgement: Judgement,
+}
+
+async fn run_poll<T: Transport>(
+    ctx: &RunContext<T>,
+    rs: &RequestStep,
+    plan: &PollPlan,
+    vars: &Vars,
+    result: &mut StepResult,
+) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
+    let req = match build(rs, &ctx.base_url, ctx.token.as_deref(), vars) {
+        Ok(r) => r,
+        Err(e) => {
+            result.failures.push(Failure::runtime(
+                names::TEMPLATE,
+                &plan.location,
+                e.to_string(),
+            ));
+            return None;
+        }
+    };
+    let record = RefCell::new(PollRecord {
+        attempts: 0,
+        elapsed_ms: 0.0,
+        history: Vec::new(),
+    });
+    let outcome = plan
+        .policy
+        .run(|_n| {
+            let req = req.clone();
+            let record = &record;
+            async move {
+                let resp = ctx.transport.send(req).await;
+                let (seen, verdict_again, retry_after, judgement) = match &resp {
+                    Err(e) => (short_transport(e), true, None, Judgement::Pending),
+                    Ok(r) if retryable(r.status) => {
+                        let ra = r
+                            .header("retry-after")
+                            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+                        (format!("HTTP {}", r.status), true, ra, Judgement::Pending)
+                    }
+                    Ok(r)
+                        if rs
+                            .expect
+                            .status
+                            .as_ref()
+                            .is_some_and(|(s, _)| !s.matches(r.status)) =>
+                    {
+                        // The response the step refuses: final, `expect` reports it.
+                        (format!("HTTP {}", r.status), false, None, Judgement::Until)
+                    }
+                    Ok(r) => {
+                        let body = Body::parse(&r.body);
+                        let j = judge(plan, &body, vars);
+                        let again = j == Judgement::Pending;
+                        (observed(plan, &body), again, None, j)
+                    }
+                };
+                record.borrow_mut().observe(seen);
+                let attempt = Attempt { resp, judgement };
+                if verdict_again {
+                    Verdict::Again {
+                        value: attempt,
+                        retry_after,
+                    }
+                } else {
+                    Verdict::Done(attempt)
+                }
+            }
+        })
+        .await;
+    let mut record = record.into_inner();
+    record.elapsed_ms = ms(outcome.elapsed);
+    result.requests = outcome.attempts;
+    let fmt_elapsed = |d: Duration| format!("{:.1}s", d.as_secs_f64());
+    let summary = |attempts: u32, elapsed: Duration| {
+        format!(
+            "{attempts} attempt{} over {}",
+            if attempts == 1 { "" } else { "s" },
+            fmt_elapsed(elapsed)
+        )
+    };
+    let first_path = plan
+        .until
+        .first()
+        .or(plan.fail_if.first())
+        .map(|c| c.path.to_string())
+        .unwrap_or_default();
+    let (last, failure) = match outcome.end {
+        PollEnd::Done(a) => {
+            let failure = match &a.judgement {
+                Judgement::FailIf { path, value } => Some(
+                    Failure::assertion(
+                        names::POLL_FAIL_IF,
+                        &plan.location,
+                        format!(
+                            "`{path}` was {value}, which `fail_if` forbids (attempt {} after {}; history: {})",
+                            outcome.attempts,
+                            fmt_elapsed(outcome.elapsed),
+                            record.compact()
+                        ),
+                    )
+                    .expected_actual(format!("`until` to hold before any `fail_if` ({path})"), value.clone()),
+                ),
+                _ => None,
+            };
+            (Some(a), failure)
+        }
+        PollEnd::TimedOut { last } => {
+            let why = format!(
+                "the poll deadline of {} passed",
+                humantime::format_duration(plan.policy.timeout)
+            );
+            let f = timeout_failure(
+                plan,
+                &first_path,
+                last.as_ref(),
+                &why,
+                &summary(outcome.attempts, outcome.elapsed),
+                &record,
+            );
+            (last, Some(f))
+        }
+        PollEnd::AttemptsExhausted { last } => {
+            let why = format!("all {} attempts (max_attempts) were used", outcome.attempts);
+            let f = timeout_failure(
+                plan,
+                &first_path,
+                Some(&last),
+                &why,
+                &summary(outcome.attempts, outcome.elapsed),
+                &record,
+            );
+            (Some(last), Some(f))
+        }
+    };
+    result.poll = Some(record);
+    let resp = match last.map(|a| a.resp) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            if failure.is_none() {
+                result.failures.push(transport_failure(&e, &plan.location));
+            }
+            None
+        }
+        None => None,
+    };
+    match failure {
+        Some(f) => result.failures.push(f),
+        None => {
+            if let Some(r) = &resp {
+                let body = Body::parse(&r.body);
+                result.failures = check::check_response(&rs.expect, r, &body, vars);
+            }
+        }
+    }
+    Some((req, resp))
+}
+
+fn short_transport(e: &TransportError) -> String {
+    match e {
+        TransportError::Connect(_) => "connection error".into(),
+        TransportError::Timeout(_) => "request timeout".into(),
+        TransportError::BodyTooLarge { .. } => "body too large".into(),
+        TransportError::Body(_) => "broken response".into(),
+        TransportError::Other(_) => "request error".into(),
+    }
+}
+
+fn timeout_failure(
+    plan: &PollPlan,
+    path: &str,
+    last: Option<&Attempt>,
+    why: &str,
+    summary: &str,
+    record: &PollRecord,
+) -> Failure {
+    let (last_seen, runtime) = match last.map(|a| &a.resp) {
+        Some(Ok(r)) if retryable(r.status) => (format!("HTTP {}", r.status), true),
+        Some(Ok(r)) => {
+            let body = Body::parse(&r.body);
+            (format!("`{path}` was {}", observed(plan, &body)), false)
+        }
+        Some(Err(e)) => (e.to_string(), true),
+        None => ("no attempt completed".into(), true),
+    };
+    let message = format!(
+        "{why}: {last_seen} on the last of {summary} (history: {})",
+        record.compact()
+    );
+    let f = if runtime {
+        Failure::runtime(names::POLL_TIMEOUT, &plan.location, message)
+    } else {
+        Failure::assertion(names::POLL_TIMEOUT, &plan.location, message)
+    };
+    let wanted: Vec<String> = plan.until.iter().map(|c| c.path.to_string()).collect();
+    f.expected_actual(
+        format!("`until` ({}) within the deadline", wanted.join(", ")),
+        last_seen,
+    )
+}
+
+async fn run_paginate<T: Transport>(
+    ctx: &RunContext<T>,
+    rs: &RequestStep,
+    plan: &PaginatePlan,
+    vars: &mut Vars,
+    result: &mut StepResult,
+) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
+    let fail = |m: String| Failure::assertion(names::PAGINATE, &plan.location, m);
+    let mut collected: Vec<Vec<Value>> = vec![Vec::new(); plan.collect.len()];
+    let mut cursor = plan.start.clone();
+    let mut seen_cursors = vec![cursor.clone()];
+    let mut page = 0u32;
+    loop {
+        page += 1;
+        vars.set(plan.cursor_var.clone(), cursor.clone());
+        let req = match build(rs, &ctx.base_url, ctx.token.as_deref(), vars) {
+            Ok(r) => r,
+            Err(e) => {
+                result.failures.push(Failure::runtime(
+                    names::TEMPLATE,
+                    &plan.location,
+                    e.to_string(),
+                ));
+                return None;
+            }
+        };
+        result.requests = page;
+        let resp = match ctx.transport.send(req.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                result.failures.push(transport_failure(&e, &plan.location));
+                return Some((req, None));
+            }
+        };
+        let body = Body::parse(&resp.body);
+        let mut failures = check::check_response(&rs.expect, &resp, &body, vars);
+        if !failures.is_empty() {
+            for f in &mut failures {
+                f.message = format!("page {page}: {}", f.message);
+            }
+            result.failures = failures;
+            return Some((req, Some(resp)));
+        }
+        let doc = body.json.as_ref().ok();
+        if let Some(doc) = doc {
+            for (i, (_, path)) in plan.collect.iter().enumerate() {
+                match path.select(doc).value.map(std::borrow::Cow::into_owned) {
+                    Some(Value::Array(items)) if !path.is_singular() => collected[i].extend(items),
+                    Some(v) => collected[i].push(v),
+                    None => {}
+                }
+            }
+        }
+        let more = doc.is_some()
+            && plan.while_.iter().all(|c| {
+                c.matcher
+                    .check(&c.path.select(doc.unwrap_or(&Value::Null)), vars)
+                    .is_ok()
+            });
+        if !more {
+            for ((var, _), items) in plan.collect.iter().zip(collected) {
+                vars.set(var.clone(), Value::Array(items));
+            }
+            return Some((req, Some(resp)));
+        }
+        let next = match doc.map(|d| plan.cursor_path.exactly_one(d)) {
+            Some(Ok(v)) => v.clone(),
+            _ => {
+                result.failures.push(fail(format!(
+                    "page {page}: `while` says there are more pages but `{}` selects no single cursor value",
+                    plan.cursor_path
+                )));
+                return Some((req, Some(resp)));
+            }
+        };
+        if seen_cursors.contains(&next) {
+            result.failures.push(fail(format!(
+                "page {page}: the cursor `{}` repeats an earlier value ({}): the walk would never end",
+                plan.cursor_path,
+                show(&next, 100)
+            )));
+            return Some((req, Some(resp)));
+        }
+        if page >= plan.max_pages {
+            result.failures.push(fail(format!(
+                "more than {} pages (max_pages)",
+                plan.max_pages
+            )));
+            return Some((req, Some(resp)));
+        }
+        seen_cursors.push(next.clone());
+        cursor = next;
+    }
+}

@@ -1,0 +1,253 @@
+//! HTTP handlers: auth, the three async query operations, 404/501 and the contract file.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::App;
+use super::error::{ApiError, Code, add_extra_fields, json_response};
+use super::fault::Fault;
+use super::parse::{self, CreateRequest, GetRequest};
+use super::rows;
+
+/// The contract this server implements, served at `GET /openapi.yaml`.
+pub(crate) const OPENAPI_YAML: &str = include_str!("../../cases/openapi.yaml");
+
+/// Request bodies larger than this are refused with 400.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+type Answer = Result<Response, ApiError>;
+
+fn finish(app: &App, answer: Answer) -> Response {
+    answer.unwrap_or_else(|err| err.render(app.faults))
+}
+
+/// `POST …:nodes_async_create`
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    finish(&app, create_answer(&app, &headers, body).await)
+}
+
+/// `POST …:nodes_async_get`
+pub(crate) async fn get(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    finish(&app, get_answer(&app, &headers, body).await)
+}
+
+/// `POST …:nodes_async_cancel`
+pub(crate) async fn cancel(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    finish(&app, cancel_answer(&app, &headers, body).await)
+}
+
+/// Any path without a route: 404 `NotFound`, as grpc-gateway answers.
+pub(crate) async fn not_found(State(app): State<Arc<App>>, method: Method, uri: Uri) -> Response {
+    ApiError::new(
+        Code::NotFound,
+        format!("no route for {method} {}", uri.path()),
+    )
+    .render(app.faults)
+}
+
+/// A known path with another method: 501 `Unimplemented`, as grpc-gateway answers.
+pub(crate) async fn unimplemented(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+) -> Response {
+    ApiError::new(
+        Code::Unimplemented,
+        format!("method {method} is not implemented for {}", uri.path()),
+    )
+    .render(app.faults)
+}
+
+/// `GET /openapi.yaml`: public, no token needed.
+pub(crate) async fn openapi() -> Response {
+    let mut response = Response::new(Body::from(OPENAPI_YAML));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/yaml"),
+    );
+    response
+}
+
+/// Checks `Authorization: Bearer <token>` (scheme case-insensitive), before the body is read.
+fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    if app.faults.has(Fault::NoAuth) {
+        return Ok(());
+    }
+    let unauthenticated = |why: &str| ApiError::new(Code::Unauthenticated, why);
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthenticated("missing Authorization: Bearer token"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| unauthenticated("malformed Authorization header"))?;
+    let (scheme, token) = text
+        .trim()
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| unauthenticated("malformed Authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unauthenticated("the Authorization scheme must be Bearer"));
+    }
+    if !constant_time_eq(token.trim().as_bytes(), app.token.as_bytes()) {
+        return Err(unauthenticated("invalid bearer token"));
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::invalid(format!(
+                "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
+            ))
+        })
+}
+
+async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
+    authorize(app, headers)?;
+    let body = read_body(body).await?;
+    let request = parse::create(&body, app.faults.has(Fault::CreateAcceptsTwoWrappers))?;
+    let now = Instant::now();
+    let id = {
+        let mut store = app.store();
+        match request {
+            CreateRequest::ImmediateRun(spec) => store.run(spec, now),
+            CreateRequest::IfAvailable {
+                spec,
+                max_staleness,
+            } => match store.cached(&spec, max_staleness, now) {
+                Some(id) => id,
+                None => store.run(spec, now),
+            },
+            CreateRequest::Context { cache_id } => {
+                store.attach(&cache_id, now).ok_or_else(|| {
+                    ApiError::new(
+                        Code::NotFound,
+                        format!("cached result {cache_id:?} does not exist or has expired"),
+                    )
+                })?
+            }
+        }
+    };
+    let mut answer = if app.faults.has(Fault::CreateWithoutId) {
+        json!({})
+    } else {
+        json!({ "query_result_id": id })
+    };
+    add_extra_fields(&mut answer, app.faults);
+    Ok(json_response(StatusCode::OK, &answer))
+}
+
+async fn get_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
+    authorize(app, headers)?;
+    let body = read_body(body).await?;
+    let GetRequest {
+        query_result_id: id,
+        page_size,
+        page_token,
+    } = parse::get(&body)?;
+    let offset = match page_token {
+        None => None,
+        Some(token) => Some(app.tokens.redeem(&id, &token).ok_or_else(|| {
+            ApiError::invalid("page_token was not issued by this server for this query_result_id")
+        })?),
+    };
+    let snapshot = app
+        .store()
+        .snapshot(&id, Instant::now(), app.timing, app.cancel.after);
+    let (values, next_page_token) = match snapshot.rows {
+        Some((node_type, total)) => page(app, &id, &node_type, total, offset, page_size),
+        None => (Vec::new(), String::new()),
+    };
+    let row_count = if app.faults.has(Fault::RowCountNumber) {
+        Value::from(snapshot.row_count)
+    } else {
+        Value::from(snapshot.row_count.to_string())
+    };
+    let mut progress_status = json!({ "row_count": row_count });
+    add_extra_fields(&mut progress_status, app.faults);
+    let mut answer = json!({
+        "status": snapshot.status.name(app.faults.has(Fault::StatusLowercase)),
+        "progress_status": progress_status,
+        "values": values,
+        "has_more": !next_page_token.is_empty(),
+        "next_page_token": next_page_token,
+    });
+    add_extra_fields(&mut answer, app.faults);
+    Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// One page of rows from `offset` (the paging faults shift it by one) and
+/// the token of the next page, empty when no rows remain.
+fn page(
+    app: &App,
+    id: &str,
+    node_type: &str,
+    total: u64,
+    offset: Option<u64>,
+    page_size: u64,
+) -> (Vec<Value>, String) {
+    let start = match offset {
+        None => 0,
+        Some(offset) if app.faults.has(Fault::PagingSkipsRow) => offset.saturating_add(1),
+        Some(offset) if app.faults.has(Fault::PagingRepeatsRow) => offset.saturating_sub(1),
+        Some(offset) => offset,
+    }
+    .min(total);
+    let end = start.saturating_add(page_size).min(total);
+    let values = (start..end)
+        .map(|index| rows::row(node_type, index, app.faults))
+        .collect();
+    let next = if end < total {
+        app.tokens.issue(id, end)
+    } else {
+        String::new()
+    };
+    (values, next)
+}
+
+async fn cancel_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
+    authorize(app, headers)?;
+    let body = read_body(body).await?;
+    let id = parse::cancel(&body)?;
+    app.store().cancel(&id, Instant::now(), app.cancel.mode);
+    if app.faults.has(Fault::CancelEmptyObject) {
+        return Ok(json_response(StatusCode::OK, &json!({})));
+    }
+    let mut response = Response::new(Body::empty());
+    if app.faults.has(Fault::Cancel204) {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

@@ -1,0 +1,361 @@
+//! `{{ name }}` templates: variables, captures and `{{ env.NAME }}`.
+//!
+//! The syntax is deliberately small: a placeholder holds one variable name or
+//! `env.` and an environment variable name, nothing else. That keeps every use
+//! checkable before a request is sent (a variable used before any step
+//! captures it is a load error), which a general template engine would not.
+//! A string that is exactly one placeholder renders to the variable's JSON
+//! value with its type; placeholders inside a longer string render as text.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Lit(String),
+    Var(String),
+    Env(String),
+}
+
+/// A parsed template string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    segments: Vec<Segment>,
+}
+
+/// A problem in a template, at a character offset of the string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateSyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// A variable the template needs has no value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("variable `{0}` has no value (no earlier step captured it)")]
+    Unset(String),
+    #[error("environment variable `{0}` is not set")]
+    EnvUnset(String),
+}
+
+/// The values templates render from.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    pub values: BTreeMap<String, Value>,
+    pub env: std::sync::Arc<BTreeMap<String, String>>,
+}
+
+impl Vars {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+    pub fn set(&mut self, name: impl Into<String>, value: Value) {
+        self.values.insert(name.into(), value);
+    }
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl Template {
+    /// Parses a string; text without `{{` is a single literal.
+    pub fn parse(s: &str) -> Result<Template, TemplateSyntaxError> {
+        let mut segments = Vec::new();
+        let mut rest = s;
+        let mut consumed = 0usize;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                segments.push(Segment::Lit(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else {
+                return Err(TemplateSyntaxError {
+                    offset: s[..consumed + open].chars().count(),
+                    message: "`{{` is not closed by `}}`".into(),
+                });
+            };
+            let inner = after[..close].trim();
+            let seg = if let Some(name) = inner.strip_prefix("env.") {
+                if !is_ident(name) {
+                    return Err(TemplateSyntaxError {
+                        offset: s[..consumed + open].chars().count(),
+                        message: format!("`{inner}` is not an environment variable name"),
+                    });
+                }
+                Segment::Env(name.to_owned())
+            } else if is_ident(inner) {
+                Segment::Var(inner.to_owned())
+            } else {
+                return Err(TemplateSyntaxError {
+                    offset: s[..consumed + open].chars().count(),
+                    message: format!(
+                        "`{{{{ {inner} }}}}` is not a variable: a placeholder holds one name (letters, digits, `_`, `-`) or `env.NAME`"
+                    ),
+                });
+            };
+            segments.push(seg);
+            let used = open + 2 + close + 2;
+            consumed += used;
+            rest = &rest[used..];
+        }
+        if !rest.is_empty() || segments.is_empty() {
+            segments.push(Segment::Lit(rest.to_owned()));
+        }
+        Ok(Template { segments })
+    }
+
+    pub fn is_literal(&self) -> bool {
+        self.segments.iter().all(|s| matches!(s, Segment::Lit(_)))
+    }
+
+    /// Variable names (not environment variables) the template uses.
+    pub fn vars(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Var(v) => Some(v.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Environment variable names the template uses.
+    pub fn env_vars(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Env(v) => Some(v.as_str()),
+            _ => None,
+        })
+    }
+
+    fn lookup(seg: &Segment, vars: &Vars) -> Result<Value, RenderError> {
+        match seg {
+            Segment::Lit(s) => Ok(Value::String(s.clone())),
+            Segment::Var(v) => vars
+                .get(v)
+                .cloned()
+                .ok_or_else(|| RenderError::Unset(v.clone())),
+            Segment::Env(e) => vars
+                .env
+                .get(e)
+                .map(|s| Value::String(s.clone()))
+                .ok_or_else(|| RenderError::EnvUnset(e.clone())),
+        }
+    }
+
+    /// Renders to a JSON value: a lone placeholder keeps its value's type.
+    pub fn render_value(&self, vars: &Vars) -> Result<Value, RenderError> {
+        if let [seg] = self.segments.as_slice() {
+            return Self::lookup(seg, vars);
+        }
+        self.render_string(vars).map(Value::String)
+    }
+
+    /// Renders to text: strings as they are, other values as JSON.
+    pub fn render_string(&self, vars: &Vars) -> Result<String, RenderError> {
+        self.render_encoded(vars, |s| s.to_owned())
+    }
+
+    /// Renders to text, passing each substituted value (not the literal
+    /// text) through `encode`, e.g. percent-encoding for a URL path.
+    pub fn render_encoded(
+        &self,
+        vars: &Vars,
+        encode: impl Fn(&str) -> String,
+    ) -> Result<String, RenderError> {
+        let mut out = String::new();
+        for seg in &self.segments {
+            if let Segment::Lit(s) = seg {
+                out.push_str(s);
+                continue;
+            }
+            match Self::lookup(seg, vars)? {
+                Value::String(s) => out.push_str(&encode(&s)),
+                other => out.push_str(&encode(&other.to_string())),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A JSON value whose strings may hold templates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TValue {
+    /// No template anywhere inside.
+    Lit(Value),
+    Str(Template),
+    Array(Vec<TValue>),
+    Object(Vec<(String, TValue)>),
+}
+
+/// A template problem inside a JSON value, with the JSON pointer where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueTemplateError {
+    pub pointer: String,
+    pub message: String,
+}
+
+impl TValue {
+    /// Compiles every string of `v`; keys must not hold templates.
+    pub fn compile(v: &Value) -> Result<TValue, ValueTemplateError> {
+        Self::compile_at(v, &mut String::new())
+    }
+
+    fn compile_at(v: &Value, ptr: &mut String) -> Result<TValue, ValueTemplateError> {
+        let out = match v {
+            Value::String(s) if s.contains("{{") => {
+                let t = Template::parse(s).map_err(|e| ValueTemplateError {
+                    pointer: ptr.clone(),
+                    message: e.message,
+                })?;
+                TValue::Str(t)
+            }
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let len = ptr.len();
+                    ptr.push_str(&format!("/{i}"));
+                    out.push(Self::compile_at(item, ptr)?);
+                    ptr.truncate(len);
+                }
+                TValue::Array(out)
+            }
+            Value::Object(map) => {
+                let mut out = Vec::with_capacity(map.len());
+                for (k, item) in map {
+                    let len = ptr.len();
+                    ptr.push('/');
+                    ptr.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    if k.contains("{{") {
+                        return Err(ValueTemplateError {
+                            pointer: ptr.clone(),
+                            message: format!(
+                                "key `{k}` holds a template; templates are allowed in values only"
+                            ),
+                        });
+                    }
+                    out.push((k.clone(), Self::compile_at(item, ptr)?));
+                    ptr.truncate(len);
+                }
+                TValue::Object(out)
+            }
+            other => TValue::Lit(other.clone()),
+        };
+        Ok(match out {
+            TValue::Array(items) if items.iter().all(|i| matches!(i, TValue::Lit(_))) => {
+                TValue::Lit(v.clone())
+            }
+            TValue::Object(items) if items.iter().all(|(_, i)| matches!(i, TValue::Lit(_))) => {
+                TValue::Lit(v.clone())
+            }
+            other => other,
+        })
+    }
+
+    pub fn render(&self, vars: &Vars) -> Result<Value, RenderError> {
+        Ok(match self {
+            TValue::Lit(v) => v.clone(),
+            TValue::Str(t) => t.render_value(vars)?,
+            TValue::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| i.render(vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            TValue::Object(items) => Value::Object(
+                items
+                    .iter()
+                    .map(|(k, i)| Ok((k.clone(), i.render(vars)?)))
+                    .collect::<Result<_, RenderError>>()?,
+            ),
+        })
+    }
+
+    /// Every template inside, for static checks.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, out: &mut Vec<&'a Template>) {
+        match self {
+            TValue::Lit(_) => {}
+            TValue::Str(t) => out.push(t),
+            TValue::Array(items) => items.iter().for_each(|i| i.collect(out)),
+            TValue::Object(items) => items.iter().for_each(|(_, i)| i.collect(out)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.set("id", json!("qr-1"));
+        v.set("n", json!(42));
+        v.env = std::sync::Arc::new([("HOME_X".to_owned(), "/h".to_owned())].into());
+        v
+    }
+
+    #[test]
+    fn whole_value_keeps_type_and_text_interpolates() {
+        let t = Template::parse("{{ n }}").unwrap();
+        assert_eq!(t.render_value(&vars()).unwrap(), json!(42));
+        let t = Template::parse("/q/{{id}}/{{ n }}?h={{ env.HOME_X }}").unwrap();
+        assert_eq!(t.render_value(&vars()).unwrap(), json!("/q/qr-1/42?h=/h"));
+        assert_eq!(t.vars().collect::<Vec<_>>(), ["id", "n"]);
+        assert_eq!(t.env_vars().collect::<Vec<_>>(), ["HOME_X"]);
+    }
+
+    #[test]
+    fn syntax_errors_have_offsets() {
+        let e = Template::parse("ab {{ id").unwrap_err();
+        assert_eq!(e.offset, 3);
+        assert!(e.message.contains("not closed"));
+        let e = Template::parse("{{ a.b }}").unwrap_err();
+        assert!(e.message.contains("not a variable"), "{}", e.message);
+        assert!(Template::parse("{{ env.1x }}").is_err());
+    }
+
+    #[test]
+    fn unset_variables_are_reported() {
+        let t = Template::parse("{{ nope }}").unwrap();
+        assert_eq!(
+            t.render_value(&vars()),
+            Err(RenderError::Unset("nope".into()))
+        );
+        let t = Template::parse("{{ env.NOPE }}").unwrap();
+        assert_eq!(
+            t.render_value(&vars()),
+            Err(RenderError::EnvUnset("NOPE".into()))
+        );
+    }
+
+    #[test]
+    fn values_render_recursively_and_refuse_templated_keys() {
+        let v = json!({"a": ["{{ id }}", 1], "b": {"c": "{{ n }}"}, "d": "plain"});
+        let t = TValue::compile(&v).unwrap();
+        assert_eq!(
+            t.render(&vars()).unwrap(),
+            json!({"a": ["qr-1", 1], "b": {"c": 42}, "d": "plain"})
+        );
+        assert_eq!(t.templates().len(), 2);
+        let e = TValue::compile(&json!({"x": {"{{ id }}": 1}})).unwrap_err();
+        assert_eq!(e.pointer, "/x/{{ id }}");
+        let e = TValue::compile(&json!({"x": ["ok", "{{ bad"]})).unwrap_err();
+        assert_eq!(e.pointer, "/x/1");
+    }
+
+    #[test]
+    fn literal_values_stay_literal() {
+        let v = json!({"a": [1, 2], "b": "x"});
+        assert_eq!(TValue::compile(&v).unwrap(), TValue::Lit(v));
+    }
+}
