@@ -4,7 +4,7 @@ pub mod diag;
 pub mod load;
 pub mod model;
 pub mod plan;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, SourceLocation};
 pub use load::{load_suite, missing_env};
