@@ -173,7 +173,15 @@ fn run(a: RunArgs) -> u8 {
 }
 
 fn lint(a: LintArgs) -> u8 {
-    match crate::case::load_suite(&a.cases) {
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    match crate::case::load_suite(&a.cases).and_then(|s| {
+        let missing = crate::case::missing_env(&s, &env);
+        if missing.is_empty() {
+            Ok(s)
+        } else {
+            Err(missing)
+        }
+    }) {
         Ok(suite) => {
             println!(
                 "{}: {} scenarios, no problems",

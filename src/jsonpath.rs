@@ -47,8 +47,13 @@ impl JPath {
     /// Parses a path; the error names the character position.
     pub fn parse(src: &str) -> Result<JPath, String> {
         let path = JsonPath::parse(src).map_err(|e| {
+            let hint = if src.starts_with('$') {
+                ""
+            } else {
+                " (RFC 9535 paths start with `$`, e.g. `$.status`)"
+            };
             format!(
-                "invalid JSONPath `{src}`: {} at position {} (RFC 9535 paths start with `$`, e.g. `$.status`)",
+                "invalid JSONPath `{src}`: {} at position {}{hint}",
                 e.message(),
                 e.position()
             )

@@ -200,12 +200,9 @@ impl Matcher {
                     other => return Err(format!("`{key}` takes a list, got {}", show(other, 60))),
                 },
                 "matches" => match arg {
-                    Value::String(re) => Op::Matches(Regex::new(re).map_err(|e| {
-                        format!(
-                            "invalid regular expression in `matches`: {}",
-                            one_line(&e.to_string())
-                        )
-                    })?),
+                    Value::String(re) => {
+                        Op::Matches(Regex::new(re).map_err(|e| regex_error(re, &e))?)
+                    }
                     other => {
                         return Err(format!(
                             "`matches` takes a regular expression string, got {}",
@@ -274,11 +271,32 @@ impl Matcher {
     }
 
     /// Checks the selected value; `Err` says what was expected and what was there.
+    /// Every operator is checked, so one failure shows all that do not hold.
     pub fn check(&self, actual: &Actual<'_>, vars: &Vars) -> Result<(), Mismatch> {
+        let mut expected: Vec<String> = Vec::new();
+        let mut got: Vec<String> = Vec::new();
         for op in &self.ops {
-            check_op(op, actual, vars)?;
+            if let Err(m) = check_op(op, actual, vars) {
+                expected.push(m.expected);
+                if !got.contains(&m.actual) {
+                    got.push(m.actual);
+                }
+            }
         }
-        Ok(())
+        if expected.is_empty() {
+            Ok(())
+        } else {
+            Err(Mismatch {
+                expected: expected.join(" and "),
+                actual: got.join("; "),
+            })
+        }
+    }
+
+    /// What the matcher accepts, in words (`"UNKNOWN"`, `none of ["DONE"]`).
+    pub fn describe(&self, vars: &Vars) -> String {
+        let parts: Vec<String> = self.ops.iter().map(|op| describe(op, vars)).collect();
+        parts.join(" and ")
     }
 
     /// Shorthand for checking a plain value.
@@ -287,8 +305,15 @@ impl Matcher {
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+/// The reason of a regex error, without the multi-line caret drawing.
+fn regex_error(re: &str, e: &regex::Error) -> String {
+    let text = e.to_string();
+    let reason = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error:"))
+        .unwrap_or(text.as_str())
+        .trim();
+    format!("invalid regular expression `{re}` in `matches`: {reason}")
 }
 
 fn as_number(v: &Value) -> Option<f64> {
@@ -569,6 +594,13 @@ mod tests {
             .check_value(&json!(["a", "b", "a"]), &Vars::default())
             .unwrap_err();
         assert!(e.actual.contains("index 0 and again at index 2"), "{e}");
+        let e = m(json!({"length": 2, "unique": true}))
+            .check_value(&json!(["a", "b", "a"]), &Vars::default())
+            .unwrap_err();
+        assert_eq!(
+            e.expected, "length 2 and an array without repeated items",
+            "{e}"
+        );
     }
 
     #[test]
@@ -603,10 +635,10 @@ mod tests {
     fn bad_matchers_are_refused_with_hints() {
         let e = Matcher::parse(&json!({"eqq": 1})).unwrap_err();
         assert!(e.contains("did you mean `eq`"), "{e}");
-        assert!(
-            Matcher::parse(&json!({"matches": "("}))
-                .unwrap_err()
-                .contains("invalid regular expression")
+        let e = Matcher::parse(&json!({"matches": "^(a"})).unwrap_err();
+        assert_eq!(
+            e,
+            "invalid regular expression `^(a` in `matches`: unclosed group"
         );
         assert!(
             Matcher::parse(&json!({"type": "str"}))

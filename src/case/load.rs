@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean, display_path};
 use super::model::{
-    CaptureFull, CaptureSpec, Defaults, Expect, Located, Paginate, Poll, PollSettings, Request,
-    ScenarioFile, Step, SuiteFile,
+    CaptureFull, CaptureSpec, Defaults, Expect, Located, Paginate, PathMatchers, Poll,
+    PollSettings, Request, ScenarioFile, Step, SuiteFile,
 };
 use super::plan::*;
 use super::yaml;
@@ -149,7 +149,14 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         else {
             continue;
         };
-        suite.env_uses.extend(env_uses);
+        let source = ctx.source.clone();
+        suite
+            .env_uses
+            .extend(env_uses.into_iter().map(|(name, location)| EnvUse {
+                name,
+                location,
+                source: source.clone(),
+            }));
         if let Some(first) = names.get(&sc.name) {
             let msg = format!(
                 "scenario name `{}` is already used by {first}; names must be unique in a suite",
@@ -212,9 +219,11 @@ fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mu
                     format!("suite variable `{name}` uses `{{{{ {v} }}}}`: suite variables may use `{{{{ env.NAME }}}}` only"),
                 );
             }
-            suite
-                .env_uses
-                .extend(tpl.env_vars().map(|e| (e.to_owned(), loc.clone())));
+            suite.env_uses.extend(tpl.env_vars().map(|e| EnvUse {
+                name: e.to_owned(),
+                location: loc.clone(),
+                source: ctx.source.clone(),
+            }));
         }
         check_var_name(ctx, name, &loc);
         suite.vars.push((name.clone(), t));
@@ -227,7 +236,13 @@ fn compile_defaults(ctx: &mut FileCtx<'_>, d: &Defaults) -> Settings {
         request_timeout: d.request_timeout.map_or(base.request_timeout, |x| x.0),
         connect_timeout: d.connect_timeout.map_or(base.connect_timeout, |x| x.0),
         max_response_bytes: d.max_response_bytes.unwrap_or(base.max_response_bytes),
-        poll: compile_poll_settings(ctx, &d.poll, &PollPolicy::default(), ctx.loc(0, 0)),
+        poll: match &d.poll {
+            Some(p) => {
+                let loc = ctx.at(p);
+                compile_poll_settings(ctx, &p.value, &PollPolicy::default(), loc)
+            }
+            None => PollPolicy::default(),
+        },
     }
 }
 
@@ -332,14 +347,13 @@ fn compile_matcher(
     }
 }
 
-fn compile_path_checks(
-    ctx: &mut FileCtx<'_>,
-    map: &BTreeMap<String, Located<Value>>,
-) -> Vec<PathCheck> {
+fn compile_path_checks(ctx: &mut FileCtx<'_>, map: &PathMatchers) -> Vec<PathCheck> {
     let mut out = Vec::new();
-    for (path, m) in map {
+    for (key, m) in map {
+        let path = &key.value;
         let loc = ctx.at(m);
-        let p = compile_path(ctx, path, &loc);
+        let key_loc = ctx.at(key);
+        let p = compile_path(ctx, path, &key_loc);
         let matcher = compile_matcher(ctx, &m.value, &loc, &format!("`{path}`"));
         if let (Some(path), Some(matcher)) = (p, matcher) {
             out.push(PathCheck {
@@ -899,12 +913,15 @@ fn compile_paginate(
 /// Every environment variable the suite needs that `env` lacks, located.
 pub fn missing_env(suite: &Suite, env: &BTreeMap<String, String>) -> Diagnostics {
     let mut d = Diagnostics::default();
-    for (name, loc) in &suite.env_uses {
-        if !env.contains_key(name) {
-            d.push(Diagnostic::new(
-                loc.clone(),
-                format!("environment variable `{name}` is not set"),
-            ));
+    for u in &suite.env_uses {
+        if !env.contains_key(&u.name) {
+            d.push(
+                Diagnostic::new(
+                    u.location.clone(),
+                    format!("environment variable `{}` is not set", u.name),
+                )
+                .with_source(u.source.clone()),
+            );
         }
     }
     d

@@ -33,6 +33,27 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     }
 }
 
+// Located values compare by value, so a located string can key a map.
+impl<T: PartialEq> PartialEq for Located<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl<T: Eq> Eq for Located<T> {}
+impl<T: PartialOrd> PartialOrd for Located<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.value.partial_cmp(&other.value)
+    }
+}
+impl<T: Ord> Ord for Located<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+/// JSONPath (located, for errors in the path itself) to matcher.
+pub type PathMatchers = BTreeMap<Located<String>, Located<Value>>;
+
 impl<T: JsonSchema> JsonSchema for Located<T> {
     fn inline_schema() -> bool {
         T::inline_schema()
@@ -95,7 +116,8 @@ pub struct Defaults {
     pub max_response_bytes: Option<u64>,
     /// The polling policy of every `poll` that does not set its own values.
     #[serde(default)]
-    pub poll: PollSettings,
+    #[schemars(with = "Option<PollSettings>")]
+    pub poll: Option<Located<PollSettings>>,
 }
 
 /// Polling timing; every field is optional and falls back to the suite default.
@@ -255,7 +277,7 @@ pub struct Expect {
     /// RFC 9535 JSONPath to matcher.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, MatcherSpec>")]
-    pub json: BTreeMap<String, Located<Value>>,
+    pub json: PathMatchers,
     /// Upper bound on the response time of the (final) request.
     #[serde(default)]
     pub max_duration: Option<Located<Dur>>,
@@ -278,11 +300,11 @@ pub struct Poll {
     /// Success: every JSONPath matcher holds. Checked after `fail_if`.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, MatcherSpec>")]
-    pub until: BTreeMap<String, Located<Value>>,
+    pub until: PathMatchers,
     /// Terminal failure: any JSONPath matcher holds. Checked first on every attempt.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, MatcherSpec>")]
-    pub fail_if: BTreeMap<String, Located<Value>>,
+    pub fail_if: PathMatchers,
     #[serde(default)]
     pub interval: Option<Dur>,
     #[serde(default)]
@@ -308,7 +330,7 @@ pub struct Paginate {
     /// Fetch another page while every JSONPath matcher holds.
     #[serde(rename = "while")]
     #[schemars(with = "BTreeMap<String, MatcherSpec>")]
-    pub while_: BTreeMap<String, Located<Value>>,
+    pub while_: PathMatchers,
     /// Variable name to JSONPath: the nodes of every page, concatenated into an array.
     #[serde(default)]
     pub collect: BTreeMap<String, Located<String>>,

@@ -30,9 +30,18 @@ pub struct Suite {
     /// Suite variables (may use `{{ env.NAME }}`).
     pub vars: Vec<(String, TValue)>,
     /// Every `{{ env.NAME }}` the suite uses, with where.
-    pub env_uses: Vec<(String, SourceLocation)>,
+    pub env_uses: Vec<EnvUse>,
     /// Scenarios in file-name order.
     pub scenarios: Vec<Arc<Scenario>>,
+}
+
+/// A `{{ env.NAME }}` in a file, kept to check the environment before running.
+#[derive(Debug, Clone)]
+pub struct EnvUse {
+    pub name: String,
+    pub location: SourceLocation,
+    /// The file's text, for the excerpt.
+    pub source: Arc<str>,
 }
 
 /// Defaults that apply to every step.

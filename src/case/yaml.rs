@@ -27,12 +27,41 @@ fn options() -> serde_saphyr::Options {
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &Arc<str>) -> Result<T, Diagnostic> {
     serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        Diagnostic::new(
-            SourceLocation::new(display_path(path), line, column),
-            message(&e),
-        )
-        .with_source(text.clone())
+        let mut msg = message(&e);
+        if let Some((bracket, at)) = unclosed_flow_before(text, line) {
+            msg.push_str(&format!(" (the `{bracket}` on line {at} is never closed)"));
+        }
+        Diagnostic::new(SourceLocation::new(display_path(path), line, column), msg)
+            .with_source(text.clone())
     })
+}
+
+/// The last `[` or `{` left open on the lines before `line`, if any: the
+/// parser reports an unclosed flow collection where it gives up, often a
+/// later line, so the hint names the real culprit.
+fn unclosed_flow_before(text: &str, line: u64) -> Option<(char, u64)> {
+    let mut stack: Vec<(char, u64)> = Vec::new();
+    for (i, l) in text
+        .lines()
+        .enumerate()
+        .take(line.saturating_sub(1) as usize)
+    {
+        let mut quote: Option<char> = None;
+        for c in l.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => stack.push((c, i as u64 + 1)),
+                (None, ']' | '}') => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    stack.pop()
 }
 
 fn original(mut err: &Error) -> &Error {
@@ -126,6 +155,19 @@ mod tests {
         let v: serde_json::Value =
             parse(Path::new("x.yaml"), &Arc::from("a: on\nb: 0755\nc: true\n")).unwrap();
         assert_eq!(v, serde_json::json!({"a": "on", "b": "0755", "c": true}));
+    }
+
+    #[test]
+    fn an_unclosed_bracket_on_an_earlier_line_is_named() {
+        let d =
+            parse::<serde_json::Value>(Path::new("x.yaml"), &Arc::from("a: 1\nb: [x, y\nc: 2\n"))
+                .unwrap_err();
+        assert!(
+            d.message.contains("the `[` on line 2 is never closed"),
+            "{}",
+            d.message
+        );
+        assert_eq!(unclosed_flow_before("a: '[x'\nb: [1]\nc: 2\n", 3), None);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use crate::model::{ScenarioResult, StepOutcome, StepResult};
 
 /// Lines of response body shown in the terminal.
 const BODY_LINES: usize = 40;
+/// Characters of response body shown in the terminal (the JSON report keeps more).
+const BODY_CHARS: usize = 2000;
 
 /// Detail of every step that did not pass; empty when the scenario passed.
 pub fn failure_text(r: &ScenarioResult) -> String {
@@ -60,7 +62,8 @@ fn step_text(out: &mut String, part: &str, s: &StepResult) {
                 for (k, v) in &resp.headers {
                     let _ = writeln!(out, "    {k}: {v}");
                 }
-                let lines: Vec<&str> = resp.body.lines().collect();
+                let shown = crate::matcher::truncate(&resp.body, BODY_CHARS);
+                let lines: Vec<&str> = shown.lines().collect();
                 for l in lines.iter().take(BODY_LINES) {
                     let _ = writeln!(out, "    {l}");
                 }

@@ -367,7 +367,7 @@ async fn run_poll<T: Transport>(
                             record.compact()
                         ),
                     )
-                    .expected_actual(format!("`until` to hold before any `fail_if` ({path})"), value.clone()),
+                    .expected_actual(until_text(plan, vars), value.clone()),
                 ),
                 _ => None,
             };
@@ -380,6 +380,7 @@ async fn run_poll<T: Transport>(
             );
             let f = timeout_failure(
                 plan,
+                vars,
                 &first_path,
                 last.as_ref(),
                 &why,
@@ -392,6 +393,7 @@ async fn run_poll<T: Transport>(
             let why = format!("all {} attempts (max_attempts) were used", outcome.attempts);
             let f = timeout_failure(
                 plan,
+                vars,
                 &first_path,
                 Some(&last),
                 &why,
@@ -436,6 +438,7 @@ fn short_transport(e: &TransportError) -> String {
 
 fn timeout_failure(
     plan: &PollPlan,
+    vars: &Vars,
     path: &str,
     last: Option<&Attempt>,
     why: &str,
@@ -460,11 +463,23 @@ fn timeout_failure(
     } else {
         Failure::assertion(names::POLL_TIMEOUT, &plan.location, message)
     };
-    let wanted: Vec<String> = plan.until.iter().map(|c| c.path.to_string()).collect();
     f.expected_actual(
-        format!("`until` ({}) within the deadline", wanted.join(", ")),
+        format!("{} within the deadline", until_text(plan, vars)),
         last_seen,
     )
+}
+
+/// `until`'s conditions in words, for expected-against-actual.
+fn until_text(plan: &PollPlan, vars: &Vars) -> String {
+    if plan.until.is_empty() {
+        return "no `fail_if` condition to hold".into();
+    }
+    let parts: Vec<String> = plan
+        .until
+        .iter()
+        .map(|c| format!("{} is {}", c.path, c.matcher.describe(vars)))
+        .collect();
+    format!("until {}", parts.join(", "))
 }
 
 async fn run_paginate<T: Transport>(

@@ -282,9 +282,10 @@ impl Store {
             },
             AfterCancel::LateUnknown => {
                 if now.saturating_duration_since(cancelled_at) < LATE_UNKNOWN_GRACE {
+                    // The status frozen at cancel time (never advancing), rows already gone.
                     Snapshot {
-                        status: capped.0,
-                        row_count: capped.1,
+                        status: before,
+                        row_count: count_before,
                         rows: None,
                     }
                 } else {
@@ -576,8 +577,8 @@ mod tests {
         let late = view(AfterCancel::LateUnknown, at + ms(999));
         assert_eq!(
             (late.status, late.rows),
-            (Status::Running, None),
-            "DONE is capped at RUNNING"
+            (Status::Done, None),
+            "the status is frozen at cancel time, the rows are gone"
         );
         let gone = view(AfterCancel::LateUnknown, at + ms(1000));
         assert_eq!(gone, Snapshot::unknown());

@@ -591,7 +591,7 @@ async fn after_cancel_faults() {
         (Fault::GetAfterCancelRunning, "RUNNING", false),
         (Fault::CancelNoop, "DONE", true),
         (Fault::RowsAfterCancel, "UNKNOWN", true),
-        (Fault::LateUnknown, "RUNNING", false),
+        (Fault::LateUnknown, "DONE", false),
     ];
     for (fault, status, rows) in cases {
         let h = start(instant(&[*fault])).await;
