@@ -9,6 +9,9 @@ use std::borrow::Cow;
 /// The mask that replaces a secret.
 pub const MASK: &str = "***";
 
+/// Shortest value masked wherever it appears.
+pub const MIN_SECRET_LEN: usize = 4;
+
 /// Known secret values (the bearer token, captures marked `secret: true`).
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -20,10 +23,12 @@ impl Redactor {
         Self::default()
     }
 
-    /// Adds a secret value; empty values are ignored.
+    /// Adds a secret value. Values shorter than [`MIN_SECRET_LEN`] are not
+    /// masked by value (masking every `t` would destroy the output and hide
+    /// nothing real); headers that carry them are still masked by name.
     pub fn add(&mut self, secret: impl Into<String>) {
         let s = secret.into();
-        if s.is_empty() || self.secrets.contains(&s) {
+        if s.chars().count() < MIN_SECRET_LEN || self.secrets.contains(&s) {
             return;
         }
         self.secrets.push(s);
@@ -78,16 +83,18 @@ mod tests {
         let mut r = Redactor::new();
         r.add("s3cr3t-token");
         r.add("");
+        r.add("t");
         assert_eq!(r.redact("a s3cr3t-token b s3cr3t-token"), "a *** b ***");
+        assert_eq!(r.redact("tt"), "tt");
         assert_eq!(r.redact("nothing here"), "nothing here");
     }
 
     #[test]
     fn longer_secrets_win() {
         let mut r = Redactor::new();
-        r.add("abc");
-        r.add("abcdef");
-        assert_eq!(r.redact("xabcdefx abc"), "x***x ***");
+        r.add("abcd");
+        r.add("abcdefgh");
+        assert_eq!(r.redact("xabcdefghx abcd"), "x***x ***");
     }
 
     #[test]

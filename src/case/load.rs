@@ -573,11 +573,11 @@ fn compile_step(
     };
 
     // Every variable read must be defined by now.
-    let mut seen = BTreeSet::new();
+    let mut reported = BTreeSet::new();
     for u in &uses {
         if scope.defined.contains(&u.var)
             || extra_defined.contains(&u.var)
-            || !seen.insert(u.var.clone())
+            || !reported.insert(u.var.clone())
         {
             continue;
         }
@@ -598,9 +598,13 @@ fn compile_step(
         };
         ctx.error(u.location.clone(), msg);
     }
-    let uses: Vec<String> = seen
-        .into_iter()
+    // Every variable the step reads from outside itself (the paging cursor is its own).
+    let uses: Vec<String> = uses
+        .iter()
+        .map(|u| u.var.clone())
         .filter(|v| !extra_defined.contains(v))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
     // What this step defines for later steps.
     scope.defined.extend(step.capture.keys().cloned());

@@ -30,3 +30,6 @@ pub struct RunContext<T: Transport> {
     pub suite_vars: Vec<(String, TValue)>,
     pub env: Arc<BTreeMap<String, String>>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,437 @@
+//! Scenario execution against a scripted transport, on tokio's paused clock:
+//! the poll policy's timing, `fail_if` before `until`, retries, `finally`,
+//! paging and redaction, without sockets or real sleeps.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::{RunContext, run_scenario};
+use crate::case::load_suite;
+use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
+use crate::model::{FailureKind, Outcome, ScenarioResult, StepOutcome};
+
+const TOKEN: &str = "tok-planted-secret-4242";
+
+/// One scripted answer.
+#[derive(Clone)]
+enum Reply {
+    Json(u16, Value),
+    Raw(u16, Vec<(&'static str, &'static str)>, &'static str),
+    Fail(TransportError),
+}
+
+/// Answers from a script, recording when each request was sent.
+struct Script {
+    replies: Mutex<VecDeque<Reply>>,
+    /// Answer once the script is used up.
+    then: Reply,
+    sent: Mutex<Vec<(Duration, OutgoingRequest)>>,
+    start: Instant,
+}
+
+impl Transport for Script {
+    async fn send(&self, req: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+        self.sent.lock().unwrap().push((self.start.elapsed(), req));
+        let reply = self
+            .replies
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| self.then.clone());
+        let (status, headers, body) = match reply {
+            Reply::Json(s, v) => (s, vec![("content-type", "application/json")], v.to_string()),
+            Reply::Raw(s, h, b) => (s, h, b.to_owned()),
+            Reply::Fail(e) => return Err(e),
+        };
+        Ok(HttpResponse {
+            status,
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            body: body.into_bytes(),
+            elapsed: Duration::from_millis(1),
+        })
+    }
+}
+
+struct Run {
+    result: ScenarioResult,
+    sent: Vec<(Duration, OutgoingRequest)>,
+}
+
+/// Loads `scenario` (with a minimal suite) and runs it against the script.
+async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("conform.yaml"),
+        "name: t\nauth: { bearer_env: VEZA_TOKEN }\ndefaults:\n  poll: { interval: 200ms, backoff: 1.5, max_interval: 2s, timeout: 30s }\nvars:\n  count: 5\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("s.yaml"), scenario).unwrap();
+    let suite = load_suite(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    let script = Script {
+        replies: Mutex::new(replies.into()),
+        then,
+        sent: Mutex::default(),
+        start: Instant::now(),
+    };
+    let ctx = RunContext {
+        transport: script,
+        base_url: reqwest::Url::parse("http://api.test").unwrap(),
+        token: Some(TOKEN.into()),
+        token_env: "VEZA_TOKEN".into(),
+        suite_vars: suite.vars.clone(),
+        env: Arc::default(),
+    };
+    let result = run_scenario(&ctx, &suite.scenarios[0]).await;
+    let sent = std::mem::take(&mut *ctx.transport.sent.lock().unwrap());
+    Run { result, sent }
+}
+
+fn status(s: &str) -> Reply {
+    Reply::Json(200, json!({"status": s, "values": []}))
+}
+
+const POLL: &str = r#"
+name: poll
+steps:
+  - name: wait
+    request: { method: POST, path: /get, json: { id: x } }
+    poll:
+      until:   { $.status: UNKNOWN }
+      fail_if: { $.status: { in: [DONE, FAILED] } }
+    expect:
+      status: 200
+"#;
+
+fn times(r: &Run) -> Vec<u128> {
+    r.sent.iter().map(|(t, _)| t.as_millis()).collect()
+}
+
+fn only_failure(r: &Run) -> &crate::model::Failure {
+    let f: Vec<_> = r.result.failures().collect();
+    assert_eq!(f.len(), 1, "{:#?}", r.result);
+    f[0].1
+}
+
+#[tokio::test(start_paused = true)]
+async fn waits_only_between_attempts_with_backoff_and_not_after_success() {
+    let r = run(
+        POLL,
+        vec![status("PENDING"), status("RUNNING"), status("RUNNING")],
+        status("UNKNOWN"),
+    )
+    .await;
+    assert_eq!(r.result.outcome, Outcome::Passed, "{:#?}", r.result);
+    // waits 200, 300, 450; the poll ends on the fourth answer without sleeping.
+    assert_eq!(times(&r), [0, 200, 500, 950]);
+    assert_eq!(r.result.steps[0].duration_ms, 950.0);
+    assert_eq!(r.result.steps[0].requests, 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_if_is_checked_before_until() {
+    let scenario = POLL.replace("in: [DONE, FAILED]", "in: [UNKNOWN]");
+    let r = run(&scenario, vec![status("RUNNING")], status("UNKNOWN")).await;
+    assert_eq!(r.result.outcome, Outcome::Failed);
+    let f = only_failure(&r);
+    assert_eq!(f.check, "poll_fail_if");
+    assert!(
+        f.message
+            .contains("`$.status` was \"UNKNOWN\", which `fail_if` forbids"),
+        "{}",
+        f.message
+    );
+    assert_eq!(times(&r), [0, 200]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_terminal_status_fails_at_once_with_the_history() {
+    let r = run(
+        POLL,
+        vec![status("PENDING"), status("RUNNING")],
+        status("DONE"),
+    )
+    .await;
+    let f = only_failure(&r);
+    assert_eq!(f.check, "poll_fail_if");
+    assert!(
+        f.message.contains("history: PENDING → RUNNING → DONE"),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.kind, FailureKind::Assertion);
+    assert_eq!(r.sent.len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_reports_the_last_value_and_a_compact_history() {
+    let r = run(POLL, vec![status("PENDING")], status("RUNNING")).await;
+    assert_eq!(r.result.outcome, Outcome::Failed);
+    let f = only_failure(&r);
+    assert_eq!(f.check, "poll_timeout");
+    assert_eq!(f.kind, FailureKind::Assertion);
+    let n = r.sent.len();
+    assert!(
+        f.message.contains(&format!(
+            "`$.status` was RUNNING on the last of {n} attempts over 30.0s"
+        )),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains(&format!("PENDING → RUNNING ×{}", n - 1)),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        r.sent.last().unwrap().0,
+        Duration::from_secs(30),
+        "the last attempt is at the deadline"
+    );
+    let poll = r.result.steps[0].poll.as_ref().unwrap();
+    assert_eq!(poll.attempts as usize, n);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unavailable_answers_are_retried_honouring_retry_after() {
+    let busy = Reply::Raw(503, vec![("retry-after", "1")], "busy");
+    let r = run(POLL, vec![busy.clone(), busy], status("UNKNOWN")).await;
+    assert_eq!(r.result.outcome, Outcome::Passed, "{:#?}", r.result);
+    assert_eq!(times(&r), [0, 1000, 2000]);
+    assert_eq!(
+        r.result.steps[0].poll.as_ref().unwrap().compact(),
+        "HTTP 503 ×2 → UNKNOWN"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_errors_until_the_deadline_are_a_runtime_error() {
+    let refused = Reply::Fail(TransportError::Connect("connection refused".into()));
+    let r = run(POLL, vec![], refused).await;
+    assert_eq!(r.result.outcome, Outcome::Error);
+    let f = only_failure(&r);
+    assert_eq!(
+        (f.check.as_str(), f.kind),
+        ("poll_timeout", FailureKind::Runtime)
+    );
+    assert!(
+        f.message
+            .contains("could not connect: connection refused on the last of"),
+        "{}",
+        f.message
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_status_ends_the_poll_at_once() {
+    let r = run(
+        POLL,
+        vec![Reply::Json(401, json!({"code": "Unauthenticated"}))],
+        status("UNKNOWN"),
+    )
+    .await;
+    let f = only_failure(&r);
+    assert_eq!(f.check, "status_code");
+    assert_eq!(f.message, "expected status 200, got 401");
+    assert_eq!(times(&r), [0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
+    // A request that never answers within the poll: the transport's own
+    // timeout is longer than the deadline here.
+    struct Hang;
+    impl Transport for Hang {
+        async fn send(&self, _: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Err(TransportError::Timeout(Duration::from_secs(3600)))
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("conform.yaml"), "name: t\n").unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        POLL.replace("until:", "timeout: 2s\n      until:"),
+    )
+    .unwrap();
+    let suite = load_suite(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    let ctx = RunContext {
+        transport: Hang,
+        base_url: reqwest::Url::parse("http://api.test").unwrap(),
+        token: None,
+        token_env: "TOKEN".into(),
+        suite_vars: vec![],
+        env: Arc::default(),
+    };
+    let start = Instant::now();
+    let r = run_scenario(&ctx, &suite.scenarios[0]).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(r.outcome, Outcome::Error);
+    let f: Vec<_> = r.failures().collect();
+    assert!(
+        f[0].1.message.contains("no attempt completed"),
+        "{}",
+        f[0].1.message
+    );
+}
+
+const CREATE_CANCEL: &str = r#"
+name: create and cancel
+steps:
+  - name: create
+    request: { method: POST, path: /create, json: { n: "{{ count }}" } }
+    expect: { status: 200 }
+    capture:
+      id: $.id
+  - name: cancel
+    request: { method: POST, path: "/cancel/{{ id }}" }
+    expect: { status: 200, body: empty }
+finally:
+  - name: cleanup
+    request: { method: POST, path: "/cancel/{{ id }}" }
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn finally_is_skipped_when_its_variable_was_never_captured() {
+    let r = run(
+        CREATE_CANCEL,
+        vec![Reply::Json(500, json!({"code": "Internal"}))],
+        status("x"),
+    )
+    .await;
+    assert_eq!(r.result.outcome, Outcome::Failed);
+    assert_eq!(r.sent.len(), 1, "neither cancel nor cleanup was sent");
+    assert_eq!(r.result.steps[1].outcome, StepOutcome::Skipped);
+    let cleanup = &r.result.finally[0];
+    assert_eq!(cleanup.outcome, StepOutcome::Skipped);
+    assert_eq!(
+        cleanup.skip_reason.as_deref(),
+        Some("variable `id` was never captured")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn finally_runs_after_a_failure_and_an_empty_object_is_not_an_empty_body() {
+    let replies = vec![
+        Reply::Json(200, json!({"id": "q/1"})),
+        Reply::Json(200, json!({})),
+    ];
+    let r = run(CREATE_CANCEL, replies, Reply::Raw(200, vec![], "")).await;
+    assert_eq!(r.result.outcome, Outcome::Failed);
+    let f = only_failure(&r);
+    assert_eq!(f.message, "expected an empty body, got 2 bytes: {}");
+    assert_eq!(r.result.finally[0].outcome, StepOutcome::Passed);
+    assert_eq!(r.sent.len(), 3);
+    // A captured value is percent-encoded in a path; a whole-value template keeps its type.
+    assert_eq!(r.sent[1].1.url.path(), "/cancel/q%2F1");
+    let body: Value = serde_json::from_slice(r.sent[0].1.body.as_ref().unwrap()).unwrap();
+    assert_eq!(body, json!({"n": 5}));
+    let exchange = r.result.steps[1]
+        .exchange
+        .as_ref()
+        .expect("a failing step keeps its exchange");
+    assert!(exchange.curl.contains("$VEZA_TOKEN"), "{}", exchange.curl);
+    assert!(
+        r.result.steps[0].exchange.is_none(),
+        "a passing step keeps no exchange"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn secrets_never_reach_the_result() {
+    let scenario = r#"
+name: secrets
+steps:
+  - name: login
+    request: { method: POST, path: /login }
+    capture:
+      session: { json: $.session, secret: true }
+  - name: use it
+    request: { method: POST, path: /use, headers: { x-session: "{{ session }}" } }
+    expect:
+      json:
+        $.ok: true
+"#;
+    let echo = format!(r#"{{"ok": false, "echo": "{TOKEN} and sess-planted-9876"}}"#);
+    let echo: &'static str = Box::leak(echo.into_boxed_str());
+    let replies = vec![
+        Reply::Json(200, json!({"session": "sess-planted-9876"})),
+        Reply::Raw(
+            200,
+            vec![
+                ("content-type", "application/json"),
+                ("x-echo", "sess-planted-9876"),
+            ],
+            echo,
+        ),
+    ];
+    let r = run(scenario, replies, status("x")).await;
+    assert_eq!(r.result.outcome, Outcome::Failed);
+    let all =
+        serde_json::to_string(&r.result).unwrap() + &crate::report::text::failure_text(&r.result);
+    assert!(!all.contains(TOKEN), "the bearer token leaked: {all}");
+    assert!(
+        !all.contains("sess-planted-9876"),
+        "the secret capture leaked: {all}"
+    );
+    assert!(all.contains("***"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_status_is_required_to_be_2xx_when_none_is_given() {
+    let scenario = "name: s\nsteps:\n  - name: get\n    request: { method: GET, path: /x }\n";
+    let r = run(scenario, vec![Reply::Json(500, json!({}))], status("x")).await;
+    let f = only_failure(&r);
+    assert!(f.message.contains("any 2xx"), "{}", f.message);
+}
+
+#[tokio::test(start_paused = true)]
+async fn paging_collects_across_pages_and_stops_a_cursor_that_repeats() {
+    let scenario = r#"
+name: pages
+steps:
+  - name: walk
+    request: { method: POST, path: /get, json: { page_token: "{{ t }}" } }
+    paginate:
+      cursor: { t: $.next }
+      while: { $.more: true }
+      collect: { ids: "$.values[*]" }
+  - name: all rows
+    check:
+      ids: { eq: [1, 2, 3, 4] }
+"#;
+    let pages = vec![
+        Reply::Json(200, json!({"values": [1, 2], "next": "a", "more": true})),
+        Reply::Json(200, json!({"values": [], "next": "b", "more": true})),
+        Reply::Json(200, json!({"values": [3, 4], "next": "", "more": false})),
+    ];
+    let r = run(scenario, pages, status("x")).await;
+    assert_eq!(r.result.outcome, Outcome::Passed, "{:#?}", r.result);
+    let tokens: Vec<Value> = r
+        .sent
+        .iter()
+        .map(|(_, q)| {
+            serde_json::from_slice::<Value>(q.body.as_ref().unwrap()).unwrap()["page_token"].clone()
+        })
+        .collect();
+    assert_eq!(tokens, [json!(""), json!("a"), json!("b")]);
+
+    let stuck = vec![
+        Reply::Json(200, json!({"values": [1], "next": "a", "more": true})),
+        Reply::Json(200, json!({"values": [2], "next": "a", "more": true})),
+    ];
+    let r = run(scenario, stuck, status("x")).await;
+    let f = only_failure(&r);
+    assert_eq!(f.check, "paginate");
+    assert!(
+        f.message.contains("repeats an earlier value"),
+        "{}",
+        f.message
+    );
+}

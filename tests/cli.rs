@@ -1,0 +1,302 @@
+//! The binary end to end: `conform run` against `conform serve` in another
+//! process, exit codes, schemas, and the token never shown.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_conform");
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
+
+/// `conform serve` on a free port; killed on drop.
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(token_file: &Path, extra: &[&str]) -> Serve {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--lifecycle",
+            "300ms",
+            "--token-file",
+        ])
+        .arg(token_file)
+        .args(extra)
+        .env_remove("VEZA_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("conform serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("serve prints where it listens");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    Serve { child, url }
+}
+
+fn run(args: &[&str], token: Option<&str>, reports: &Path) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .args(["--cases", CASES, "--reports"])
+        .arg(reports)
+        .args(args);
+    cmd.env_remove("BASE_URL").env_remove("VEZA_TOKEN");
+    if let Some(t) = token {
+        cmd.env("VEZA_TOKEN", t);
+    }
+    cmd.output().expect("conform runs")
+}
+
+/// The libtest verdict (`ok`, `FAILED`) printed for the test whose name starts with `prefix`.
+fn verdict<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with(&format!("test {prefix}")))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or("not listed")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn run_against_serve_passes_with_the_right_token_and_fails_named_with_a_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "conform-planted-token-6f1d2b";
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, token).unwrap();
+    let srv = serve(&token_file, &[]);
+
+    let ok = run(&["--base-url", &srv.url, "-q"], Some(token), dir.path());
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+
+    let wrong = "conform-wrong-token-93ac";
+    let bad = run(&["--base-url", &srv.url], Some(wrong), dir.path());
+    let out = text(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{out}");
+    assert_eq!(
+        verdict(&out, "01_cancel_then_poll_unknown::"),
+        "FAILED",
+        "{out}"
+    );
+    assert!(out.contains("expected status 200, got 401"), "{out}");
+    // The 401 scenarios send no token or a fixed wrong one: they still pass.
+    assert_eq!(verdict(&out, "14_auth_create_401::"), "ok", "{out}");
+    assert!(
+        out.contains("$VEZA_TOKEN"),
+        "curl lines name the variable: {out}"
+    );
+
+    let report = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+    for secret in [token, wrong] {
+        assert!(
+            !out.contains(secret),
+            "the token leaked into the terminal output"
+        );
+        assert!(
+            !report.contains(secret),
+            "the token leaked into report.json"
+        );
+    }
+}
+
+#[test]
+fn a_base_url_with_a_path_prefix_is_kept() {
+    // Nothing serves under /prefix on the reference server: every request 404s there.
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "t").unwrap();
+    let srv = serve(&token_file, &[]);
+    let o = run(
+        &[
+            "--base-url",
+            &format!("{}/prefix", srv.url),
+            "01_cancel",
+            "-q",
+        ],
+        Some("t"),
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("/prefix/api/v1/assessments/query_spec:nodes_async_create"),
+        "{out}"
+    );
+    assert!(out.contains("got 404"), "{out}");
+}
+
+#[test]
+fn a_real_base_url_without_a_token_is_refused_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--base-url", "http://127.0.0.1:9"], None, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("set VEZA_TOKEN or give --token-file FILE"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_a_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let o = run(
+        &["--base-url", "http://127.0.0.1:9", "02_create", "-q"],
+        Some("t"),
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("[transport] could not connect"), "{out}");
+}
+
+#[test]
+fn the_embedded_default_passes_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["-q"], None, dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(
+        out.matches("running against the embedded reference server at http://127.0.0.1:")
+            .count(),
+        1,
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["embedded_server"], true);
+    assert!(
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["outcome"] == "passed")
+    );
+}
+
+#[test]
+fn list_names_every_scenario_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--list"], None, dir.path());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.contains("01_cancel_then_poll_unknown::cancel makes the result unknown: test"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(": test")).count(),
+        19,
+        "{out}"
+    );
+    assert!(!dir.path().join("report.json").exists());
+}
+
+#[test]
+fn committed_schemas_match_the_case_types() {
+    for (kind, file) in [
+        ("scenario", "scenario.schema.json"),
+        ("suite", "suite.schema.json"),
+    ] {
+        let o = Command::new(BIN).args(["schema", kind]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        let committed = std::fs::read_to_string(Path::new(CASES).join(file)).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            committed.trim(),
+            "cases/{file} is stale: run `conform schema {kind} > cases/{file}`"
+        );
+    }
+}
+
+#[test]
+fn every_case_file_points_editors_at_its_schema() {
+    for entry in std::fs::read_dir(CASES).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".yaml") || name == "openapi.yaml" {
+            continue;
+        }
+        let first = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let schema = if name == "conform.yaml" {
+            "suite.schema.json"
+        } else {
+            "scenario.schema.json"
+        };
+        assert_eq!(
+            first,
+            format!("# yaml-language-server: $schema={schema}"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn lint_accepts_the_bundled_suite() {
+    let o = Command::new(BIN)
+        .args(["lint", "--cases", CASES])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = Command::new(BIN)
+        .args(["run", "--token", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::new(BIN)
+        .args(["run", "--server-fault", "no-such-fault"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("cancel-empty-object"),
+        "lists the valid names: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn version_and_help_work_despite_the_flattened_libtest_flags() {
+    let o = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("conform "));
+    let o = Command::new(BIN).args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("--base-url") && help.contains("--test-threads"),
+        "{help}"
+    );
+}
