@@ -8,6 +8,7 @@
 pub mod case;
 pub mod check;
 pub mod cli;
+pub mod contract;
 pub mod exit_code;
 pub mod http;
 pub mod jsonpath;

@@ -1,0 +1,204 @@
+//! Reading a contract: parse, recognise the dialect, check references,
+//! collect operations, convert schemas, prepare the registries.
+//!
+//! A `.json` file is read with serde_json, anything else with the crate's
+//! YAML reader (duplicate keys refused, YAML 1.2 booleans). Every structural
+//! problem found is reported, not only the first; a problem is located by its
+//! JSON pointer and, in YAML, by the line and column of the nearest key.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::direction::{self, Variant};
+use super::tree::Node;
+use super::validate::Schemas;
+use super::{
+    Contract, ContractError, ContractErrors, Dialect, check, convert, operations, paths, walk,
+};
+use crate::case::diag::display_path;
+use crate::case::yaml;
+
+/// Problems found so far, as (JSON pointer, message).
+#[derive(Debug, Default)]
+pub(crate) struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.0.push((pointer.into(), message.into()));
+    }
+
+    /// The problems in document order (by line; unlocated ones first, as found).
+    fn into_errors(self, file: &str, tree: Option<&Node>) -> ContractErrors {
+        let mut errors: Vec<ContractError> = self
+            .0
+            .into_iter()
+            .map(|(pointer, message)| {
+                let (line, column) = tree.map_or((0, 0), |t| t.location(&pointer));
+                ContractError {
+                    file: file.to_owned(),
+                    pointer,
+                    line,
+                    column,
+                    message,
+                }
+            })
+            .collect();
+        errors.sort_by_key(|e| (e.line, e.column));
+        ContractErrors(errors)
+    }
+}
+
+/// Reads and checks the contract at `path`.
+pub fn load(path: &Path) -> Result<Contract, ContractErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ContractErrors(vec![ContractError {
+            file: display_path(path),
+            pointer: String::new(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the contract: {e}"),
+        }])
+    })?;
+    parse(path, &text)
+}
+
+/// Checks a contract given as text; `path` names it and picks the parser
+/// (`.json`: JSON, else YAML).
+pub fn parse(path: &Path, text: &str) -> Result<Contract, ContractErrors> {
+    let file = display_path(path);
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let tree: Node = if is_json {
+        serde_json::from_str(text).map_err(|e| {
+            single(
+                &file,
+                u32::try_from(e.line()).unwrap_or(u32::MAX),
+                u32::try_from(e.column()).unwrap_or(u32::MAX),
+                format!("invalid JSON: {e}"),
+            )
+        })?
+    } else {
+        yaml::parse(path, &Arc::from(text))
+            .map_err(|d| single(&file, d.location.line, d.location.column, d.message))?
+    };
+    build(&file, tree.to_value(), Some(&tree))
+}
+
+fn single(file: &str, line: u32, column: u32, message: String) -> ContractErrors {
+    ContractErrors(vec![ContractError {
+        file: file.to_owned(),
+        pointer: String::new(),
+        line,
+        column,
+        message,
+    }])
+}
+
+/// Checks a contract already parsed into a `Value` (no line numbers, keys
+/// in sorted order); `file` names it in errors.
+pub fn from_value(file: &str, doc: Value) -> Result<Contract, ContractErrors> {
+    build(file, doc, None)
+}
+
+fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, ContractErrors> {
+    let mut problems = Problems::default();
+    let (dialect, version) = match dialect(&doc) {
+        Ok(found) => found,
+        Err(message) => {
+            problems.push("", message);
+            return Err(problems.into_errors(file, tree));
+        }
+    };
+    let scan = walk::scan(&doc);
+    check::references(&doc, dialect, &scan, &mut problems);
+    let operations = operations::collect(&doc, dialect, tree, &mut problems);
+    let index = paths::PathIndex::new(
+        operations
+            .iter()
+            .map(|o| (o.template.as_str(), o.method.as_str())),
+    );
+    let index = match index {
+        Ok(index) => Some(index),
+        Err(message) => {
+            problems.push("/paths", message);
+            None
+        }
+    };
+    let (Some(index), true) = (index, problems.0.is_empty()) else {
+        return Err(problems.into_errors(file, tree));
+    };
+    let mut base = doc;
+    convert::to_2020_12(&mut base, &scan.roots, dialect);
+    let docs = Variant::ALL.map(|v| direction::derive(&base, &scan.roots, dialect, v));
+    drop(base);
+    let schemas = Schemas::new(docs, &scan.roots).map_err(|message| {
+        let mut p = Problems::default();
+        p.push("", message);
+        p.into_errors(file, tree)
+    })?;
+    let by_id: HashMap<String, usize> = operations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.clone(), i))
+        .collect();
+    Ok(Contract {
+        file: file.to_owned(),
+        dialect,
+        version,
+        operations,
+        index,
+        by_id,
+        schemas,
+    })
+}
+
+/// The dialect from `openapi` or `swagger`, or why the document is not one.
+fn dialect(doc: &Value) -> Result<(Dialect, String), String> {
+    let Value::Object(top) = doc else {
+        return Err(format!(
+            "a contract is a mapping at its top level, not {}",
+            kind(doc)
+        ));
+    };
+    // `openapi: 3.0` unquoted is a number in YAML; read it as written.
+    let version = |key: &str| match top.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(v) = version("openapi") {
+        let minor = |m: &str| v == m || v.starts_with(&format!("{m}."));
+        return match () {
+            () if minor("3.0") => Ok((Dialect::OpenApi30, v)),
+            () if minor("3.1") => Ok((Dialect::OpenApi31, v)),
+            () => Err(format!(
+                "unsupported OpenAPI version `{v}`: conform reads 2.0, 3.0.x and 3.1.x"
+            )),
+        };
+    }
+    if let Some(v) = version("swagger") {
+        return if v == "2.0" {
+            Ok((Dialect::Swagger2, v))
+        } else {
+            Err(format!(
+                "unsupported Swagger version `{v}`: conform reads 2.0, 3.0.x and 3.1.x"
+            ))
+        };
+    }
+    Err("neither `openapi` nor `swagger` at the top level: not an OpenAPI document".into())
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
+    }
+}
