@@ -55,6 +55,21 @@ pub struct RunArgs {
     /// The suite folder.
     #[arg(long, value_name = "DIR", default_value = "cases")]
     pub cases: PathBuf,
+    /// The OpenAPI contract (default: the suite's `spec`).
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Run only this contract check (repeatable): undocumented_status, content_type, response_schema, undocumented_property.
+    #[arg(long = "check", value_name = "NAME")]
+    pub checks: Vec<String>,
+    /// Do not run this contract check (repeatable).
+    #[arg(long = "skip-check", value_name = "NAME")]
+    pub skip_checks: Vec<String>,
+    /// Also flag response properties the contract does not document (undocumented_property).
+    #[arg(long)]
+    pub strict: bool,
+    /// Exit 4 when fewer than PCT percent of the contract's documented responses were exercised.
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
     /// Where report.json (and the other reports) are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports: PathBuf,
@@ -113,6 +128,9 @@ pub struct LintArgs {
     /// The suite folder.
     #[arg(long, value_name = "DIR", default_value = "cases")]
     pub cases: PathBuf,
+    /// The OpenAPI contract (default: the suite's `spec`).
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -161,6 +179,11 @@ fn run(a: RunArgs) -> u8 {
         skip_tags: a.skip_tags,
         server_lifecycle: a.server_lifecycle,
         server_faults: a.server_faults,
+        spec: a.spec,
+        only_checks: a.checks,
+        skip_checks: a.skip_checks,
+        strict: a.strict,
+        min_coverage: a.min_coverage,
         ..RunOptions::new()
     };
     match runner::run(&opts, &a.test) {
@@ -174,17 +197,13 @@ fn run(a: RunArgs) -> u8 {
 
 fn lint(a: LintArgs) -> u8 {
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-    match crate::case::load_suite(&a.cases).and_then(|s| {
-        let missing = crate::case::missing_env(&s, &env);
-        if missing.is_empty() {
-            Ok(s)
-        } else {
-            Err(missing)
-        }
-    }) {
-        Ok(suite) => {
+    match crate::lint::load_all(&a.cases, a.spec.as_deref(), &env) {
+        Ok((suite, contract)) => {
+            let against = contract
+                .map(|c| format!(" against {}", c.file()))
+                .unwrap_or_default();
             println!(
-                "{}: {} scenarios, no problems",
+                "{}: {} scenarios{against}, no problems",
                 a.cases.display(),
                 suite.scenarios.len()
             );

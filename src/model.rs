@@ -24,7 +24,55 @@ pub struct RunResult {
     /// RFC 3339 UTC.
     pub started_at: String,
     pub duration_ms: f64,
+    /// The contract responses were checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractInfo>,
+    /// Which documented responses the run exercised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
     pub scenarios: Vec<ScenarioResult>,
+}
+
+/// The contract of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContractInfo {
+    pub file: String,
+    /// `OpenAPI 3.0`, `OpenAPI 3.1` or `Swagger 2.0`, and the version given.
+    pub dialect: String,
+    /// The contract checks that ran.
+    pub checks: Vec<String>,
+}
+
+/// Operations × documented responses, and which the run exercised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Coverage {
+    pub covered: usize,
+    pub total: usize,
+    pub percent: f64,
+    pub operations: Vec<OperationCoverage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationCoverage {
+    pub operation: String,
+    pub method: String,
+    pub path: String,
+    pub responses: Vec<ResponseCoverage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResponseCoverage {
+    /// `200`, `4XX`, `default`.
+    pub key: String,
+    /// Steps whose responses matched it.
+    pub hits: u32,
+}
+
+/// A documented response a step's responses matched.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Exercised {
+    pub operation: String,
+    pub response: String,
 }
 
 /// How a scenario ended.
@@ -87,6 +135,9 @@ pub struct StepResult {
     pub exchange: Option<Exchange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<PollRecord>,
+    /// Documented responses this step's responses matched (for coverage).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exercised: Vec<Exercised>,
 }
 
 /// Whether the server broke the contract or the harness could not find out.

@@ -281,6 +281,37 @@ impl TValue {
         out
     }
 
+    /// JSON pointers of the values that hold a template.
+    pub fn template_pointers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.pointers_at(&mut String::new(), &mut out);
+        out
+    }
+
+    fn pointers_at(&self, ptr: &mut String, out: &mut Vec<String>) {
+        match self {
+            TValue::Lit(_) => {}
+            TValue::Str(_) => out.push(ptr.clone()),
+            TValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = ptr.len();
+                    ptr.push_str(&format!("/{i}"));
+                    item.pointers_at(ptr, out);
+                    ptr.truncate(len);
+                }
+            }
+            TValue::Object(items) => {
+                for (k, item) in items {
+                    let len = ptr.len();
+                    ptr.push('/');
+                    ptr.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    item.pointers_at(ptr, out);
+                    ptr.truncate(len);
+                }
+            }
+        }
+    }
+
     fn collect<'a>(&'a self, out: &mut Vec<&'a Template>) {
         match self {
             TValue::Lit(_) => {}
@@ -347,6 +378,7 @@ mod tests {
             json!({"a": ["qr-1", 1], "b": {"c": 42}, "d": "plain"})
         );
         assert_eq!(t.templates().len(), 2);
+        assert_eq!(t.template_pointers(), ["/a/0", "/b/c"]);
         let e = TValue::compile(&json!({"x": {"{{ id }}": 1}})).unwrap_err();
         assert_eq!(e.pointer, "/x/{{ id }}");
         let e = TValue::compile(&json!({"x": ["ok", "{{ bad"]})).unwrap_err();

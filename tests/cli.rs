@@ -189,6 +189,14 @@ fn the_embedded_default_passes_and_says_so() {
             .unwrap();
     assert_eq!(report["format_version"], 1);
     assert_eq!(report["embedded_server"], true);
+    let coverage = report["coverage"]["percent"]
+        .as_f64()
+        .expect("coverage in the report");
+    assert!(
+        coverage >= 90.0,
+        "the bundled suite covers {coverage}% of the contract"
+    );
+    assert!(out.contains("contract coverage: "), "{out}");
     assert!(
         report["scenarios"]
             .as_array()
@@ -210,7 +218,7 @@ fn list_names_every_scenario_without_running() {
     );
     assert_eq!(
         out.lines().filter(|l| l.ends_with(": test")).count(),
-        19,
+        20,
         "{out}"
     );
     assert!(!dir.path().join("report.json").exists());
@@ -298,5 +306,37 @@ fn version_and_help_work_despite_the_flattened_libtest_flags() {
     assert!(
         help.contains("--base-url") && help.contains("--test-threads"),
         "{help}"
+    );
+}
+
+#[test]
+fn min_coverage_is_a_gate_with_its_own_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // One scenario exercises a few responses only.
+    let o = run(
+        &["02_create", "--min-coverage", "90", "-q"],
+        None,
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(out.contains("coverage gate failed"), "{out}");
+    let o = run(
+        &["02_create", "--min-coverage", "5", "-q"],
+        None,
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn unknown_check_names_are_refused_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--skip-check", "respons_schema"], None, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("did you mean `response_schema`?"),
+        "{}",
+        text(&o)
     );
 }

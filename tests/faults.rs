@@ -8,15 +8,22 @@ use conform::runner::{RunOptions, RunOutput, run};
 use conform::server::Fault;
 
 fn run_with(faults: &[Fault]) -> RunOutput {
+    run_opts(faults, false)
+}
+
+fn run_opts(faults: &[Fault], strict: bool) -> RunOutput {
     let opts = RunOptions {
+        strict,
         cases: concat!(env!("CARGO_MANIFEST_DIR"), "/cases").into(),
         reports: None,
         server_faults: faults.to_vec(),
         server_lifecycle: Some(Duration::from_millis(300)),
         ..RunOptions::new()
     };
+    // The runs fail on purpose: keep libtest's report of them off the terminal.
     let args = libtest_mimic::Arguments {
         quiet: true,
+        logfile: Some("/dev/null".into()),
         ..Default::default()
     };
     run(&opts, &args).expect("the bundled suite loads")
@@ -57,8 +64,19 @@ fn the_suite_passes_against_the_reference_server() {
         out.result.count(Outcome::Passed),
         out.result.scenarios.len()
     );
-    assert!(out.result.scenarios.len() >= 19);
+    assert!(out.result.scenarios.len() >= 20);
     assert!(out.embedded_requests > 0);
+    let cov = out
+        .result
+        .coverage
+        .as_ref()
+        .expect("the suite has a contract");
+    assert!(
+        cov.percent >= 90.0,
+        "coverage {:.1}%: {:#?}",
+        cov.percent,
+        cov.operations
+    );
 }
 
 #[test]
@@ -190,12 +208,68 @@ fn create_accepting_two_wrappers_is_caught() {
 }
 
 #[test]
-fn row_count_as_a_number_is_caught() {
+fn row_count_as_a_number_is_caught_by_the_case_and_the_contract() {
+    let out = run_with(&[Fault::RowCountNumber]);
+    let f = failures(&out.result, "03_done_rows_paged::");
+    assert!(
+        f.iter().any(|(c, m)| *c == "response_schema"
+            && m.contains("/progress_status/row_count")
+            && m.contains("is not of type \"string\"")),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter()
+            .any(|(c, m)| *c == "json_path" && m.contains("$.progress_status.row_count")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn a_cancel_body_is_caught_by_the_contract_too() {
     assert_caught(
-        Fault::RowCountNumber,
-        "03_done_rows_paged::",
-        "json_path",
-        "$.progress_status.row_count",
+        Fault::CancelEmptyObject,
+        "01_cancel_then_poll_unknown::",
+        "content_type",
+        "the contract documents no body",
+    );
+}
+
+#[test]
+fn a_missing_required_field_is_caught_by_the_contract() {
+    assert_caught(
+        Fault::CreateWithoutId,
+        "02_create_returns_id::",
+        "response_schema",
+        "\"query_result_id\" is a required property",
+    );
+}
+
+#[test]
+fn a_status_outside_the_enum_is_caught_by_the_contract() {
+    assert_caught(
+        Fault::StatusLowercase,
+        "17_get_unknown_id::",
+        "response_schema",
+        "/status",
+    );
+}
+
+#[test]
+fn strict_names_undocumented_fields_that_the_default_run_accepts() {
+    let out = run_opts(&[Fault::ExtraFields], false);
+    assert_eq!(out.exit_code, 0);
+    let out = run_opts(&[Fault::ExtraFields], true);
+    assert_eq!(out.exit_code, 1);
+    let f = failures(&out.result, "02_create_returns_id::");
+    assert!(
+        f.iter()
+            .any(|(c, m)| *c == "undocumented_property" && m.contains("`x_debug`")),
+        "{f:#?}"
+    );
+    let checks = &out.result.contract.as_ref().unwrap().checks;
+    assert!(
+        checks.iter().any(|c| c == "undocumented_property"),
+        "{checks:?}"
     );
 }
 

@@ -107,6 +107,8 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         vars: Vec::new(),
         env_uses: Vec::new(),
         scenarios: Vec::new(),
+        skip_checks: Vec::new(),
+        strict: false,
     };
     if let Some((file, text)) = &suite_file {
         let mut ctx = FileCtx {
@@ -207,6 +209,30 @@ fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mu
         suite.spec = Some(path);
     }
     suite.settings = compile_defaults(ctx, &file.defaults);
+    if let Some(checks) = &file.checks {
+        suite.strict = checks.strict;
+        for name in &checks.skip {
+            let loc = ctx.at(name);
+            if crate::check::names::CONTRACT_CHECKS.contains(&name.value.as_str()) {
+                suite.skip_checks.push((name.value.clone(), loc));
+            } else {
+                let hint = did_you_mean(
+                    &name.value,
+                    crate::check::names::CONTRACT_CHECKS.iter().copied(),
+                )
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+                ctx.error(
+                    loc,
+                    format!(
+                        "unknown contract check `{}`{hint}; the checks are {}",
+                        name.value,
+                        crate::check::names::CONTRACT_CHECKS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
     for (name, value) in &file.vars {
         let loc = ctx.at(value);
         let Some(t) = compile_value(ctx, &value.value, &loc) else {
@@ -756,9 +782,17 @@ fn compile_request(
         }
         (None, None) => BodyPlan::None,
     };
+    let body_location = req
+        .json
+        .as_ref()
+        .map(|j| ctx.at(j))
+        .or_else(|| req.body.as_ref().map(|b| ctx.at(b)));
     Some(RequestPlan {
         method: req.method,
         path: path?,
+        path_location: ploc,
+        body_location,
+        invalid: req.invalid,
         query,
         headers,
         body,

@@ -91,6 +91,23 @@ pub struct SuiteFile {
     /// Variables every scenario can use as `{{ name }}`; a value may use `{{ env.NAME }}`.
     #[serde(default)]
     pub vars: BTreeMap<String, Located<Value>>,
+    /// Which contract checks run.
+    #[serde(default)]
+    pub checks: Option<ChecksSpec>,
+}
+
+/// Switches for the contract checks (`undocumented_status`, `content_type`,
+/// `response_schema`, `undocumented_property`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksSpec {
+    /// Contract checks not to run.
+    #[serde(default)]
+    pub skip: Vec<Located<String>>,
+    /// Also flag response properties the contract does not document
+    /// (`undocumented_property`); default false.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// How requests authenticate.
@@ -225,6 +242,10 @@ pub struct Request {
     /// A raw text body, sent as is (for malformed requests).
     #[serde(default)]
     pub body: Option<Located<String>>,
+    /// The request deliberately breaks the contract's request schema (a
+    /// negative test): lint checks that it does, instead of that it conforms.
+    #[serde(default)]
+    pub invalid: bool,
 }
 
 /// HTTP methods.

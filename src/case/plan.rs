@@ -33,6 +33,10 @@ pub struct Suite {
     pub env_uses: Vec<EnvUse>,
     /// Scenarios in file-name order.
     pub scenarios: Vec<Arc<Scenario>>,
+    /// Contract checks the suite turns off (validated names, with where).
+    pub skip_checks: Vec<(String, SourceLocation)>,
+    /// The suite asks for strict contract checks.
+    pub strict: bool,
 }
 
 /// A `{{ env.NAME }}` in a file, kept to check the environment before running.
@@ -131,6 +135,11 @@ pub enum Mode {
 pub struct RequestPlan {
     pub method: Method,
     pub path: Template,
+    pub path_location: SourceLocation,
+    /// Where the `json` or `body` is, when there is one.
+    pub body_location: Option<SourceLocation>,
+    /// A deliberate violation of the contract's request schema.
+    pub invalid: bool,
     pub query: Vec<(String, TValue)>,
     pub headers: Vec<(String, Template)>,
     pub body: BodyPlan,

@@ -5,10 +5,14 @@
 //! and wherever a check is switched on or off.
 
 pub mod body;
+pub mod content_type;
+pub mod contract;
 pub mod duration;
 pub mod headers;
 pub mod json_path;
+pub mod response_schema;
 pub mod status;
+pub mod undocumented_status;
 pub mod variables;
 
 use serde_json::Value;
@@ -33,6 +37,19 @@ pub mod names {
     pub const PAGINATE: &str = "paginate";
     pub const TRANSPORT: &str = "transport";
     pub const TEMPLATE: &str = "template";
+    pub const OPERATION: &str = "operation";
+    pub const UNDOCUMENTED_STATUS: &str = "undocumented_status";
+    pub const CONTENT_TYPE: &str = "content_type";
+    pub const RESPONSE_SCHEMA: &str = "response_schema";
+    pub const UNDOCUMENTED_PROPERTY: &str = "undocumented_property";
+
+    /// The contract checks, which suites and the command line switch on and off.
+    pub const CONTRACT_CHECKS: &[&str] = &[
+        UNDOCUMENTED_STATUS,
+        CONTENT_TYPE,
+        RESPONSE_SCHEMA,
+        UNDOCUMENTED_PROPERTY,
+    ];
 }
 
 impl Failure {

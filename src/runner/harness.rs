@@ -14,10 +14,13 @@ use std::time::{Duration, SystemTime};
 use libtest_mimic::{Arguments, Trial};
 use tokio::time::Instant;
 
-use crate::case::{Diagnostics, Scenario, Suite, load_suite, missing_env};
+use crate::case::diag::did_you_mean;
+use crate::case::{Diagnostics, Scenario, Suite};
+use crate::check::contract::ContractChecks;
+use crate::check::names::CONTRACT_CHECKS;
 use crate::exit_code;
 use crate::http::{ClientOptions, HttpClient};
-use crate::model::{FORMAT_VERSION, Outcome, RunResult, ScenarioResult, ms};
+use crate::model::{ContractInfo, FORMAT_VERSION, Outcome, RunResult, ScenarioResult, ms};
 use crate::report;
 use crate::server::{self, Fault, ServerConfig};
 
@@ -58,6 +61,16 @@ pub struct RunOptions {
     pub server_faults: Vec<Fault>,
     /// The environment (`{{ env.NAME }}` and the token variable).
     pub env: BTreeMap<String, String>,
+    /// A contract file instead of the suite's `spec`.
+    pub spec: Option<PathBuf>,
+    /// Run only these contract checks (all by default).
+    pub only_checks: Vec<String>,
+    /// Contract checks not to run (besides the suite's `checks.skip`).
+    pub skip_checks: Vec<String>,
+    /// Also flag undocumented response properties.
+    pub strict: bool,
+    /// Exit 4 when contract coverage is below this percentage.
+    pub min_coverage: Option<f64>,
 }
 
 impl RunOptions {
@@ -78,6 +91,11 @@ impl RunOptions {
             server_lifecycle: None,
             server_faults: Vec::new(),
             env: std::env::vars().collect(),
+            spec: None,
+            only_checks: Vec::new(),
+            skip_checks: Vec::new(),
+            strict: false,
+            min_coverage: None,
         }
     }
 }
@@ -165,11 +183,27 @@ fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunErr
 /// Loads the suite, checks the inputs, and runs it; reports are written
 /// before this returns.
 pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
-    let suite = load_suite(&opts.cases).map_err(RunError::Cases)?;
-    let missing = missing_env(&suite, &opts.env);
-    if !missing.is_empty() {
-        return Err(RunError::Cases(missing));
+    for name in opts.only_checks.iter().chain(&opts.skip_checks) {
+        if !CONTRACT_CHECKS.contains(&name.as_str()) {
+            let hint = did_you_mean(name, CONTRACT_CHECKS.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(RunError::Usage(format!(
+                "unknown contract check `{name}`{hint}; the checks are {}",
+                CONTRACT_CHECKS.join(", ")
+            )));
+        }
     }
+    let (suite, contract) = crate::lint::load_all(&opts.cases, opts.spec.as_deref(), &opts.env)
+        .map_err(RunError::Cases)?;
+    let skip: Vec<String> = suite
+        .skip_checks
+        .iter()
+        .map(|(n, _)| n.clone())
+        .chain(opts.skip_checks.iter().cloned())
+        .collect();
+    let checks = ContractChecks::resolve(&opts.only_checks, &skip, opts.strict || suite.strict);
+    let contract = contract.map(Arc::new);
     let scenarios: Vec<Arc<Scenario>> = suite
         .scenarios
         .iter()
@@ -267,6 +301,8 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         token_env: suite.token_env.clone().unwrap_or_else(|| "TOKEN".into()),
         suite_vars: suite.vars.clone(),
         env: Arc::new(opts.env.clone()),
+        contract: contract.clone(),
+        checks,
     });
 
     let started = SystemTime::now();
@@ -324,11 +360,30 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     result.started_at = humantime::format_rfc3339_seconds(started).to_string();
     result.duration_ms = ms(start.elapsed());
     result.scenarios = results;
+    if let Some(c) = &contract {
+        result.contract = Some(ContractInfo {
+            file: c.file().to_owned(),
+            dialect: format!("{} {}", c.dialect().name(), c.version()),
+            checks: checks.names().into_iter().map(str::to_owned).collect(),
+        });
+        let cov = crate::coverage::compute(c, &result.scenarios);
+        print!("{}", crate::coverage::render(&cov, c.file()));
+        result.coverage = Some(cov);
+    }
     let mut code = result.exit_code();
     let recorded_failures = (result.count(Outcome::Failed) + result.count(Outcome::Error)) as u64;
     if conclusion.num_failed > recorded_failures && code == exit_code::PASSED {
         // A trial panicked before recording its result: a harness problem.
         code = exit_code::RUNTIME_ERROR;
+    }
+    if let (Some(min), Some(cov), exit_code::PASSED) = (opts.min_coverage, &result.coverage, code)
+        && cov.percent + 1e-9 < min
+    {
+        println!(
+            "coverage gate failed: {:.1}% is below --min-coverage {min}",
+            cov.percent
+        );
+        code = exit_code::GATE_FAILED;
     }
     if let Some(dir) = &opts.reports {
         report::json::write(&result, &dir.join("report.json")).map_err(|e| {
@@ -354,6 +409,8 @@ fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
         embedded_server: false,
         started_at: String::new(),
         duration_ms: 0.0,
+        contract: None,
+        coverage: None,
         scenarios: Vec::new(),
     }
 }

@@ -9,6 +9,8 @@ pub mod step;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::check::contract::ContractChecks;
+use crate::contract::Contract;
 use crate::http::Transport;
 use crate::template::TValue;
 
@@ -29,6 +31,10 @@ pub struct RunContext<T: Transport> {
     pub token_env: String,
     pub suite_vars: Vec<(String, TValue)>,
     pub env: Arc<BTreeMap<String, String>>,
+    /// The contract every response is checked against, when the suite has one.
+    pub contract: Option<Arc<Contract>>,
+    /// Which contract checks run.
+    pub checks: ContractChecks,
 }
 
 #[cfg(test)]

@@ -113,6 +113,7 @@ fn skipped(step: &crate::case::StepPlan, reason: String) -> StepResult {
         failures: Vec::new(),
         exchange: None,
         poll: None,
+        exercised: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::check::{self, Body, names};
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
 use crate::jsonpath::Actual;
 use crate::matcher::show;
-use crate::model::{Failure, PollRecord, StepOutcome, StepResult, ms};
+use crate::model::{Exercised, Failure, PollRecord, StepOutcome, StepResult, ms};
 use crate::poll::{PollEnd, Verdict, parse_retry_after};
 use crate::redact::Redactor;
 use crate::template::Vars;
@@ -51,6 +51,7 @@ pub async fn run_step<T: Transport>(
         failures: Vec::new(),
         exchange: None,
         poll: None,
+        exercised: Vec::new(),
     };
     match &step.action {
         Action::Check(checks) => result.failures = check::variables::check(checks, st.vars),
@@ -99,6 +100,17 @@ async fn run_request_step<T: Transport>(
                 Ok(resp) => {
                     let body = Body::parse(&resp.body);
                     result.failures = check::check_response(&rs.expect, &resp, &body, vars);
+                    let mut exercised = Vec::new();
+                    result.failures.extend(contract_check(
+                        ctx,
+                        rs,
+                        &step.location,
+                        &req,
+                        &resp,
+                        &body,
+                        &mut exercised,
+                    ));
+                    result.exercised = exercised;
                     (req, Some(resp))
                 }
                 Err(e) => {
@@ -108,13 +120,13 @@ async fn run_request_step<T: Transport>(
             }
         }
         Mode::Poll(plan) => {
-            let Some((req, resp)) = run_poll(ctx, rs, plan, vars, result).await else {
+            let Some((req, resp)) = run_poll(ctx, rs, step, plan, vars, result).await else {
                 return;
             };
             (req, resp)
         }
         Mode::Paginate(plan) => {
-            let Some((req, resp)) = run_paginate(ctx, rs, plan, vars, result).await else {
+            let Some((req, resp)) = run_paginate(ctx, rs, step, plan, vars, result).await else {
                 return;
             };
             (req, resp)
@@ -147,6 +159,67 @@ async fn run_request_step<T: Transport>(
     if !result.failures.is_empty() {
         result.exchange = Some(exchange(&req, resp.as_ref(), red, token, &ctx.token_env));
     }
+}
+
+/// The path below the base URL (whose own path is a prefix to strip).
+fn relative_path<'a>(base: &reqwest::Url, url: &'a reqwest::Url) -> &'a str {
+    let prefix = base.path().trim_end_matches('/');
+    url.path()
+        .strip_prefix(prefix)
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(url.path())
+}
+
+/// Contract checks of one response; records the documented response it exercised.
+fn contract_check<T: Transport>(
+    ctx: &RunContext<T>,
+    rs: &RequestStep,
+    loc: &SourceLocation,
+    req: &OutgoingRequest,
+    resp: &HttpResponse,
+    body: &Body<'_>,
+    exercised: &mut Vec<Exercised>,
+) -> Vec<Failure> {
+    let Some(contract) = ctx.contract.as_deref() else {
+        return Vec::new();
+    };
+    let path = relative_path(&ctx.base_url, &req.url);
+    let op = match &rs.operation {
+        Some((id, _)) => contract.by_id(id),
+        None => contract.find(req.method, path),
+    };
+    let Some(op) = op else {
+        if !rs.schema {
+            return Vec::new();
+        }
+        return vec![Failure::runtime(
+            names::OPERATION,
+            loc,
+            format!(
+                "{} {path} matches no operation of {}, so its response cannot be checked",
+                req.method,
+                contract.file()
+            ),
+        )];
+    };
+    let (failures, key) = if rs.schema && ctx.checks.any() {
+        check::contract::check(contract, ctx.checks, op, resp, body, loc)
+    } else {
+        (
+            Vec::new(),
+            op.response_for(resp.status).map(|r| r.key.clone()),
+        )
+    };
+    if let Some(key) = key {
+        let e = Exercised {
+            operation: op.id.clone(),
+            response: key,
+        };
+        if !exercised.contains(&e) {
+            exercised.push(e);
+        }
+    }
+    failures
 }
 
 fn transport_failure(e: &TransportError, loc: &SourceLocation) -> Failure {
@@ -266,11 +339,14 @@ fn observed(plan: &PollPlan, body: &Body<'_>) -> String {
 struct Attempt {
     resp: Result<HttpResponse, TransportError>,
     judgement: Judgement,
+    /// Contract failures of this response (they end the poll).
+    contract: Vec<Failure>,
 }
 
 async fn run_poll<T: Transport>(
     ctx: &RunContext<T>,
     rs: &RequestStep,
+    step: &StepPlan,
     plan: &PollPlan,
     vars: &Vars,
     result: &mut StepResult,
@@ -291,13 +367,22 @@ async fn run_poll<T: Transport>(
         elapsed_ms: 0.0,
         history: Vec::new(),
     });
+    let exercised = RefCell::new(Vec::new());
     let outcome = plan
         .policy
         .run(|_n| {
             let req = req.clone();
-            let record = &record;
+            let (record, exercised) = (&record, &exercised);
             async move {
-                let resp = ctx.transport.send(req).await;
+                let resp = ctx.transport.send(req.clone()).await;
+                let mut contract = Vec::new();
+                if let Ok(r) = &resp
+                    && !retryable(r.status)
+                {
+                    let body = Body::parse(&r.body);
+                    let mut ex = exercised.borrow_mut();
+                    contract = contract_check(ctx, rs, &step.location, &req, r, &body, &mut ex);
+                }
                 let (seen, verdict_again, retry_after, judgement) = match &resp {
                     Err(e) => (short_transport(e), true, None, Judgement::Pending),
                     Ok(r) if retryable(r.status) => {
@@ -324,7 +409,12 @@ async fn run_poll<T: Transport>(
                     }
                 };
                 record.borrow_mut().observe(seen);
-                let attempt = Attempt { resp, judgement };
+                let verdict_again = verdict_again && contract.is_empty();
+                let attempt = Attempt {
+                    resp,
+                    judgement,
+                    contract,
+                };
                 if verdict_again {
                     Verdict::Again {
                         value: attempt,
@@ -337,6 +427,7 @@ async fn run_poll<T: Transport>(
         })
         .await;
     let mut record = record.into_inner();
+    result.exercised = exercised.into_inner();
     record.elapsed_ms = ms(outcome.elapsed);
     result.requests = outcome.attempts;
     let fmt_elapsed = |d: Duration| format!("{:.1}s", d.as_secs_f64());
@@ -353,8 +444,9 @@ async fn run_poll<T: Transport>(
         .or(plan.fail_if.first())
         .map(|c| c.path.to_string())
         .unwrap_or_default();
+    let mut contract_failures = Vec::new();
     let (last, failure) = match outcome.end {
-        PollEnd::Done(a) => {
+        PollEnd::Done(mut a) => {
             let failure = match &a.judgement {
                 Judgement::FailIf { path, value } => Some(
                     Failure::assertion(
@@ -371,6 +463,7 @@ async fn run_poll<T: Transport>(
                 ),
                 _ => None,
             };
+            contract_failures = std::mem::take(&mut a.contract);
             (Some(a), failure)
         }
         PollEnd::TimedOut { last } => {
@@ -423,6 +516,8 @@ async fn run_poll<T: Transport>(
             }
         }
     }
+    // A response that breaks the contract ends the poll; its failures always count.
+    result.failures.extend(contract_failures);
     Some((req, resp))
 }
 
@@ -485,6 +580,7 @@ fn until_text(plan: &PollPlan, vars: &Vars) -> String {
 async fn run_paginate<T: Transport>(
     ctx: &RunContext<T>,
     rs: &RequestStep,
+    step: &StepPlan,
     plan: &PaginatePlan,
     vars: &mut Vars,
     result: &mut StepResult,
@@ -518,6 +614,15 @@ async fn run_paginate<T: Transport>(
         };
         let body = Body::parse(&resp.body);
         let mut failures = check::check_response(&rs.expect, &resp, &body, vars);
+        failures.extend(contract_check(
+            ctx,
+            rs,
+            &step.location,
+            &req,
+            &resp,
+            &body,
+            &mut result.exercised,
+        ));
         if !failures.is_empty() {
             for f in &mut failures {
                 f.message = format!("page {page}: {}", f.message);

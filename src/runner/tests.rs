@@ -87,6 +87,8 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
         token_env: "VEZA_TOKEN".into(),
         suite_vars: suite.vars.clone(),
         env: Arc::default(),
+        contract: None,
+        checks: Default::default(),
     };
     let result = run_scenario(&ctx, &suite.scenarios[0]).await;
     let sent = std::mem::take(&mut *ctx.transport.sent.lock().unwrap());
@@ -268,6 +270,8 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
         token_env: "TOKEN".into(),
         suite_vars: vec![],
         env: Arc::default(),
+        contract: None,
+        checks: Default::default(),
     };
     let start = Instant::now();
     let r = run_scenario(&ctx, &suite.scenarios[0]).await;

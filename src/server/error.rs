@@ -16,6 +16,7 @@ pub(crate) enum Code {
     InvalidArgument,
     Unauthenticated,
     NotFound,
+    ResourceExhausted,
     Unimplemented,
     Internal,
 }
@@ -27,6 +28,7 @@ impl Code {
             Code::InvalidArgument => "InvalidArgument",
             Code::Unauthenticated => "Unauthenticated",
             Code::NotFound => "NotFound",
+            Code::ResourceExhausted => "ResourceExhausted",
             Code::Unimplemented => "Unimplemented",
             Code::Internal => "Internal",
         }
@@ -38,6 +40,7 @@ impl Code {
             Code::InvalidArgument => StatusCode::BAD_REQUEST,
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::NotFound => StatusCode::NOT_FOUND,
+            Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
             Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -164,7 +164,7 @@ impl Fault {
                 "variation: queries take 5x the configured lifecycle (at least 3 s) to reach DONE"
             }
             Fault::LateUnknown => {
-                "variation: after cancel, Get keeps the status it had at cancel time (without rows) for 1 s, then UNKNOWN"
+                "variation: after cancel, Get keeps an in-flight query's status (PENDING or RUNNING, without rows) for 1 s before UNKNOWN"
             }
             Fault::ExtraFields => {
                 "variation: every JSON response object carries an undocumented `x_debug` field"

@@ -18,8 +18,10 @@ use super::rows;
 /// The contract this server implements, served at `GET /openapi.yaml`.
 pub(crate) const OPENAPI_YAML: &str = include_str!("../../cases/openapi.yaml");
 
-/// Request bodies larger than this are refused with 400.
-const MAX_BODY_BYTES: usize = 1 << 20;
+/// Request bodies larger than this are refused as gRPC refuses a message
+/// over its default maximum (4 MiB): `ResourceExhausted`, which grpc-gateway
+/// answers with 429.
+pub(crate) const MAX_BODY_BYTES: usize = 4 << 20;
 
 type Answer = Result<Response, ApiError>;
 
@@ -111,14 +113,38 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::invalid(format!(
-                "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
-            ))
-        })
+/// Bytes read and discarded after the limit, so the refusal reaches a client
+/// still sending (answering early and closing would reset the connection
+/// under the client's feet, losing the answer).
+const DRAIN_BYTES: usize = 64 << 20;
+
+async fn read_body(mut body: Body) -> Result<axum::body::Bytes, ApiError> {
+    use http_body::Body as _;
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame
+            .map_err(|_| ApiError::invalid("the request body could not be read"))?
+            .into_data()
+        else {
+            continue;
+        };
+        total += data.len();
+        if total <= MAX_BODY_BYTES {
+            buf.extend_from_slice(&data);
+        } else if total > MAX_BODY_BYTES + DRAIN_BYTES {
+            break;
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            Code::ResourceExhausted,
+            format!("grpc: received message larger than max ({total} vs. {MAX_BODY_BYTES} bytes)"),
+        ));
+    }
+    Ok(buf.into())
 }
 
 async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {

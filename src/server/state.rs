@@ -281,8 +281,12 @@ impl Store {
                 ..Snapshot::unknown()
             },
             AfterCancel::LateUnknown => {
-                if now.saturating_duration_since(cancelled_at) < LATE_UNKNOWN_GRACE {
-                    // The status frozen at cancel time (never advancing), rows already gone.
+                // A query still in flight takes a while to stop: its status is
+                // frozen at cancel time for the grace period, rows already gone.
+                // A finished result is simply dropped.
+                if before != Status::Done
+                    && now.saturating_duration_since(cancelled_at) < LATE_UNKNOWN_GRACE
+                {
                     Snapshot {
                         status: before,
                         row_count: count_before,
@@ -576,11 +580,21 @@ mod tests {
         assert_eq!((rows.status, rows.rows.is_some()), (Status::Unknown, true));
         let late = view(AfterCancel::LateUnknown, at + ms(999));
         assert_eq!(
-            (late.status, late.rows),
-            (Status::Done, None),
-            "the status is frozen at cancel time, the rows are gone"
+            late,
+            Snapshot::unknown(),
+            "a finished result is dropped at once"
         );
         let gone = view(AfterCancel::LateUnknown, at + ms(1000));
         assert_eq!(gone, Snapshot::unknown());
+        // A query cancelled while running stays RUNNING (no rows) for the grace period.
+        let in_flight = |now: Instant| {
+            let mut store = Store::new(Duration::from_secs(3600), 10);
+            let id = store.run(spec(1), t0);
+            store.cancel(&id, t0 + ms(500), CancelMode::Mark);
+            store.snapshot(&id, now, timing(1000), AfterCancel::LateUnknown)
+        };
+        let frozen = in_flight(t0 + ms(1400));
+        assert_eq!((frozen.status, frozen.rows), (Status::Running, None));
+        assert_eq!(in_flight(t0 + ms(1500)), Snapshot::unknown());
     }
 }

@@ -411,6 +411,24 @@ async fn every_endpoint_requires_the_bearer_token() {
 }
 
 #[tokio::test]
+async fn a_body_over_the_message_limit_is_resource_exhausted() {
+    let h = start(instant(&[])).await;
+    let auth = format!("Bearer {TOKEN}");
+    let big = format!(
+        "{{\"query_result_id\": \"{}\"}}",
+        "x".repeat(super::handlers::MAX_BODY_BYTES)
+    );
+    h.raw("POST", GET_PATH, Some(&auth), &big)
+        .await
+        .error(429, "ResourceExhausted");
+    let small = format!("{{\"query_result_id\": \"{}\"}}", "x".repeat(1000));
+    assert_eq!(
+        h.raw("POST", GET_PATH, Some(&auth), &small).await.status,
+        200
+    );
+}
+
+#[tokio::test]
 async fn routing_404_501_and_the_contract_file() {
     let h = start(instant(&[])).await;
     let auth = format!("Bearer {TOKEN}");
@@ -591,7 +609,7 @@ async fn after_cancel_faults() {
         (Fault::GetAfterCancelRunning, "RUNNING", false),
         (Fault::CancelNoop, "DONE", true),
         (Fault::RowsAfterCancel, "UNKNOWN", true),
-        (Fault::LateUnknown, "DONE", false),
+        (Fault::LateUnknown, "UNKNOWN", false),
     ];
     for (fault, status, rows) in cases {
         let h = start(instant(&[*fault])).await;

@@ -1,0 +1,65 @@
+//! `content_type`: the response's media type is one the contract documents
+//! for that status, and a response documented without content has no body.
+
+use crate::case::SourceLocation;
+use crate::contract::ResponseSpec;
+use crate::matcher::truncate;
+use crate::model::Failure;
+
+use super::names::CONTENT_TYPE;
+
+/// `label` names the operation and status (`GetQuery 200`).
+pub fn check(
+    label: &str,
+    spec: &ResponseSpec,
+    content_type: &str,
+    raw: &[u8],
+    loc: &SourceLocation,
+) -> Option<Failure> {
+    let blank = raw.iter().all(u8::is_ascii_whitespace);
+    if spec.media_types.is_empty() {
+        if blank {
+            return None;
+        }
+        let text = truncate(&String::from_utf8_lossy(raw), 100);
+        let ct = if content_type.is_empty() {
+            "no content type".to_owned()
+        } else {
+            content_type.to_owned()
+        };
+        return Some(
+            Failure::assertion(
+                CONTENT_TYPE,
+                loc,
+                format!(
+                    "{label}: the contract documents no body, got {} bytes ({ct}): {text}",
+                    raw.len()
+                ),
+            )
+            .expected_actual("no body", format!("{} bytes: {text}", raw.len())),
+        );
+    }
+    if blank && content_type.is_empty() {
+        // An empty body is judged by `response_schema` (or `expect`), not here.
+        return None;
+    }
+    if spec.media_type_for(content_type).is_some() {
+        return None;
+    }
+    let shown = if content_type.is_empty() {
+        "no content-type header".to_owned()
+    } else {
+        format!("`{content_type}`")
+    };
+    Some(
+        Failure::assertion(
+            CONTENT_TYPE,
+            loc,
+            format!(
+                "{label}: {shown} is not a documented media type (documented: {})",
+                spec.media_types.join(", ")
+            ),
+        )
+        .expected_actual(spec.media_types.join(" or "), content_type.to_owned()),
+    )
+}

@@ -1,0 +1,155 @@
+//! The contract checks as a set: which of them run, and applying them to one
+//! response of a known operation.
+//!
+//! By default `undocumented_status`, `content_type` and `response_schema`
+//! run; `undocumented_property` runs in strict mode. The suite's
+//! `checks: { skip: [...], strict: true }` and the command line's `--check`,
+//! `--skip-check` and `--strict` change that.
+
+use crate::case::SourceLocation;
+use crate::contract::{Contract, Operation};
+use crate::http::HttpResponse;
+use crate::model::Failure;
+
+use super::names::*;
+use super::{Body, content_type, response_schema, undocumented_status};
+
+/// Which contract checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractChecks {
+    pub undocumented_status: bool,
+    pub content_type: bool,
+    pub response_schema: bool,
+    pub undocumented_property: bool,
+}
+
+impl Default for ContractChecks {
+    /// All but `undocumented_property` (strict mode).
+    fn default() -> Self {
+        ContractChecks {
+            undocumented_status: true,
+            content_type: true,
+            response_schema: true,
+            undocumented_property: false,
+        }
+    }
+}
+
+impl ContractChecks {
+    /// `only` (when not empty) names the checks to run; `skip` turns checks
+    /// off; `strict` turns `undocumented_property` on (unless skipped).
+    /// Names are validated by the caller.
+    pub fn resolve(only: &[String], skip: &[String], strict: bool) -> ContractChecks {
+        let on = |name: &str, default: bool| {
+            let wanted = if only.is_empty() {
+                default
+            } else {
+                only.iter().any(|o| o == name)
+            };
+            wanted && !skip.iter().any(|s| s == name)
+        };
+        ContractChecks {
+            undocumented_status: on(UNDOCUMENTED_STATUS, true),
+            content_type: on(CONTENT_TYPE, true),
+            response_schema: on(RESPONSE_SCHEMA, true),
+            // `strict` asks for it even next to `--check` names.
+            undocumented_property: on(UNDOCUMENTED_PROPERTY, strict)
+                || (strict && !skip.iter().any(|s| s == UNDOCUMENTED_PROPERTY)),
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.undocumented_status
+            || self.content_type
+            || self.response_schema
+            || self.undocumented_property
+    }
+
+    /// The names of the checks that run.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (on, name) in [
+            (self.undocumented_status, UNDOCUMENTED_STATUS),
+            (self.content_type, CONTENT_TYPE),
+            (self.response_schema, RESPONSE_SCHEMA),
+            (self.undocumented_property, UNDOCUMENTED_PROPERTY),
+        ] {
+            if on {
+                out.push(name);
+            }
+        }
+        out
+    }
+}
+
+/// Applies the enabled checks to a response of `op`; also returns the
+/// documented response it exercised (`"200"`, `"4XX"`, `"default"`), if any.
+pub fn check(
+    contract: &Contract,
+    checks: ContractChecks,
+    op: &Operation,
+    resp: &HttpResponse,
+    body: &Body<'_>,
+    loc: &SourceLocation,
+) -> (Vec<Failure>, Option<String>) {
+    let label = format!("{} {}", op.id, resp.status);
+    let Some(spec) = op.response_for(resp.status) else {
+        let f = if checks.undocumented_status {
+            undocumented_status::check(op, resp.status, loc)
+        } else {
+            None
+        };
+        return (f.into_iter().collect(), None);
+    };
+    let mut out = Vec::new();
+    let content_type = resp.header("content-type").unwrap_or("");
+    if checks.content_type {
+        out.extend(content_type::check(
+            &label,
+            spec,
+            content_type,
+            body.raw,
+            loc,
+        ));
+    }
+    if (checks.response_schema || checks.undocumented_property) && !spec.media_types.is_empty() {
+        out.extend(response_schema::check(
+            contract,
+            op,
+            &label,
+            resp.status,
+            content_type,
+            body,
+            checks,
+            loc,
+        ));
+    }
+    (out, Some(spec.key.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switches_combine_as_documented() {
+        let d = ContractChecks::resolve(&[], &[], false);
+        assert_eq!(d, ContractChecks::default());
+        let strict = ContractChecks::resolve(&[], &[], true);
+        assert!(strict.undocumented_property && strict.response_schema);
+        let skipped = ContractChecks::resolve(&[], &["content_type".into()], false);
+        assert!(!skipped.content_type && skipped.response_schema);
+        let only = ContractChecks::resolve(&["response_schema".into()], &[], false);
+        assert_eq!(only.names(), ["response_schema"]);
+        let only_strict = ContractChecks::resolve(&["undocumented_property".into()], &[], false);
+        assert_eq!(only_strict.names(), ["undocumented_property"]);
+        assert!(
+            !ContractChecks::resolve(
+                &["response_schema".into()],
+                &["response_schema".into()],
+                false
+            )
+            .any()
+        );
+    }
+}

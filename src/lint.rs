@@ -1,0 +1,230 @@
+//! `conform lint`, also run by `conform run` before anything is sent: every
+//! request step resolves to an operation of the contract (and to the one its
+//! `operation:` names), and every JSON request body conforms to the
+//! operation's request schema, or does not when the request says
+//! `invalid: true` (a negative test).
+//!
+//! Templates are filled with what is known before a run: suite and scenario
+//! variables keep their values, and captures become a placeholder string. A
+//! body violation at a templated value is not reported, since the value is
+//! only known at run time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::case::diag::did_you_mean;
+use crate::case::{
+    Action, BodyPlan, Diagnostic, Diagnostics, RequestStep, Scenario, SourceLocation, Suite,
+};
+use crate::contract::{Contract, Operation};
+use crate::template::Vars;
+
+/// What a capture stands for while linting.
+const PLACEHOLDER: &str = "x";
+
+/// Everything `conform run` checks before sending: the suite, the
+/// environment it needs, the contract (`spec` overrides the suite's), and
+/// every request step against the contract.
+pub fn load_all(
+    cases: &std::path::Path,
+    spec: Option<&std::path::Path>,
+    env: &BTreeMap<String, String>,
+) -> Result<(Suite, Option<Contract>), Diagnostics> {
+    let suite = crate::case::load_suite(cases)?;
+    let mut problems = crate::case::missing_env(&suite, env);
+    let spec = spec
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| suite.spec.clone());
+    let contract = match spec.as_deref().map(crate::contract::load) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(errors)) => {
+            let source: Option<Arc<str>> = spec
+                .as_deref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(Arc::from);
+            problems.0.extend(errors.0.iter().map(|e| {
+                let d = e.to_diagnostic();
+                match &source {
+                    Some(s) if e.line > 0 => d.with_source(s.clone()),
+                    _ => d,
+                }
+            }));
+            None
+        }
+    };
+    if let Some(c) = &contract {
+        problems.0.extend(lint(&suite, c).0);
+    }
+    if problems.is_empty() {
+        Ok((suite, contract))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks every request step of `suite` against `contract`.
+pub fn lint(suite: &Suite, contract: &Contract) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let mut sources: BTreeMap<String, Option<Arc<str>>> = BTreeMap::new();
+    for sc in &suite.scenarios {
+        let vars = known_vars(suite, sc);
+        for step in sc.steps.iter().chain(&sc.finally) {
+            let Action::Request(rs) = &step.action else {
+                continue;
+            };
+            for (location, message) in lint_step(contract, rs, &vars, &step.uses) {
+                let source = sources
+                    .entry(location.file.clone())
+                    .or_insert_with(|| std::fs::read_to_string(&location.file).ok().map(Arc::from))
+                    .clone();
+                let d = Diagnostic::new(location, message);
+                out.push(match source {
+                    Some(s) => d.with_source(s),
+                    None => d,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Suite and scenario variables with their values; every other name a step
+/// uses is a capture and gets the placeholder.
+fn known_vars(suite: &Suite, sc: &Scenario) -> Vars {
+    let mut vars = Vars::default();
+    for (name, t) in suite.vars.iter().chain(&sc.vars) {
+        let v = t
+            .render(&vars)
+            .unwrap_or_else(|_| Value::String(PLACEHOLDER.into()));
+        vars.set(name.clone(), v);
+    }
+    vars
+}
+
+fn lint_step(
+    contract: &Contract,
+    rs: &RequestStep,
+    known: &Vars,
+    uses: &[String],
+) -> Vec<(SourceLocation, String)> {
+    let mut out = Vec::new();
+    let r = &rs.request;
+    let mut vars = known.clone();
+    for u in uses {
+        if vars.get(u).is_none() {
+            vars.set(u.clone(), Value::String(PLACEHOLDER.into()));
+        }
+    }
+    if let crate::case::Mode::Paginate(p) = &rs.mode {
+        vars.set(p.cursor_var.clone(), p.start.clone());
+    }
+    let env_free = Vars {
+        env: Arc::new(BTreeMap::new()),
+        ..vars.clone()
+    };
+    let path = r
+        .path
+        .render_string(&vars)
+        .or_else(|_| r.path.render_string(&env_free));
+    let Ok(path) = path else { return out };
+    let method = r.method.as_str();
+    let found = contract.find(method, &path);
+    let op: Option<&Operation> = match &rs.operation {
+        Some((id, loc)) => match contract.by_id(id) {
+            None => {
+                let hint = did_you_mean(id, contract.operations().iter().map(|o| o.id.as_str()))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                out.push((
+                    loc.clone(),
+                    format!("no operation `{id}` in {}{hint}", contract.file()),
+                ));
+                None
+            }
+            Some(named) => {
+                if let Some(f) = found.filter(|f| f.id != named.id) {
+                    out.push((
+                        loc.clone(),
+                        format!(
+                            "`{id}` is {} {}, but {method} {path} is `{}`",
+                            named.method, named.template, f.id
+                        ),
+                    ));
+                }
+                Some(named)
+            }
+        },
+        None => {
+            if found.is_none() && rs.schema {
+                let same_method = contract.operations().iter().filter(|o| o.method == method);
+                let hint = did_you_mean(&path, same_method.map(|o| o.template.as_str()))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                out.push((
+                    r.path_location.clone(),
+                    format!(
+                        "{method} {path} matches no operation of {}{hint}; name one with `operation:` or turn contract checks off with `schema: false`",
+                        contract.file()
+                    ),
+                ));
+            }
+            found
+        }
+    };
+    // Only JSON bodies are linted; a raw `body` is usually a deliberately malformed request.
+    let (Some(op), BodyPlan::Json(body)) = (op, &r.body) else {
+        return out;
+    };
+    let Some(loc) = r.body_location.clone() else {
+        return out;
+    };
+    let Ok(value) = body.render(&vars) else {
+        return out;
+    };
+    let templated = body.template_pointers();
+    let content_type = r
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .and_then(|(_, t)| t.render_string(&vars).ok())
+        .unwrap_or_else(|| "application/json".into());
+    let violations: Vec<_> = contract
+        .validate_request(op, &content_type, &value)
+        .into_iter()
+        .filter(|v| {
+            !templated
+                .iter()
+                .any(|t| v.instance_path == *t || v.instance_path.starts_with(&format!("{t}/")))
+        })
+        .collect();
+    if r.invalid {
+        if violations.is_empty() && op.request_body.is_some() && templated.is_empty() {
+            out.push((
+                loc,
+                format!(
+                    "the request says `invalid: true`, but its body conforms to {}'s request schema: the negative test tests nothing",
+                    op.id
+                ),
+            ));
+        }
+        return out;
+    }
+    for v in violations {
+        let at = if v.instance_path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", v.instance_path)
+        };
+        out.push((
+            loc.clone(),
+            format!(
+                "the request body breaks {}'s request schema{at}: {} (schema: {}); mark a deliberate negative test with `invalid: true`",
+                op.id, v.message, v.schema_path
+            ),
+        ));
+    }
+    out
+}
