@@ -101,3 +101,121 @@ fn report(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn contract() -> Contract {
+        crate::contract::from_value(
+            "c.yaml",
+            json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                "paths": {"/x": {"post": {"operationId": "X", "responses": {"200": {
+                    "description": "ok",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["status"],
+                        "properties": {"status": {"enum": ["DONE"]}, "n": {"type": "string", "nullable": true}}
+                    }}}
+                }}}}}}),
+        )
+        .unwrap()
+    }
+
+    fn run(body: &[u8], checks: ContractChecks) -> Vec<Failure> {
+        let c = contract();
+        let op = c.by_id("X").unwrap();
+        let loc = SourceLocation::new("a.yaml", 4, 5);
+        check(
+            &c,
+            op,
+            "X 200",
+            200,
+            "application/json",
+            &Body::parse(body),
+            checks,
+            &loc,
+        )
+    }
+
+    #[test]
+    fn violations_name_the_path_the_schema_and_the_value() {
+        let f = run(
+            br#"{"status": "RUNNING", "n": 5}"#,
+            ContractChecks::default(),
+        );
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().all(|f| f.check == RESPONSE_SCHEMA));
+        let enum_failure = f.iter().find(|f| f.message.contains("/status")).unwrap();
+        assert!(
+            enum_failure.message.starts_with("X 200: /status: "),
+            "{}",
+            enum_failure.message
+        );
+        assert!(
+            enum_failure.message.contains("(schema: /paths/"),
+            "{}",
+            enum_failure.message
+        );
+        assert_eq!(
+            enum_failure.actual.as_deref(),
+            Some("/status = \"RUNNING\"")
+        );
+        assert!(
+            run(
+                br#"{"status": "DONE", "n": null}"#,
+                ContractChecks::default()
+            )
+            .is_empty()
+        );
+        let f = run(br#"{"n": "x"}"#, ContractChecks::default());
+        assert!(
+            f[0].message.contains("\"status\" is a required property"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_fails() {
+        let f = run(b"<html>", ContractChecks::default());
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("not JSON"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn strict_mode_names_undocumented_properties_separately() {
+        let body = br#"{"status": "DONE", "x_debug": 1}"#;
+        assert!(run(body, ContractChecks::default()).is_empty());
+        let strict = ContractChecks::resolve(&[], &[], true);
+        let f = run(body, strict);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].check, UNDOCUMENTED_PROPERTY);
+        assert!(
+            f[0].message.contains("undocumented property `x_debug`"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn many_violations_are_capped() {
+        let list: Vec<SchemaViolation> = (0..15)
+            .map(|i| SchemaViolation {
+                instance_path: format!("/{i}"),
+                schema_path: "/s".into(),
+                message: "bad".into(),
+                value: "1".into(),
+                undocumented: false,
+            })
+            .collect();
+        let f = report(
+            RESPONSE_SCHEMA,
+            "X 200",
+            &list,
+            &SourceLocation::new("a.yaml", 1, 1),
+        );
+        assert_eq!(f.len(), MAX_REPORTED + 1);
+        assert_eq!(f.last().unwrap().message, "X 200: and 5 more");
+    }
+}
