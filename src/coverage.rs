@@ -134,6 +134,8 @@ mod tests {
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),
             ],
             finally: vec![step(vec![("CancelQuerySpecNodesAsync", "200")])],
+            flaky: false,
+            reruns: vec![],
         };
         let c = compute(&contract, &[sc]);
         assert_eq!(c.covered, 2);

@@ -21,6 +21,12 @@ pub struct RunResult {
     pub base_url: String,
     /// Whether the run used the embedded reference server.
     pub embedded_server: bool,
+    /// `K/N` when the run was one partition of N (`--partition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// Ctrl-C stopped the run: scenarios not started are recorded as interrupted.
+    #[serde(default)]
+    pub interrupted: bool,
     /// RFC 3339 UTC.
     pub started_at: String,
     pub duration_ms: f64,
@@ -30,7 +36,29 @@ pub struct RunResult {
     /// Which documented responses the run exercised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// The comparison with a baseline run (`--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regression: Option<Regression>,
     pub scenarios: Vec<ScenarioResult>,
+}
+
+/// Today's run against a baseline: scenario ids in each group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Regression {
+    /// The baseline report, as given.
+    pub baseline: String,
+    /// When the baseline ran.
+    pub baseline_started_at: String,
+    /// Failing now, passing (or flaky) in the baseline.
+    pub new_failures: Vec<String>,
+    /// Passing now, failing in the baseline.
+    pub fixed: Vec<String>,
+    /// Failing in both.
+    pub still_failing: Vec<String>,
+    /// Not in the baseline.
+    pub added: Vec<String>,
+    /// In the baseline only.
+    pub removed: Vec<String>,
 }
 
 /// The contract of a run.
@@ -39,6 +67,8 @@ pub struct ContractInfo {
     pub file: String,
     /// `OpenAPI 3.0`, `OpenAPI 3.1` or `Swagger 2.0`, and the version given.
     pub dialect: String,
+    /// SHA-256 of the contract file, hex.
+    pub sha256: String,
     /// The contract checks that ran.
     pub checks: Vec<String>,
 }
@@ -85,6 +115,8 @@ pub enum Outcome {
     /// A runtime problem (transport, timeout) and no assertion failed.
     Error,
     Skipped,
+    /// Ctrl-C stopped the run before or while the scenario ran.
+    Interrupted,
 }
 
 /// One scenario's result.
@@ -99,6 +131,21 @@ pub struct ScenarioResult {
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    pub duration_ms: f64,
+    pub steps: Vec<StepResult>,
+    pub finally: Vec<StepResult>,
+    /// Passed after failing: earlier attempts are in `reruns`.
+    #[serde(default)]
+    pub flaky: bool,
+    /// Earlier attempts of a scenario run again by `--retries`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reruns: Vec<Rerun>,
+}
+
+/// An earlier, failed attempt of a scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rerun {
+    pub outcome: Outcome,
     pub duration_ms: f64,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,

@@ -85,7 +85,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Contract, ContractErrors> {
         yaml::parse(path, &Arc::from(text))
             .map_err(|d| single(&file, d.location.line, d.location.column, d.message))?
     };
-    build(&file, tree.to_value(), Some(&tree))
+    let mut contract = build(&file, tree.to_value(), Some(&tree))?;
+    contract.sha256 = sha256_hex(text.as_bytes());
+    Ok(contract)
+}
+
+/// SHA-256 of bytes, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn single(file: &str, line: u32, column: u32, message: String) -> ContractErrors {
@@ -101,7 +112,10 @@ fn single(file: &str, line: u32, column: u32, message: String) -> ContractErrors
 /// Checks a contract already parsed into a `Value` (no line numbers, keys
 /// in sorted order); `file` names it in errors.
 pub fn from_value(file: &str, doc: Value) -> Result<Contract, ContractErrors> {
-    build(file, doc, None)
+    let sha256 = sha256_hex(doc.to_string().as_bytes());
+    let mut contract = build(file, doc, None)?;
+    contract.sha256 = sha256;
+    Ok(contract)
 }
 
 fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, ContractErrors> {
@@ -153,6 +167,7 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
         index,
         by_id,
         schemas,
+        sha256: String::new(),
     })
 }
 

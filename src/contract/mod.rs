@@ -78,6 +78,8 @@ pub struct Contract {
     index: paths::PathIndex,
     by_id: HashMap<String, usize>,
     schemas: validate::Schemas,
+    /// SHA-256 of the contract's text (hex), for provenance.
+    sha256: String,
 }
 
 /// One operation (method + path template).
@@ -175,6 +177,11 @@ impl Contract {
     /// The `openapi`/`swagger` version as written, e.g. `3.0.3`.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// SHA-256 of the contract's text, lowercase hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// The file the contract was read from, as given.

@@ -363,6 +363,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     if let Some(c) = &contract {
         result.contract = Some(ContractInfo {
             file: c.file().to_owned(),
+            sha256: c.sha256().to_owned(),
             dialect: format!("{} {}", c.dialect().name(), c.version()),
             checks: checks.names().into_iter().map(str::to_owned).collect(),
         });
@@ -407,6 +408,9 @@ fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
         suite: suite.name.clone(),
         base_url: base_url.to_owned(),
         embedded_server: false,
+        partition: None,
+        interrupted: false,
+        regression: None,
         started_at: String::new(),
         duration_ms: 0.0,
         contract: None,

@@ -87,6 +87,8 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         duration_ms: ms(start.elapsed()),
         steps,
         finally,
+        flaky: false,
+        reruns: Vec::new(),
     };
     if !setup_failures.is_empty()
         && let Some(first) = result.steps.first_mut()
@@ -146,6 +148,8 @@ pub fn skipped_scenario(sc: &Scenario, reason: String) -> ScenarioResult {
         duration_ms: 0.0,
         steps: Vec::new(),
         finally: Vec::new(),
+        flaky: false,
+        reruns: Vec::new(),
     }
 }
 
