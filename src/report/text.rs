@@ -1,33 +1,40 @@
-//! The text of a failed scenario, as the terminal (and later JUnit) shows it:
-//! each failing step, its checks with expected against actual and their YAML
-//! location, the poll history, the request, the response and a curl line.
+//! The text of a failed scenario, as the terminal and the JUnit failure
+//! bodies show it: each failing step, its checks with expected against actual
+//! and their YAML location, the poll history, the request, the response (cut)
+//! and a curl line.
 
 use std::fmt::Write;
 
 use crate::model::{ScenarioResult, StepOutcome, StepResult};
 
-/// Lines of response body shown in the terminal.
+/// Lines of response body shown.
 const BODY_LINES: usize = 40;
-/// Characters of response body shown in the terminal (the JSON report keeps more).
-const BODY_CHARS: usize = 2000;
+/// Characters of response body shown in the terminal.
+pub const TERMINAL_BODY_CHARS: usize = 2000;
 
 /// Detail of every step that did not pass; empty when the scenario passed.
-pub fn failure_text(r: &ScenarioResult) -> String {
+/// Response bodies are cut at `body_chars` characters.
+pub fn failure_text(r: &ScenarioResult, body_chars: usize) -> String {
+    steps_text(&r.steps, &r.finally, body_chars)
+}
+
+/// The same for any attempt's steps (a rerun's, for instance).
+pub fn steps_text(steps: &[StepResult], finally: &[StepResult], body_chars: usize) -> String {
     let mut out = String::new();
-    for (i, step) in r.steps.iter().chain(&r.finally).enumerate() {
+    for (i, step) in steps.iter().chain(finally).enumerate() {
         if matches!(step.outcome, StepOutcome::Failed | StepOutcome::Error) {
-            let part = if i >= r.steps.len() {
+            let part = if i >= steps.len() {
                 "finally step"
             } else {
                 "step"
             };
-            step_text(&mut out, part, step);
+            step_text(&mut out, part, step, body_chars);
         }
     }
     out
 }
 
-fn step_text(out: &mut String, part: &str, s: &StepResult) {
+fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     let verb = if s.outcome == StepOutcome::Error {
         "could not complete"
     } else {
@@ -62,7 +69,7 @@ fn step_text(out: &mut String, part: &str, s: &StepResult) {
                 for (k, v) in &resp.headers {
                     let _ = writeln!(out, "    {k}: {v}");
                 }
-                let shown = crate::matcher::truncate(&resp.body, BODY_CHARS);
+                let shown = crate::matcher::truncate(&resp.body, body_chars);
                 let lines: Vec<&str> = shown.lines().collect();
                 for l in lines.iter().take(BODY_LINES) {
                     let _ = writeln!(out, "    {l}");

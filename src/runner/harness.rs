@@ -315,7 +315,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
                 (ctx.clone(), sc.clone(), sink.clone(), rt.handle().clone());
             Trial::test(sc.id.clone(), move || {
                 let r = handle.block_on(run_scenario(&ctx, &sc2));
-                let text = report::text::failure_text(&r);
+                let text = report::text::failure_text(&r, report::text::TERMINAL_BODY_CHARS);
                 let outcome = r.outcome;
                 sink.lock().unwrap_or_else(|e| e.into_inner()).push(r);
                 match outcome {
