@@ -32,6 +32,43 @@ pub enum Command {
     Lint(LintArgs),
     /// Print the JSON Schema of the case format.
     Schema(SchemaArgs),
+    /// Compare two runs (report.json files) and write the regression reports.
+    Diff(DiffArgs),
+    /// Merge the reports of sharded runs into one set of reports.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline run's report.json.
+    pub old: PathBuf,
+    /// Today's run's report.json.
+    pub new: PathBuf,
+    /// Where the reports of NEW, with the regression section, are written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Add `file` and `line` attributes to JUnit test cases.
+    #[arg(long)]
+    pub junit_file_line: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The report.json files of the shards.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Where the merged reports are written.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Merge reports checked against different contracts.
+    #[arg(long)]
+    pub allow_different_contracts: bool,
+    /// Add the regression section against this earlier report.json.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Add `file` and `line` attributes to JUnit test cases.
+    #[arg(long)]
+    pub junit_file_line: bool,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -70,9 +107,30 @@ pub struct RunArgs {
     /// Exit 4 when fewer than PCT percent of the contract's documented responses were exercised.
     #[arg(long, value_name = "PCT")]
     pub min_coverage: Option<f64>,
-    /// Where report.json (and the other reports) are written.
+    /// Where report.json, junit.xml, report.html and summary.md are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports: PathBuf,
+    /// Also write the JUnit report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Add `file` and `line` attributes to JUnit test cases (GitLab, GitHub); not valid against the strict Jenkins schema.
+    #[arg(long)]
+    pub junit_file_line: bool,
+    /// Run one partition K of N (by a stable hash of the scenario id), e.g. 2/4.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<crate::runner::Partition>,
+    /// Rerun a failed scenario up to N times; one that then passes is reported flaky.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// A flaky scenario fails the run.
+    #[arg(long)]
+    pub fail_on_flaky: bool,
+    /// Compare with an earlier report.json: new failures, fixed, still failing, added, removed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Which failures fail the run: all, or only regressions against --baseline.
+    #[arg(long, value_enum, default_value = "all")]
+    pub gate: GateArg,
     /// Time allowed to connect (default: the suite's, else 5s).
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub connect_timeout: Option<Duration>,
@@ -134,6 +192,14 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GateArg {
+    /// Every failing scenario fails the run.
+    All,
+    /// Only scenarios that fail now and did not in the baseline.
+    Regressions,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SchemaKind {
     /// A scenario file.
     Scenario,
@@ -154,6 +220,8 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Run(a) => run(*a),
         Command::Serve(a) => serve(a),
         Command::Lint(a) => lint(a),
+        Command::Diff(a) => diff(a),
+        Command::Merge(a) => merge(a),
         Command::Schema(a) => {
             println!(
                 "{}",
@@ -175,6 +243,17 @@ fn run(a: RunArgs) -> u8 {
         cacert: a.cacert,
         insecure: a.insecure,
         reports: Some(a.reports),
+        junit: a.junit,
+        junit_file_line: a.junit_file_line,
+        partition: a.partition,
+        retries: a.retries,
+        fail_on_flaky: a.fail_on_flaky,
+        baseline: a.baseline,
+        gate: match a.gate {
+            GateArg::All => crate::runner::Gate::All,
+            GateArg::Regressions => crate::runner::Gate::Regressions,
+        },
+        handle_ctrl_c: true,
         tags: a.tags,
         skip_tags: a.skip_tags,
         server_lifecycle: a.server_lifecycle,
@@ -192,6 +271,105 @@ fn run(a: RunArgs) -> u8 {
             eprintln!("{e}");
             e.exit_code()
         }
+    }
+}
+
+fn read_report(path: &std::path::Path) -> Result<crate::model::RunResult, u8> {
+    crate::report::json::read(path).map_err(|e| {
+        eprintln!("{e}");
+        exit_code::INVALID_INPUT
+    })
+}
+
+fn write_reports(
+    result: &crate::model::RunResult,
+    out: &std::path::Path,
+    junit_file_line: bool,
+) -> Result<(), u8> {
+    let opts = crate::report::ReportOptions {
+        dir: out.to_path_buf(),
+        junit: None,
+        junit_file_line,
+    };
+    match crate::report::write_all(result, &opts) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Err(exit_code::RUNTIME_ERROR)
+        }
+    }
+}
+
+fn diff(a: DiffArgs) -> u8 {
+    let (old, mut new) = match (read_report(&a.old), read_report(&a.new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let reg = crate::report::regression::compare(&old, &a.old.display().to_string(), &new);
+    print!("{}", crate::report::regression::render(&reg));
+    let code = if reg.new_failures.is_empty() {
+        exit_code::PASSED
+    } else {
+        exit_code::FAILED
+    };
+    new.regression = Some(reg);
+    match write_reports(&new, &a.out, a.junit_file_line) {
+        Ok(()) => code,
+        Err(c) => c,
+    }
+}
+
+fn merge(a: MergeArgs) -> u8 {
+    let mut reports = Vec::new();
+    for path in &a.reports {
+        match read_report(path) {
+            Ok(r) => reports.push((path.display().to_string(), r)),
+            Err(c) => return c,
+        }
+    }
+    let mut merged = match crate::report::merge::merge(reports, a.allow_different_contracts) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit_code::INVALID_INPUT;
+        }
+    };
+    if let Some(b) = &a.baseline {
+        match read_report(b) {
+            Ok(base) => {
+                merged.regression = Some(crate::report::regression::compare(
+                    &base,
+                    &b.display().to_string(),
+                    &merged,
+                ))
+            }
+            Err(c) => return c,
+        }
+    }
+    let counts = [
+        crate::model::Outcome::Passed,
+        crate::model::Outcome::Failed,
+        crate::model::Outcome::Error,
+        crate::model::Outcome::Skipped,
+    ]
+    .map(|o| merged.count(o));
+    println!(
+        "merged {} reports: {} scenarios ({} passed, {} failed, {} errors, {} skipped)",
+        a.reports.len(),
+        merged.scenarios.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    match write_reports(&merged, &a.out, a.junit_file_line) {
+        Ok(()) => merged.exit_code(),
+        Err(c) => c,
     }
 }
 

@@ -1,6 +1,13 @@
 //! Reports: projections of the one result model.
+//!
+//! A run writes, into its reports folder: `report.json` (the model itself),
+//! `junit.xml`, `report.html` and `summary.md`; each through a temporary
+//! file renamed into place, so a reader never sees half a report.
 
 pub mod json;
+pub mod markdown;
+pub mod merge;
+pub mod regression;
 pub mod text;
 
 use std::io::Write;
@@ -26,4 +33,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// Where and how reports are written.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// The reports folder.
+    pub dir: std::path::PathBuf,
+    /// One more path for `junit.xml`, for CI systems that want one.
+    pub junit: Option<std::path::PathBuf>,
+    /// `file` and `line` attributes on JUnit test cases.
+    pub junit_file_line: bool,
+}
+
+/// Writes every format; returns the files written.
+pub fn write_all(
+    result: &crate::model::RunResult,
+    opts: &ReportOptions,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    let mut put = |name: &str, f: &dyn Fn(&Path) -> std::io::Result<()>| -> std::io::Result<()> {
+        let path = opts.dir.join(name);
+        f(&path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })?;
+        written.push(path);
+        Ok(())
+    };
+    put("report.json", &|p| json::write(result, p))?;
+    put("summary.md", &|p| markdown::write(result, p))?;
+    Ok(written)
 }

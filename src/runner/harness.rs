@@ -1,13 +1,17 @@
 //! The libtest-mimic harness: one trial per scenario, one tokio runtime and
 //! one pooled HTTP client for all of them, results collected in a sink and
-//! written as reports after the run.
+//! turned into the run's result after libtest is done.
 //!
 //! Scenarios are I/O-bound, so unless `--test-threads` says otherwise up to
 //! [`DEFAULT_THREADS`] run at once. libtest's own exit code (101) never
-//! escapes: the exit code comes from the result model.
+//! escapes: the exit code comes from the result model (see `finish`).
+//! With `retries`, a failed scenario runs again from scratch; one that then
+//! passes is *flaky*. On Ctrl-C (when `handle_ctrl_c`), no new scenario
+//! starts, running ones stop their current step and run their `finally`
+//! steps, reports are written and the exit code is 130; a second Ctrl-C
+//! exits at once.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -15,145 +19,24 @@ use libtest_mimic::{Arguments, Trial};
 use tokio::time::Instant;
 
 use crate::case::diag::did_you_mean;
-use crate::case::{Diagnostics, Scenario, Suite};
+use crate::case::{Scenario, Suite};
 use crate::check::contract::ContractChecks;
 use crate::check::names::CONTRACT_CHECKS;
+use crate::contract::Contract;
 use crate::exit_code;
 use crate::http::{ClientOptions, HttpClient};
-use crate::model::{ContractInfo, FORMAT_VERSION, Outcome, RunResult, ScenarioResult, ms};
+use crate::model::{Outcome, Rerun, RunResult, ScenarioResult};
 use crate::report;
-use crate::server::{self, Fault, ServerConfig};
+use crate::server::{self, ServerConfig};
 
 use super::RunContext;
+use super::finish::{self, Finished};
+use super::options::{Gate, RunError, RunOptions, RunOutput};
 use super::scenario::{run_scenario, skipped_scenario};
+use super::select::{filters_select, selected};
 
 /// Scenarios run at once when `--test-threads` is not given.
 pub const DEFAULT_THREADS: usize = 16;
-
-/// Everything `conform run` needs besides libtest's arguments.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// The suite folder (default `cases`).
-    pub cases: PathBuf,
-    /// The server under test; `None` starts the embedded reference server.
-    pub base_url: Option<String>,
-    /// A file holding the bearer token (instead of the suite's environment variable).
-    pub token_file: Option<PathBuf>,
-    /// Overrides the suite's connect timeout.
-    pub connect_timeout: Option<Duration>,
-    /// Overrides the suite's request timeout.
-    pub request_timeout: Option<Duration>,
-    /// Overrides the suite's response size cap.
-    pub max_response_bytes: Option<u64>,
-    /// Trust only this CA (PEM).
-    pub cacert: Option<PathBuf>,
-    /// Skip TLS verification.
-    pub insecure: bool,
-    /// Where reports are written (default `reports`); `None` writes none.
-    pub reports: Option<PathBuf>,
-    /// Run only scenarios with one of these tags (all when empty).
-    pub tags: Vec<String>,
-    /// Skip scenarios with any of these tags.
-    pub skip_tags: Vec<String>,
-    /// The embedded server's lifecycle (its default when `None`).
-    pub server_lifecycle: Option<Duration>,
-    /// Fault modes of the embedded server.
-    pub server_faults: Vec<Fault>,
-    /// The environment (`{{ env.NAME }}` and the token variable).
-    pub env: BTreeMap<String, String>,
-    /// A contract file instead of the suite's `spec`.
-    pub spec: Option<PathBuf>,
-    /// Run only these contract checks (all by default).
-    pub only_checks: Vec<String>,
-    /// Contract checks not to run (besides the suite's `checks.skip`).
-    pub skip_checks: Vec<String>,
-    /// Also flag undocumented response properties.
-    pub strict: bool,
-    /// Exit 4 when contract coverage is below this percentage.
-    pub min_coverage: Option<f64>,
-}
-
-impl RunOptions {
-    /// Defaults: `cases`, `reports`, the embedded server, the process environment.
-    pub fn new() -> RunOptions {
-        RunOptions {
-            cases: PathBuf::from("cases"),
-            base_url: None,
-            token_file: None,
-            connect_timeout: None,
-            request_timeout: None,
-            max_response_bytes: None,
-            cacert: None,
-            insecure: false,
-            reports: Some(PathBuf::from("reports")),
-            tags: Vec::new(),
-            skip_tags: Vec::new(),
-            server_lifecycle: None,
-            server_faults: Vec::new(),
-            env: std::env::vars().collect(),
-            spec: None,
-            only_checks: Vec::new(),
-            skip_checks: Vec::new(),
-            strict: false,
-            min_coverage: None,
-        }
-    }
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Why a run could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// Case files or the contract are invalid (exit 2).
-    #[error("{0}")]
-    Cases(Diagnostics),
-    /// A bad option: URL, token, CA file (exit 2).
-    #[error("{0}")]
-    Usage(String),
-    /// The harness itself failed: runtime, embedded server (exit 3).
-    #[error("{0}")]
-    Harness(String),
-}
-
-impl RunError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            RunError::Cases(_) | RunError::Usage(_) => exit_code::INVALID_INPUT,
-            RunError::Harness(_) => exit_code::RUNTIME_ERROR,
-        }
-    }
-}
-
-/// The result of a run.
-#[derive(Debug)]
-pub struct RunOutput {
-    pub result: RunResult,
-    pub exit_code: u8,
-    /// Requests the embedded server received (0 against another server).
-    pub embedded_requests: u64,
-}
-
-/// Whether libtest's filters select a test name (as libtest-mimic decides).
-fn selected(args: &Arguments, name: &str) -> bool {
-    let hit = |pat: &str| {
-        if args.exact {
-            name == pat
-        } else {
-            name.contains(pat)
-        }
-    };
-    args.filter.as_deref().is_none_or(hit) && !args.skip.iter().any(|s| hit(s))
-}
-
-fn tag_selected(opts: &RunOptions, sc: &Scenario) -> bool {
-    (opts.tags.is_empty() || sc.tags.iter().any(|t| opts.tags.contains(t)))
-        && !sc.tags.iter().any(|t| opts.skip_tags.contains(t))
-}
 
 fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunError> {
     if let Some(path) = &opts.token_file {
@@ -180,9 +63,8 @@ fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunErr
         .filter(|t| !t.is_empty()))
 }
 
-/// Loads the suite, checks the inputs, and runs it; reports are written
-/// before this returns.
-pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
+/// Checks names given on the command line.
+fn check_names(opts: &RunOptions) -> Result<(), RunError> {
     for name in opts.only_checks.iter().chain(&opts.skip_checks) {
         if !CONTRACT_CHECKS.contains(&name.as_str()) {
             let hint = did_you_mean(name, CONTRACT_CHECKS.iter().copied())
@@ -194,6 +76,32 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Everything checked before anything is sent.
+struct Inputs {
+    suite: Suite,
+    contract: Option<Arc<Contract>>,
+    checks: ContractChecks,
+    baseline: Option<(RunResult, String)>,
+    scenarios: Vec<Arc<Scenario>>,
+}
+
+fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
+    check_names(opts)?;
+    let baseline = match &opts.baseline {
+        Some(path) => {
+            let b = report::json::read(path).map_err(RunError::Usage)?;
+            Some((b, path.display().to_string()))
+        }
+        None if opts.gate == Gate::Regressions => {
+            return Err(RunError::Usage(
+                "`--gate regressions` needs a `--baseline FILE`".into(),
+            ));
+        }
+        None => None,
+    };
     let (suite, contract) = crate::lint::load_all(&opts.cases, opts.spec.as_deref(), &opts.env)
         .map_err(RunError::Cases)?;
     let skip: Vec<String> = suite
@@ -203,13 +111,31 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         .chain(opts.skip_checks.iter().cloned())
         .collect();
     let checks = ContractChecks::resolve(&opts.only_checks, &skip, opts.strict || suite.strict);
-    let contract = contract.map(Arc::new);
-    let scenarios: Vec<Arc<Scenario>> = suite
+    let scenarios = suite
         .scenarios
         .iter()
-        .filter(|s| tag_selected(opts, s))
+        .filter(|s| selected(opts, s))
         .cloned()
         .collect();
+    Ok(Inputs {
+        suite,
+        contract: contract.map(Arc::new),
+        checks,
+        baseline,
+        scenarios,
+    })
+}
+
+/// Loads the suite, checks the inputs, and runs it; reports are written
+/// before this returns.
+pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
+    let Inputs {
+        suite,
+        contract,
+        checks,
+        baseline,
+        scenarios,
+    } = inputs(opts)?;
 
     if args.list {
         let trials = scenarios
@@ -217,16 +143,16 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             .map(|s| Trial::test(s.id.clone(), || Ok(())))
             .collect();
         let _ = libtest_mimic::run(args, trials);
+        let result = finish::empty_result(&suite, "");
         return Ok(RunOutput {
-            result: empty_result(&suite, ""),
+            result,
             exit_code: exit_code::PASSED,
             embedded_requests: 0,
         });
     }
 
-    let base_url = opts.base_url.clone();
     let mut token = read_token(opts, &suite)?;
-    if let Some(url) = &base_url
+    if let Some(url) = &opts.base_url
         && token.is_none()
         && let Some(name) = &suite.token_env
     {
@@ -249,7 +175,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         .enable_all()
         .build()
         .map_err(|e| RunError::Harness(format!("cannot start the async runtime: {e}")))?;
-    let (url, embedded) = match &base_url {
+    let (url, embedded) = match &opts.base_url {
         Some(u) => (u.clone(), None),
         None => {
             let t = server::random_token();
@@ -294,6 +220,21 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         let _guard = rt.enter();
         HttpClient::new(&client_opts).map_err(|e| RunError::Usage(e.to_string()))?
     };
+    let (stop, interrupt) = tokio::sync::watch::channel(false);
+    if opts.handle_ctrl_c {
+        rt.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nconform: interrupted: no new scenario starts; running ones clean up (Ctrl-C again to quit now)");
+                let _ = stop.send(true);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(exit_code::INTERRUPTED));
+                }
+            }
+        });
+    } else {
+        // Kept alive, never sent: runs in tests and library use are not interruptible.
+        std::mem::forget(stop);
+    }
     let ctx = Arc::new(RunContext {
         transport: client,
         base_url: parsed,
@@ -303,23 +244,29 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         env: Arc::new(opts.env.clone()),
         contract: contract.clone(),
         checks,
+        interrupt: interrupt.clone(),
     });
 
     let started = SystemTime::now();
     let start = Instant::now();
     let sink: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
+    let retries = opts.retries;
     let trials = scenarios
         .iter()
         .map(|sc| {
             let (ctx, sc2, sink, handle) =
                 (ctx.clone(), sc.clone(), sink.clone(), rt.handle().clone());
             Trial::test(sc.id.clone(), move || {
-                let r = handle.block_on(run_scenario(&ctx, &sc2));
+                let r = handle.block_on(run_with_retries(&ctx, &sc2, retries));
                 let text = report::text::failure_text(&r, report::text::TERMINAL_BODY_CHARS);
                 let outcome = r.outcome;
+                let reason = r.skip_reason.clone();
                 sink.lock().unwrap_or_else(|e| e.into_inner()).push(r);
                 match outcome {
                     Outcome::Passed | Outcome::Skipped => Ok(()),
+                    Outcome::Interrupted if text.is_empty() => {
+                        Err(reason.unwrap_or_default().into())
+                    }
                     _ => Err(text.into()),
                 }
             })
@@ -331,14 +278,15 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let conclusion = libtest_mimic::run(&args, trials);
 
     let mut results = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
-    // Ignored scenarios that the filters selected appear as skipped.
-    let run_ids: std::collections::HashSet<String> = results.iter().map(|r| r.id.clone()).collect();
+    let run_ids: HashSet<String> = results.iter().map(|r| r.id.clone()).collect();
+    let runs_ignored = args.ignored || args.include_ignored;
     for sc in &scenarios {
-        if let Some(reason) = &sc.ignore {
-            let runs_ignored = args.ignored || args.include_ignored;
-            if !run_ids.contains(&sc.id) && selected(&args, &sc.id) && !runs_ignored {
-                results.push(skipped_scenario(sc, reason.clone()));
-            }
+        if run_ids.contains(&sc.id) || !filters_select(&args, &sc.id) {
+            continue;
+        }
+        // Selected but not run: ignored, or (with --ignored) not ignored.
+        if let (Some(reason), false) = (&sc.ignore, runs_ignored) {
+            results.push(skipped_scenario(sc, reason.clone(), Outcome::Skipped));
         }
     }
     let order: BTreeMap<&str, usize> = scenarios
@@ -352,69 +300,60 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     if let Some(srv) = embedded {
         rt.block_on(srv.shutdown());
     }
+    let was_interrupted = *interrupt.borrow();
     drop(ctx);
     rt.shutdown_timeout(Duration::from_secs(1));
 
-    let mut result = empty_result(&suite, &url);
-    result.embedded_server = base_url.is_none();
-    result.started_at = humantime::format_rfc3339_seconds(started).to_string();
-    result.duration_ms = ms(start.elapsed());
-    result.scenarios = results;
-    if let Some(c) = &contract {
-        result.contract = Some(ContractInfo {
-            file: c.file().to_owned(),
-            sha256: c.sha256().to_owned(),
-            dialect: format!("{} {}", c.dialect().name(), c.version()),
-            checks: checks.names().into_iter().map(str::to_owned).collect(),
-        });
-        let cov = crate::coverage::compute(c, &result.scenarios);
-        print!("{}", crate::coverage::render(&cov, c.file()));
-        result.coverage = Some(cov);
-    }
-    let mut code = result.exit_code();
-    let recorded_failures = (result.count(Outcome::Failed) + result.count(Outcome::Error)) as u64;
-    if conclusion.num_failed > recorded_failures && code == exit_code::PASSED {
-        // A trial panicked before recording its result: a harness problem.
-        code = exit_code::RUNTIME_ERROR;
-    }
-    if let (Some(min), Some(cov), exit_code::PASSED) = (opts.min_coverage, &result.coverage, code)
-        && cov.percent + 1e-9 < min
-    {
-        println!(
-            "coverage gate failed: {:.1}% is below --min-coverage {min}",
-            cov.percent
-        );
-        code = exit_code::GATE_FAILED;
-    }
-    if let Some(dir) = &opts.reports {
-        report::json::write(&result, &dir.join("report.json")).map_err(|e| {
-            RunError::Harness(format!(
-                "cannot write {}: {e}",
-                dir.join("report.json").display()
-            ))
-        })?;
-    }
-    Ok(RunOutput {
+    finish::finish(
+        opts,
+        Finished {
+            suite: &suite,
+            contract: contract.as_deref(),
+            checks,
+            baseline,
+            base_url: url,
+            started,
+            elapsed: start.elapsed(),
+            scenarios: results,
+            interrupted: was_interrupted,
+            libtest_failed: conclusion.num_failed,
+        },
+    )
+    .map(|(result, exit_code)| RunOutput {
         result,
-        exit_code: code,
+        exit_code,
         embedded_requests,
     })
 }
 
-fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
-    RunResult {
-        format_version: FORMAT_VERSION,
-        tool: concat!("conform ", env!("CARGO_PKG_VERSION")).to_owned(),
-        suite: suite.name.clone(),
-        base_url: base_url.to_owned(),
-        embedded_server: false,
-        partition: None,
-        interrupted: false,
-        regression: None,
-        started_at: String::new(),
-        duration_ms: 0.0,
-        contract: None,
-        coverage: None,
-        scenarios: Vec::new(),
+/// Runs a scenario, again from scratch while it fails and retries remain.
+async fn run_with_retries<T: crate::http::Transport>(
+    ctx: &RunContext<T>,
+    sc: &Scenario,
+    retries: u32,
+) -> ScenarioResult {
+    if *ctx.interrupt.borrow() {
+        return skipped_scenario(
+            sc,
+            "not started: the run was interrupted".into(),
+            Outcome::Interrupted,
+        );
+    }
+    let mut reruns = Vec::new();
+    loop {
+        let mut r = run_scenario(ctx, sc).await;
+        let failed = matches!(r.outcome, Outcome::Failed | Outcome::Error);
+        if failed && reruns.len() < retries as usize && !*ctx.interrupt.borrow() {
+            reruns.push(Rerun {
+                outcome: r.outcome,
+                duration_ms: r.duration_ms,
+                steps: r.steps,
+                finally: r.finally,
+            });
+            continue;
+        }
+        r.flaky = r.outcome == Outcome::Passed && !reruns.is_empty();
+        r.reruns = reruns;
+        return r;
     }
 }

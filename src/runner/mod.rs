@@ -2,8 +2,11 @@
 //! executors, and the libtest-mimic harness that makes each scenario a test.
 
 pub mod exchange;
+pub mod finish;
 pub mod harness;
+pub mod options;
 pub mod scenario;
+pub mod select;
 pub mod step;
 
 use std::collections::BTreeMap;
@@ -14,7 +17,8 @@ use crate::contract::Contract;
 use crate::http::Transport;
 use crate::template::TValue;
 
-pub use harness::{RunError, RunOptions, RunOutput, run};
+pub use harness::run;
+pub use options::{Gate, Partition, RunError, RunOptions, RunOutput};
 pub use scenario::run_scenario;
 
 /// Response bodies shown in failures are cut at this many bytes (64 KiB).
@@ -35,6 +39,15 @@ pub struct RunContext<T: Transport> {
     pub contract: Option<Arc<Contract>>,
     /// Which contract checks run.
     pub checks: ContractChecks,
+    /// Becomes true on Ctrl-C: the current step stops, `finally` still runs.
+    pub interrupt: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Resolves when the run is interrupted (never, once the sender is gone).
+pub async fn interrupted(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    if rx.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ use crate::model::{Failure, FailureKind, Outcome, ScenarioResult, StepOutcome, S
 use crate::redact::Redactor;
 use crate::template::Vars;
 
-use super::RunContext;
+use super::{RunContext, interrupted};
+
+/// The reason recorded for what Ctrl-C stopped.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 use super::step::{StepState, run_step};
 
 /// Runs a scenario to the end; never panics on what a server does.
@@ -37,20 +40,30 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
 
     let mut steps = Vec::with_capacity(sc.steps.len());
     let mut stopped = !setup_failures.is_empty();
+    let mut was_interrupted = false;
+    let mut interrupt = ctx.interrupt.clone();
     for step in &sc.steps {
+        if was_interrupted || *interrupt.borrow() {
+            was_interrupted = true;
+            steps.push(skipped(step, INTERRUPTED.into()));
+            continue;
+        }
         if stopped {
             steps.push(skipped(step, "an earlier step did not pass".into()));
             continue;
         }
-        let r = run_step(
-            ctx,
-            step,
-            StepState {
-                vars: &mut vars,
-                red: &mut red,
-            },
-        )
-        .await;
+        let state = StepState {
+            vars: &mut vars,
+            red: &mut red,
+        };
+        // Ctrl-C stops the step where it is; the cleanup below still runs.
+        let r = tokio::select! {
+            r = run_step(ctx, step, state) => r,
+            () = interrupted(&mut interrupt) => {
+                was_interrupted = true;
+                skipped(step, INTERRUPTED.into())
+            }
+        };
         stopped = r.outcome != StepOutcome::Passed;
         steps.push(r);
     }
@@ -98,6 +111,10 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         first.skip_reason = None;
     }
     result.outcome = scenario_outcome(&result);
+    if was_interrupted && result.outcome != Outcome::Failed {
+        result.outcome = Outcome::Interrupted;
+        result.skip_reason = Some(INTERRUPTED.into());
+    }
     // Secrets captured late may appear in earlier steps: mask the whole result.
     redact_result(&mut result, &red);
     result
@@ -135,15 +152,15 @@ pub fn scenario_outcome(r: &ScenarioResult) -> Outcome {
     }
 }
 
-/// A scenario that was selected but not run (ignored).
-pub fn skipped_scenario(sc: &Scenario, reason: String) -> ScenarioResult {
+/// A scenario that was selected but not run (ignored, or interrupted first).
+pub fn skipped_scenario(sc: &Scenario, reason: String, outcome: Outcome) -> ScenarioResult {
     ScenarioResult {
         id: sc.id.clone(),
         name: sc.name.clone(),
         file: sc.file.clone(),
         location: sc.location.clone(),
         tags: sc.tags.clone(),
-        outcome: Outcome::Skipped,
+        outcome,
         skip_reason: Some(reason),
         duration_ms: 0.0,
         steps: Vec::new(),

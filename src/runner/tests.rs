@@ -89,6 +89,7 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
         env: Arc::default(),
         contract: None,
         checks: Default::default(),
+        interrupt: tokio::sync::watch::channel(false).1,
     };
     let result = run_scenario(&ctx, &suite.scenarios[0]).await;
     let sent = std::mem::take(&mut *ctx.transport.sent.lock().unwrap());
@@ -272,6 +273,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
         env: Arc::default(),
         contract: None,
         checks: Default::default(),
+        interrupt: tokio::sync::watch::channel(false).1,
     };
     let start = Instant::now();
     let r = run_scenario(&ctx, &suite.scenarios[0]).await;

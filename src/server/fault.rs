@@ -41,6 +41,8 @@ pub enum Fault {
     CreateAcceptsTwoWrappers,
     /// `status-lowercase`
     StatusLowercase,
+    /// `flaky-once`
+    FlakyOnce,
     /// `slow-lifecycle` (variation)
     SlowLifecycle,
     /// `late-unknown` (variation)
@@ -75,6 +77,7 @@ impl Fault {
         Fault::NeverCompletes,
         Fault::CreateAcceptsTwoWrappers,
         Fault::StatusLowercase,
+        Fault::FlakyOnce,
         Fault::SlowLifecycle,
         Fault::LateUnknown,
         Fault::ExtraFields,
@@ -103,6 +106,7 @@ impl Fault {
             Fault::NeverCompletes => "never-completes",
             Fault::CreateAcceptsTwoWrappers => "create-accepts-two-wrappers",
             Fault::StatusLowercase => "status-lowercase",
+            Fault::FlakyOnce => "flaky-once",
             Fault::SlowLifecycle => "slow-lifecycle",
             Fault::LateUnknown => "late-unknown",
             Fault::ExtraFields => "extra-fields",
@@ -159,6 +163,9 @@ impl Fault {
             }
             Fault::StatusLowercase => {
                 "status values are lowercase (`done`, `unknown`, ...) (breaks clauses 3, 4 and 9)"
+            }
+            Fault::FlakyOnce => {
+                "the first create answers 500 Internal, later ones work: a flaky server (breaks clause 1 once; --retries reports it flaky)"
             }
             Fault::SlowLifecycle => {
                 "variation: queries take 5x the configured lifecycle (at least 3 s) to reach DONE"
@@ -276,7 +283,7 @@ mod tests {
     fn names_round_trip_and_are_unique() {
         let names: BTreeSet<_> = Fault::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(names.len(), Fault::ALL.len());
-        assert_eq!(Fault::ALL.len(), 23);
+        assert_eq!(Fault::ALL.len(), 24);
         for fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>(), Ok(*fault));
             assert_eq!(fault.to_string(), fault.name());

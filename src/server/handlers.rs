@@ -150,6 +150,16 @@ async fn read_body(mut body: Body) -> Result<axum::body::Bytes, ApiError> {
 async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     authorize(app, headers)?;
     let body = read_body(body).await?;
+    if app.faults.has(Fault::FlakyOnce)
+        && !app
+            .flaky_spent
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        return Err(ApiError::new(
+            Code::Internal,
+            "transient failure (flaky-once)",
+        ));
+    }
     let request = parse::create(&body, app.faults.has(Fault::CreateAcceptsTwoWrappers))?;
     let now = Instant::now();
     let id = {

@@ -28,7 +28,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -144,6 +144,8 @@ pub(crate) struct App {
     cancel: CancelPolicy,
     tokens: PageTokens,
     store: Mutex<Store>,
+    /// `flaky-once` has failed its one request.
+    flaky_spent: AtomicBool,
 }
 
 impl App {
@@ -156,6 +158,7 @@ impl App {
             cancel: CancelPolicy::new(faults),
             tokens: PageTokens::new(random_u64()),
             store: Mutex::new(Store::new(config.query_ttl, config.max_queries)),
+            flaky_spent: AtomicBool::new(false),
         }
     }
 

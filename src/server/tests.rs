@@ -411,6 +411,16 @@ async fn every_endpoint_requires_the_bearer_token() {
 }
 
 #[tokio::test]
+async fn flaky_once_fails_the_first_create_only() {
+    let h = start(instant(&[Fault::FlakyOnce])).await;
+    h.post(CREATE_PATH, &immediate("A"))
+        .await
+        .error(500, "Internal");
+    let id = h.create(&immediate("A")).await;
+    assert!(!id.is_empty());
+}
+
+#[tokio::test]
 async fn a_body_over_the_message_limit_is_resource_exhausted() {
     let h = start(instant(&[])).await;
     let auth = format!("Bearer {TOKEN}");

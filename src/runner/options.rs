@@ -1,0 +1,233 @@
+//! What `conform run` is asked to do, with documented defaults, and how it
+//! can fail to start.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::case::Diagnostics;
+use crate::exit_code;
+use crate::model::RunResult;
+use crate::server::Fault;
+
+/// Which scenarios fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gate {
+    /// Every failing scenario (the default).
+    #[default]
+    All,
+    /// Only scenarios failing now that did not fail in the baseline.
+    Regressions,
+}
+
+/// One partition of N (`K/N`, 1 ≤ K ≤ N): each scenario falls in exactly one,
+/// chosen by a stable hash of its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a partition: write K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u32, u32) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Partition { k, n })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+impl Partition {
+    /// Whether scenario `id` belongs to this partition: FNV-1a 64 of the id,
+    /// mixed by MurmurHash3's finaliser (FNV's low bits alone split badly),
+    /// mod N. Stable across versions, platforms and runs.
+    pub fn contains(&self, id: &str) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in id.as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^= h >> 33;
+        h % u64::from(self.n) == u64::from(self.k - 1)
+    }
+}
+
+/// Everything `conform run` needs besides libtest's arguments.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The suite folder (default `cases`).
+    pub cases: PathBuf,
+    /// The server under test; `None` starts the embedded reference server.
+    pub base_url: Option<String>,
+    /// A file holding the bearer token (instead of the suite's environment variable).
+    pub token_file: Option<PathBuf>,
+    /// Overrides the suite's connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Overrides the suite's request timeout.
+    pub request_timeout: Option<Duration>,
+    /// Overrides the suite's response size cap.
+    pub max_response_bytes: Option<u64>,
+    /// Trust only this CA (PEM).
+    pub cacert: Option<PathBuf>,
+    /// Skip TLS verification.
+    pub insecure: bool,
+    /// Where reports are written (default `reports`); `None` writes none.
+    pub reports: Option<PathBuf>,
+    /// An extra path for the JUnit file (default none).
+    pub junit: Option<PathBuf>,
+    /// Add `file` and `line` to JUnit test cases (default false: strict Jenkins XSD).
+    pub junit_file_line: bool,
+    /// Run only scenarios with one of these tags (all when empty).
+    pub tags: Vec<String>,
+    /// Skip scenarios with any of these tags.
+    pub skip_tags: Vec<String>,
+    /// Run one partition of the scenarios (default all).
+    pub partition: Option<Partition>,
+    /// Rerun a failed scenario up to this many times (default 0).
+    pub retries: u32,
+    /// A scenario that passed only on a rerun fails the run (default false).
+    pub fail_on_flaky: bool,
+    /// An earlier `report.json` to compare with (default none).
+    pub baseline: Option<PathBuf>,
+    /// Which failures fail the run (default all).
+    pub gate: Gate,
+    /// The embedded server's lifecycle (its default when `None`).
+    pub server_lifecycle: Option<Duration>,
+    /// Fault modes of the embedded server.
+    pub server_faults: Vec<Fault>,
+    /// The environment (`{{ env.NAME }}` and the token variable).
+    pub env: BTreeMap<String, String>,
+    /// A contract file instead of the suite's `spec`.
+    pub spec: Option<PathBuf>,
+    /// Run only these contract checks (all by default).
+    pub only_checks: Vec<String>,
+    /// Contract checks not to run (besides the suite's `checks.skip`).
+    pub skip_checks: Vec<String>,
+    /// Also flag undocumented response properties.
+    pub strict: bool,
+    /// Exit 4 when contract coverage is below this percentage.
+    pub min_coverage: Option<f64>,
+    /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130
+    /// (default false for library use; the command line turns it on).
+    pub handle_ctrl_c: bool,
+    /// Print the coverage table and gate messages (default true).
+    pub print_summary: bool,
+}
+
+impl RunOptions {
+    /// Defaults: `cases`, `reports`, the embedded server, the process environment.
+    pub fn new() -> RunOptions {
+        RunOptions {
+            cases: PathBuf::from("cases"),
+            base_url: None,
+            token_file: None,
+            connect_timeout: None,
+            request_timeout: None,
+            max_response_bytes: None,
+            cacert: None,
+            insecure: false,
+            reports: Some(PathBuf::from("reports")),
+            junit: None,
+            junit_file_line: false,
+            tags: Vec::new(),
+            skip_tags: Vec::new(),
+            partition: None,
+            retries: 0,
+            fail_on_flaky: false,
+            baseline: None,
+            gate: Gate::All,
+            server_lifecycle: None,
+            server_faults: Vec::new(),
+            env: std::env::vars().collect(),
+            spec: None,
+            only_checks: Vec::new(),
+            skip_checks: Vec::new(),
+            strict: false,
+            min_coverage: None,
+            handle_ctrl_c: false,
+            print_summary: true,
+        }
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Case files or the contract are invalid (exit 2).
+    #[error("{0}")]
+    Cases(Diagnostics),
+    /// A bad option: URL, token, CA file, baseline (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The harness itself failed: runtime, embedded server, reports (exit 3).
+    #[error("{0}")]
+    Harness(String),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Cases(_) | RunError::Usage(_) => exit_code::INVALID_INPUT,
+            RunError::Harness(_) => exit_code::RUNTIME_ERROR,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub result: RunResult,
+    pub exit_code: u8,
+    /// Requests the embedded server received (0 against another server).
+    pub embedded_requests: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_parse_and_split_every_id_into_exactly_one() {
+        assert!("0/3".parse::<Partition>().is_err());
+        assert!("4/3".parse::<Partition>().is_err());
+        assert!("x".parse::<Partition>().is_err());
+        let ids: Vec<String> = (0..200).map(|i| format!("f{i}::scenario {i}")).collect();
+        for n in 1..=5u32 {
+            let parts: Vec<Partition> = (1..=n).map(|k| Partition { k, n }).collect();
+            for id in &ids {
+                assert_eq!(
+                    parts.iter().filter(|p| p.contains(id)).count(),
+                    1,
+                    "{id} in {n}"
+                );
+            }
+            // Not all in one partition.
+            if n > 1 {
+                assert!(parts.iter().all(|p| ids.iter().any(|id| p.contains(id))));
+            }
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! Reports for CI gates, certification and regression: partitions, merge,
+//! baseline and gate, flaky reruns, secrets kept out of every output,
+//! Ctrl-C, and golden JSON and Markdown.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use conform::model::{Outcome, RunResult};
+use conform::runner::{Gate, Partition, RunOptions, RunOutput, run};
+use conform::server::Fault;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_conform");
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
+
+fn opts(faults: &[Fault], reports: Option<&Path>) -> RunOptions {
+    RunOptions {
+        cases: CASES.into(),
+        reports: reports.map(Path::to_path_buf),
+        server_faults: faults.to_vec(),
+        server_lifecycle: Some(Duration::ZERO),
+        print_summary: false,
+        ..RunOptions::new()
+    }
+}
+
+fn quiet() -> libtest_mimic::Arguments {
+    libtest_mimic::Arguments {
+        quiet: true,
+        logfile: Some("/dev/null".into()),
+        ..Default::default()
+    }
+}
+
+fn go(o: &RunOptions) -> RunOutput {
+    run(o, &quiet()).expect("the bundled suite runs")
+}
+
+fn ids(r: &RunResult) -> Vec<String> {
+    r.scenarios.iter().map(|s| s.id.clone()).collect()
+}
+
+#[test]
+fn partitions_cover_every_scenario_exactly_once() {
+    let all = ids(&go(&opts(&[], None)).result);
+    assert!(all.len() >= 20);
+    for n in 1..=5u32 {
+        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        for k in 1..=n {
+            let o = RunOptions {
+                partition: Some(Partition { k, n }),
+                ..opts(&[], None)
+            };
+            let out = go(&o);
+            assert_eq!(
+                out.result.partition.as_deref(),
+                Some(format!("{k}/{n}").as_str())
+            );
+            for id in ids(&out.result) {
+                *seen.entry(id).or_default() += 1;
+            }
+        }
+        let mut expected = all.clone();
+        expected.sort();
+        assert_eq!(seen.keys().cloned().collect::<Vec<_>>(), expected, "N={n}");
+        assert!(seen.values().all(|c| *c == 1), "N={n}: {seen:?}");
+    }
+}
+
+/// What must match between two runs of the same suite, times aside.
+fn essence(r: &RunResult) -> Value {
+    let scenarios: Vec<Value> = r
+        .scenarios
+        .iter()
+        .map(|s| {
+            let steps: Vec<Value> = s
+                .steps
+                .iter()
+                .chain(&s.finally)
+                .map(|st| {
+                    let checks: Vec<&str> = st.failures.iter().map(|f| f.check.as_str()).collect();
+                    serde_json::json!([st.name, st.outcome, st.status, checks, st.exercised])
+                })
+                .collect();
+            serde_json::json!([s.id, s.outcome, steps])
+        })
+        .collect();
+    let coverage = r
+        .coverage
+        .as_ref()
+        .map(|c| serde_json::to_value(c).unwrap());
+    serde_json::json!({"suite": r.suite, "scenarios": scenarios, "coverage": coverage, "contract": r.contract.as_ref().map(|c| &c.sha256)})
+}
+
+#[test]
+fn merging_partitions_equals_the_unpartitioned_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = [Fault::CancelEmptyObject];
+    let whole = go(&opts(&faults, Some(&dir.path().join("whole"))));
+    let mut parts = Vec::new();
+    for k in 1..=3 {
+        let d = dir.path().join(format!("part{k}"));
+        go(&RunOptions {
+            partition: Some(Partition { k, n: 3 }),
+            ..opts(&faults, Some(&d))
+        });
+        parts.push(d.join("report.json"));
+    }
+    let merged_dir = dir.path().join("merged");
+    let o = Command::new(BIN)
+        .arg("merge")
+        .args(&parts)
+        .arg("--out")
+        .arg(&merged_dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the merged run has failures: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let merged = conform::report::json::read(&merged_dir.join("report.json")).unwrap();
+    assert_eq!(essence(&merged), essence(&whole.result));
+    assert!(merged.partition.is_none());
+    for f in ["summary.md", "report.json"] {
+        assert!(merged_dir.join(f).is_file(), "{f}");
+    }
+
+    // Reports of another contract are refused unless told.
+    let mut other = conform::report::json::read(&parts[0]).unwrap();
+    other.contract.as_mut().unwrap().sha256 = "0".repeat(64);
+    let other_path = dir.path().join("other.json");
+    conform::report::json::write(&other, &other_path).unwrap();
+    let o = Command::new(BIN)
+        .args(["merge"])
+        .arg(&parts[1])
+        .arg(&other_path)
+        .arg("--out")
+        .arg(dir.path().join("m2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("another contract"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_baseline_yields_regression_lists_and_the_regression_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    // Baseline: a clean run, edited: one scenario failed then, one did not exist, one is gone now.
+    let mut base = go(&opts(&[], None)).result;
+    let fixed = "17_get_unknown_id::get of an unknown id answers UNKNOWN".to_owned();
+    base.scenarios
+        .iter_mut()
+        .find(|s| s.id == fixed)
+        .unwrap()
+        .outcome = Outcome::Failed;
+    let added = base
+        .scenarios
+        .remove(
+            base.scenarios
+                .iter()
+                .position(|s| s.id.starts_with("02_"))
+                .unwrap(),
+        )
+        .id;
+    let mut gone = base.scenarios[0].clone();
+    gone.id = "99_retired::an old scenario".into();
+    base.scenarios.push(gone);
+    let base_path = dir.path().join("baseline.json");
+    conform::report::json::write(&base, &base_path).unwrap();
+
+    // Today cancel answers {}: the flagship and every cancel expectation break.
+    let today = RunOptions {
+        baseline: Some(base_path.clone()),
+        ..opts(&[Fault::CancelEmptyObject], None)
+    };
+    let out = go(&today);
+    let reg = out.result.regression.as_ref().unwrap();
+    assert!(
+        reg.new_failures
+            .iter()
+            .any(|i| i.starts_with("01_cancel_then_poll_unknown::")),
+        "{reg:#?}"
+    );
+    assert_eq!(reg.fixed, std::slice::from_ref(&fixed));
+    assert_eq!(reg.added, std::slice::from_ref(&added));
+    assert_eq!(reg.removed, ["99_retired::an old scenario"]);
+    assert!(reg.still_failing.is_empty());
+    assert_eq!(out.exit_code, 1);
+    let gated = go(&RunOptions {
+        gate: Gate::Regressions,
+        ..today.clone()
+    });
+    assert_eq!(gated.exit_code, 1, "new failures fail the regression gate");
+
+    // Against a baseline that already failed the same way, only the default gate fails.
+    let broken_base = dir.path().join("broken.json");
+    conform::report::json::write(&out.result, &broken_base).unwrap();
+    let again = RunOptions {
+        baseline: Some(broken_base.clone()),
+        ..opts(&[Fault::CancelEmptyObject], None)
+    };
+    let all = go(&again);
+    assert_eq!(all.exit_code, 1);
+    let reg = all.result.regression.as_ref().unwrap();
+    assert!(
+        reg.new_failures.is_empty() && !reg.still_failing.is_empty(),
+        "{reg:#?}"
+    );
+    assert_eq!(
+        go(&RunOptions {
+            gate: Gate::Regressions,
+            ..again
+        })
+        .exit_code,
+        0
+    );
+
+    // `conform diff` says the same offline.
+    let today_path = dir.path().join("today.json");
+    conform::report::json::write(&out.result, &today_path).unwrap();
+    let o = Command::new(BIN)
+        .arg("diff")
+        .arg(&base_path)
+        .arg(&today_path)
+        .arg("--out")
+        .arg(dir.path().join("diff"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("fixed (1):\n    {fixed}")), "{text}");
+    let md = std::fs::read_to_string(dir.path().join("diff/summary.md")).unwrap();
+    assert!(md.contains("### Against the baseline"), "{md}");
+}
+
+#[test]
+fn a_scenario_that_passes_on_a_rerun_is_flaky() {
+    let without = go(&opts(&[Fault::FlakyOnce], None));
+    assert_eq!(without.exit_code, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let o = RunOptions {
+        retries: 2,
+        ..opts(&[Fault::FlakyOnce], Some(dir.path()))
+    };
+    let out = go(&o);
+    assert_eq!(out.exit_code, 0, "flaky passes by default");
+    let flaky: Vec<_> = out.result.scenarios.iter().filter(|s| s.flaky).collect();
+    assert_eq!(flaky.len(), 1, "exactly the scenario that met the failure");
+    assert_eq!(flaky[0].outcome, Outcome::Passed);
+    assert_eq!(flaky[0].reruns.len(), 1);
+    assert!(
+        flaky[0].reruns[0]
+            .steps
+            .iter()
+            .any(|s| s.failures.iter().any(|f| f.message.contains("got 500")))
+    );
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        md.contains("### Flaky") && md.contains(&flaky[0].id),
+        "{md}"
+    );
+    assert_eq!(
+        go(&RunOptions {
+            fail_on_flaky: true,
+            ..o
+        })
+        .exit_code,
+        1
+    );
+}
+
+/// A server that echoes the Authorization header back in a header and a body.
+async fn echo_server() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::http::HeaderMap;
+    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = serde_json::json!({"status": "RUNNING", "query_result_id": auth, "echo": auth})
+            .to_string();
+        (
+            [
+                ("content-type", "application/json".to_owned()),
+                ("x-echo-authorization", auth.clone()),
+                ("x-debug", auth),
+            ],
+            body,
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
+#[test]
+fn a_planted_token_reaches_no_output_even_when_the_server_echoes_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, _task) = rt.block_on(echo_server());
+    let dir = tempfile::tempdir().unwrap();
+    let token = "planted-token-7c2f9e41d0";
+    let out = Command::new(BIN)
+        .args([
+            "run",
+            "--cases",
+            CASES,
+            "--base-url",
+            &url,
+            "--request-timeout",
+            "2s",
+            "--reports",
+        ])
+        .arg(dir.path())
+        .args(["--junit"])
+        .arg(dir.path().join("extra/junit.xml"))
+        .arg("create")
+        .env("VEZA_TOKEN", token)
+        .env_remove("BASE_URL")
+        .output()
+        .unwrap();
+    let terminal = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{terminal}");
+    assert!(
+        terminal.contains("***"),
+        "the echo is shown, masked: {terminal}"
+    );
+    assert!(!terminal.contains(token), "the token reached the terminal");
+    let mut files = 0;
+    for path in walk(dir.path()) {
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(token),
+            "the token reached {}",
+            path.display()
+        );
+    }
+    assert!(files >= 2, "reports were written");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn ctrl_c_stops_new_scenarios_cleans_up_and_writes_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    // Queries never complete: the polls would wait for their 30s deadline.
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            "--cases",
+            CASES,
+            "--server-fault",
+            "never-completes",
+            "--test-threads",
+            "4",
+            "--reports",
+        ])
+        .arg(dir.path())
+        .env_remove("BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until some scenarios have finished (the fast ones), then interrupt.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = 0;
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("test ") {
+            seen += 1;
+            if seen == 3 {
+                break;
+            }
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{rest:#?}");
+    let report = conform::report::json::read(&dir.path().join("report.json"))
+        .expect("reports written on Ctrl-C");
+    assert!(report.interrupted);
+    let interrupted: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Interrupted)
+        .collect();
+    assert!(
+        !interrupted.is_empty(),
+        "{:#?}",
+        report
+            .scenarios
+            .iter()
+            .map(|s| (&s.id, s.outcome))
+            .collect::<Vec<_>>()
+    );
+    // A scenario stopped mid-poll still cancelled its query.
+    let flagship = report
+        .scenarios
+        .iter()
+        .find(|s| s.id.starts_with("01_"))
+        .unwrap();
+    if flagship.outcome == Outcome::Interrupted && !flagship.steps.is_empty() {
+        assert!(
+            flagship
+                .finally
+                .iter()
+                .all(|f| f.outcome == conform::model::StepOutcome::Passed),
+            "{flagship:#?}"
+        );
+    }
+    assert!(dir.path().join("summary.md").is_file());
+}
+
+// ---- golden files ----
+
+fn mask(text: &str) -> String {
+    let rules: &[(&str, &str)] = &[
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"qr-[0-9a-f]{24}", "qr-ID"),
+        (r"\b[0-9a-f]{32}\b", "HEX32"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "TIME"),
+        (r#""(duration_ms|elapsed_ms)": [0-9.e+-]+"#, "\"$1\": 0"),
+        (r"\d+(\.\d+)? ms\b", "N ms"),
+        (r"over \d+\.\ds", "over Ns"),
+        (r"after \d+\.\ds", "after Ns"),
+        (r"\| \d+\.\ds \|", "| Ns |"),
+        (
+            r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
+            "DATE",
+        ),
+        (r"conform \d+\.\d+\.\d+", "conform VERSION"),
+        (r"\b[0-9a-f]{64}\b", "SHA256"),
+        (r"sha256 [0-9a-f]{12}", "sha256 SHA256"),
+    ];
+    let mut out = text.to_owned();
+    for (re, with) in rules {
+        out = regex::Regex::new(re)
+            .unwrap()
+            .replace_all(&out, *with)
+            .into_owned();
+    }
+    out
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b);
+        panic!(
+            "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it); first differing line: {:?}\n--- expected: {:?}\n--- actual:   {:?}",
+            first.map(|i| i + 1),
+            first.and_then(|i| expected.lines().nth(i)),
+            first.and_then(|i| actual.lines().nth(i))
+        );
+    }
+}
+
+#[test]
+fn json_and_markdown_match_their_golden_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // Instant lifecycle and a fault caught before any poll: a deterministic run.
+    let o = RunOptions {
+        cases: CASES.into(),
+        ..opts(&[Fault::CancelEmptyObject], Some(dir.path()))
+    };
+    let out = go(&RunOptions { retries: 0, ..o });
+    assert_eq!(out.exit_code, 1);
+    let json = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+    golden("report-failing.json", &mask(&json.replace(CASES, "cases")));
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    golden("summary-failing.md", &mask(&md.replace(CASES, "cases")));
+}
