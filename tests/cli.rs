@@ -340,3 +340,19 @@ fn unknown_check_names_are_refused_with_a_suggestion() {
         text(&o)
     );
 }
+
+#[test]
+fn output_to_a_pipe_is_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        &["--server-lifecycle", "300ms", "03_done"],
+        None,
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        !out.contains('\r') && !out.contains('\u{1b}'),
+        "no progress line or colour in a pipe: {out:?}"
+    );
+}

@@ -4,7 +4,9 @@
 //! `junit.xml`, `report.html` and `summary.md`; each through a temporary
 //! file renamed into place, so a reader never sees half a report.
 
+pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod merge;
 pub mod regression;
@@ -60,7 +62,18 @@ pub fn write_all(
         written.push(path);
         Ok(())
     };
+    let junit_opts = junit::JunitOptions {
+        file_line: opts.junit_file_line,
+    };
     put("report.json", &|p| json::write(result, p))?;
+    put("junit.xml", &|p| junit::write(result, &junit_opts, p))?;
+    put("report.html", &|p| html::write(result, p))?;
     put("summary.md", &|p| markdown::write(result, p))?;
+    if let Some(extra) = &opts.junit {
+        junit::write(result, &junit_opts, extra).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", extra.display()))
+        })?;
+        written.push(extra.clone());
+    }
     Ok(written)
 }

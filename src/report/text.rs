@@ -1,7 +1,8 @@
 //! The text of a failed scenario, as the terminal and the JUnit failure
 //! bodies show it: each failing step, its checks with expected against actual
-//! and their YAML location, the poll history, the request, the response (cut)
-//! and a curl line.
+//! and their YAML location, the poll history, the request, the response and a
+//! curl line. Every long text (message, expected, actual, request and
+//! response bodies, curl line) is cut at the caller's limit.
 
 use std::fmt::Write;
 
@@ -35,6 +36,7 @@ pub fn steps_text(steps: &[StepResult], finally: &[StepResult], body_chars: usiz
 }
 
 fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
+    let cut = |t: &str| crate::matcher::truncate(t, body_chars);
     let verb = if s.outcome == StepOutcome::Error {
         "could not complete"
     } else {
@@ -42,10 +44,10 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     };
     let _ = writeln!(out, "{part} `{}` {verb} ({})", s.name, s.location);
     for f in &s.failures {
-        let _ = writeln!(out, "  [{}] {}", f.check, f.message);
+        let _ = writeln!(out, "  [{}] {}", f.check, cut(&f.message));
         if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
-            let _ = writeln!(out, "      expected: {e}");
-            let _ = writeln!(out, "      actual:   {a}");
+            let _ = writeln!(out, "      expected: {}", cut(e));
+            let _ = writeln!(out, "      actual:   {}", cut(a));
         }
         if f.location.line > 0 {
             let _ = writeln!(out, "      at {}", f.location);
@@ -54,7 +56,7 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     if let Some(x) = &s.exchange {
         let _ = writeln!(out, "  request: {} {}", x.request.method, x.request.url);
         if let Some(b) = &x.request.body {
-            let _ = writeln!(out, "    {b}");
+            let _ = writeln!(out, "    {}", cut(b));
         }
         match &x.response {
             Some(resp) => {
@@ -69,7 +71,7 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
                 for (k, v) in &resp.headers {
                     let _ = writeln!(out, "    {k}: {v}");
                 }
-                let shown = crate::matcher::truncate(&resp.body, body_chars);
+                let shown = cut(&resp.body);
                 let lines: Vec<&str> = shown.lines().collect();
                 for l in lines.iter().take(BODY_LINES) {
                     let _ = writeln!(out, "    {l}");
@@ -82,6 +84,6 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
                 let _ = writeln!(out, "  response: none");
             }
         }
-        let _ = writeln!(out, "  reproduce: {}", x.curl);
+        let _ = writeln!(out, "  reproduce: {}", cut(&x.curl));
     }
 }

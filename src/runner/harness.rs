@@ -251,13 +251,17 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let start = Instant::now();
     let sink: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
     let retries = opts.retries;
+    let progress = super::progress::Progress::new(args, scenarios.len());
     let trials = scenarios
         .iter()
         .map(|sc| {
             let (ctx, sc2, sink, handle) =
                 (ctx.clone(), sc.clone(), sink.clone(), rt.handle().clone());
+            let progress = progress.clone();
             Trial::test(sc.id.clone(), move || {
+                progress.started(&sc2.id);
                 let r = handle.block_on(run_with_retries(&ctx, &sc2, retries));
+                progress.finished(&sc2.id);
                 let text = report::text::failure_text(&r, report::text::TERMINAL_BODY_CHARS);
                 let outcome = r.outcome;
                 let reason = r.skip_reason.clone();
@@ -276,6 +280,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let mut args = args.clone();
     args.test_threads.get_or_insert(DEFAULT_THREADS);
     let conclusion = libtest_mimic::run(&args, trials);
+    progress.stop();
 
     let mut results = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
     let run_ids: HashSet<String> = results.iter().map(|r| r.id.clone()).collect();

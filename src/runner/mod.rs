@@ -5,6 +5,7 @@ pub mod exchange;
 pub mod finish;
 pub mod harness;
 pub mod options;
+pub mod progress;
 pub mod scenario;
 pub mod select;
 pub mod step;

@@ -1,0 +1,903 @@
+//! `report.html`: one self-contained page for the people who sign off a run.
+//!
+//! The page is a projection of the result model. Rust builds a view of it
+//! (every label, count and cut body already worked out), and a minijinja
+//! template registered under a `.html` name lays it out, so every value from
+//! the result goes through the engine's HTML auto-escaping. Nothing is
+//! fetched: the CSS and the little script are inline, and a
+//! Content-Security-Policy allows exactly those two (by hash) and nothing
+//! else, so even a value that slipped past escaping could not run or load.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, UndefinedBehavior, context};
+use serde::Serialize;
+
+use crate::model::{
+    Coverage, Exchange, Failure, FailureKind, Outcome, Regression, RunResult, ScenarioResult,
+    StepOutcome, StepResult,
+};
+
+/// Bytes of a request or response body shown on the page; the rest is cut
+/// with a note. (The runner has already cut what it kept.)
+pub const DISPLAY_BODY_BYTES: usize = 16 * 1024;
+
+const TEMPLATE_NAME: &str = "report.html";
+const TEMPLATE: &str = include_str!("templates/report.html");
+const CSS: &str = include_str!("templates/report.css");
+const JS: &str = include_str!("templates/report.js");
+
+/// Writes the page for `result` to `path`, atomically.
+pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
+    super::write_atomic(path, render(result).as_bytes())
+}
+
+/// The whole page for `result`.
+pub fn render(result: &RunResult) -> String {
+    let page = page(result);
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    // The `.html` name turns HTML auto-escaping on.
+    let rendered = env
+        .add_template(TEMPLATE_NAME, TEMPLATE)
+        .and_then(|()| env.get_template(TEMPLATE_NAME))
+        .and_then(|t| {
+            t.render(context! {
+                page => Serde(&page),
+                // Our own constants (the policy is built of them and two
+                // base64 hashes), not values from the result.
+                css => Value::from_safe_string(CSS.to_owned()),
+                js => Value::from_safe_string(JS.to_owned()),
+                csp => Value::from_safe_string(content_security_policy()),
+            })
+        });
+    match rendered {
+        Ok(html) => html,
+        // The template is a constant and the tests render it; should it still
+        // fail, the page says so rather than the run losing its report.
+        Err(e) => fallback_page(&e.to_string(), result),
+    }
+}
+
+/// Allows the inline style and script by their hashes, and nothing else.
+fn content_security_policy() -> String {
+    format!(
+        "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; \
+         img-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'",
+        sha256_base64(CSS),
+        sha256_base64(JS)
+    )
+}
+
+fn sha256_base64(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    base64(digest.as_ref())
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A bare page used only if the template cannot render.
+fn fallback_page(error: &str, result: &RunResult) -> String {
+    let text: String = result
+        .scenarios
+        .iter()
+        .map(|s| format!("{:?} {}\n", s.outcome, s.id))
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>conform report</title></head>\
+         <body><h1>The HTML report could not be rendered</h1><p>{}</p><pre>{}</pre>\
+         <p>See report.json for the full result.</p></body></html>",
+        escape(error),
+        escape(&text)
+    )
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The view: what the template shows, already worked out.
+
+#[derive(Serialize)]
+struct Page {
+    suite: String,
+    tool: String,
+    format_version: u32,
+    verdict: Badge,
+    verdict_detail: String,
+    provenance: Vec<Row>,
+    counts: Vec<CountView>,
+    total: usize,
+    coverage: Option<CoverageView>,
+    regression: Option<RegressionView>,
+    scenarios: Vec<ScenarioView>,
+}
+
+/// A label and the CSS class that colours it.
+#[derive(Serialize, Clone)]
+struct Badge {
+    label: String,
+    class: &'static str,
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: &'static str,
+    value: String,
+    /// Shown in a monospace font (paths, URLs, hashes).
+    mono: bool,
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CountView {
+    label: &'static str,
+    value: usize,
+    class: &'static str,
+}
+
+#[derive(Serialize)]
+struct CoverageView {
+    percent: String,
+    covered: usize,
+    total: usize,
+    keys: Vec<String>,
+    rows: Vec<CoverageRow>,
+}
+
+#[derive(Serialize)]
+struct CoverageRow {
+    operation: String,
+    method: String,
+    path: String,
+    /// One cell per column of `keys`; `None` where the operation documents no such response.
+    cells: Vec<Option<CoverageCell>>,
+}
+
+#[derive(Serialize)]
+struct CoverageCell {
+    hits: u32,
+    covered: bool,
+}
+
+#[derive(Serialize)]
+struct RegressionView {
+    baseline: String,
+    baseline_started_at: String,
+    groups: Vec<RegressionGroup>,
+}
+
+#[derive(Serialize)]
+struct RegressionGroup {
+    title: &'static str,
+    description: &'static str,
+    class: &'static str,
+    count: usize,
+    items: Vec<ScenarioLink>,
+}
+
+#[derive(Serialize)]
+struct ScenarioLink {
+    id: String,
+    /// The anchor of the scenario's section, when the scenario is in this run.
+    anchor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ScenarioView {
+    anchor: String,
+    id: String,
+    name: String,
+    badge: Badge,
+    flaky: bool,
+    open: bool,
+    file_line: String,
+    tags: Vec<String>,
+    duration: String,
+    skip_reason: Option<String>,
+    failure_count: usize,
+    /// The final attempt first, then the earlier failed ones (`--retries`).
+    attempts: Vec<AttemptView>,
+    /// The terminal's text of the failure, for tickets; empty when it passed.
+    text: String,
+}
+
+#[derive(Serialize)]
+struct AttemptView {
+    title: String,
+    rerun: bool,
+    badge: Badge,
+    duration: String,
+    steps: Vec<StepRow>,
+    details: Vec<StepDetail>,
+}
+
+#[derive(Serialize)]
+struct StepRow {
+    name: String,
+    finally: bool,
+    badge: Badge,
+    status: String,
+    requests: u32,
+    duration: String,
+    location: String,
+    skip_reason: Option<String>,
+    failures: usize,
+}
+
+#[derive(Serialize)]
+struct StepDetail {
+    name: String,
+    finally: bool,
+    badge: Badge,
+    location: String,
+    failures: Vec<FailureView>,
+    poll: Option<PollView>,
+    exchange: Option<ExchangeView>,
+}
+
+#[derive(Serialize)]
+struct FailureView {
+    check: String,
+    kind: &'static str,
+    message: String,
+    expected: Option<String>,
+    actual: Option<String>,
+    location: String,
+}
+
+#[derive(Serialize)]
+struct PollView {
+    history: String,
+    attempts: u32,
+    elapsed: String,
+}
+
+#[derive(Serialize)]
+struct ExchangeView {
+    method: String,
+    url: String,
+    request_headers: Vec<(String, String)>,
+    request_body: Option<BodyView>,
+    response: Option<ResponseView>,
+    curl: String,
+    /// Too long for a printed page: printed copies show its beginning.
+    curl_long: bool,
+}
+
+#[derive(Serialize)]
+struct ResponseView {
+    status: u16,
+    duration: String,
+    headers: Vec<(String, String)>,
+    body: BodyView,
+}
+
+#[derive(Serialize)]
+struct BodyView {
+    text: String,
+    empty: bool,
+    /// Too long for a printed page: printed copies show its beginning.
+    long: bool,
+    notes: Vec<String>,
+}
+
+fn page(r: &RunResult) -> Page {
+    let anchors = anchors(&r.scenarios);
+    let (verdict, verdict_detail) = verdict(r);
+    Page {
+        suite: r.suite.clone(),
+        tool: r.tool.clone(),
+        format_version: r.format_version,
+        verdict,
+        verdict_detail,
+        provenance: provenance(r),
+        counts: counts(r),
+        total: r.scenarios.len(),
+        coverage: r.coverage.as_ref().map(coverage),
+        regression: r.regression.as_ref().map(|g| regression(g, r, &anchors)),
+        scenarios: r
+            .scenarios
+            .iter()
+            .zip(&anchors)
+            .map(|(s, a)| scenario(s, a.clone()))
+            .collect(),
+    }
+}
+
+fn verdict(r: &RunResult) -> (Badge, String) {
+    let n = r.scenarios.len();
+    let failed = r.count(Outcome::Failed);
+    let errors = r.count(Outcome::Error);
+    let passed = r.count(Outcome::Passed);
+    let mut parts = vec![format!("{passed} of {n} {} passed", plural(n, "scenario"))];
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if errors > 0 {
+        parts.push(format!("{errors} could not complete"));
+    }
+    let skipped = r.count(Outcome::Skipped);
+    if skipped > 0 {
+        parts.push(format!("{skipped} skipped"));
+    }
+    let interrupted = r.count(Outcome::Interrupted);
+    if interrupted > 0 {
+        parts.push(format!("{interrupted} interrupted"));
+    }
+    let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
+    if flaky > 0 {
+        parts.push(format!("{flaky} flaky (passed on a retry)"));
+    }
+    let counts = parts.join(", ");
+    let (label, class, why) = if r.interrupted {
+        (
+            "Interrupted",
+            "interrupted",
+            "The run was stopped before it finished; it is no verdict on the contract.",
+        )
+    } else if failed > 0 {
+        (
+            "Failed",
+            "failed",
+            "The server contradicts the scenarios or the contract.",
+        )
+    } else if errors > 0 {
+        (
+            "Errors",
+            "error",
+            "Some scenarios could not complete (transport, timeout): no verdict on them.",
+        )
+    } else {
+        (
+            "Passed",
+            "passed",
+            "Every scenario that ran conforms to its expectations and the contract.",
+        )
+    };
+    (
+        Badge {
+            label: label.into(),
+            class,
+        },
+        format!("{why} {counts}."),
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn row(label: &'static str, value: impl Into<String>, mono: bool) -> Row {
+    Row {
+        label,
+        value: value.into(),
+        mono,
+        note: None,
+    }
+}
+
+fn provenance(r: &RunResult) -> Vec<Row> {
+    let mut rows = vec![
+        row("Tool", &r.tool, false),
+        row("Suite", &r.suite, false),
+        Row {
+            note: r
+                .embedded_server
+                .then(|| "embedded reference server".to_owned()),
+            ..row("Base URL", &r.base_url, true)
+        },
+        row("Started at", &r.started_at, true),
+        row("Duration", duration(r.duration_ms), false),
+        row(
+            "Partition",
+            r.partition
+                .clone()
+                .unwrap_or_else(|| "none (the whole suite)".into()),
+            r.partition.is_some(),
+        ),
+    ];
+    match &r.contract {
+        Some(c) => {
+            rows.push(row("Contract", &c.file, true));
+            rows.push(row("Contract dialect", &c.dialect, false));
+            rows.push(row("Contract SHA-256", &c.sha256, true));
+            rows.push(row(
+                "Contract checks run",
+                if c.checks.is_empty() {
+                    "none".to_owned()
+                } else {
+                    c.checks.join(", ")
+                },
+                !c.checks.is_empty(),
+            ));
+        }
+        None => rows.push(row("Contract", "none: no contract checks ran", false)),
+    }
+    rows.push(match &r.regression {
+        Some(g) => Row {
+            note: Some(format!("ran at {}", g.baseline_started_at)),
+            ..row("Baseline", &g.baseline, true)
+        },
+        None => row("Baseline", "none", false),
+    });
+    rows.push(row(
+        "Interrupted",
+        if r.interrupted {
+            "yes: scenarios not started are recorded as interrupted"
+        } else {
+            "no"
+        },
+        false,
+    ));
+    rows
+}
+
+fn counts(r: &RunResult) -> Vec<CountView> {
+    vec![
+        CountView {
+            label: "Passed",
+            value: r.count(Outcome::Passed),
+            class: "passed",
+        },
+        CountView {
+            label: "Failed",
+            value: r.count(Outcome::Failed),
+            class: "failed",
+        },
+        CountView {
+            label: "Errors",
+            value: r.count(Outcome::Error),
+            class: "error",
+        },
+        CountView {
+            label: "Skipped",
+            value: r.count(Outcome::Skipped),
+            class: "skipped",
+        },
+        CountView {
+            label: "Flaky",
+            value: r.scenarios.iter().filter(|s| s.flaky).count(),
+            class: "flaky",
+        },
+        CountView {
+            label: "Interrupted",
+            value: r.count(Outcome::Interrupted),
+            class: "interrupted",
+        },
+    ]
+}
+
+/// Order of response keys: by class (1 to 5), exact codes before ranges, `default` last.
+fn key_order(key: &str) -> (u8, u8, String) {
+    let first = key.as_bytes().first().copied().unwrap_or(b'9');
+    if first.is_ascii_digit() {
+        let range = !key.bytes().all(|b| b.is_ascii_digit());
+        (first - b'0', u8::from(range), key.to_owned())
+    } else {
+        (10, 0, key.to_owned())
+    }
+}
+
+fn coverage(c: &Coverage) -> CoverageView {
+    let keys: BTreeSet<(u8, u8, String)> = c
+        .operations
+        .iter()
+        .flat_map(|o| o.responses.iter().map(|r| key_order(&r.key)))
+        .collect();
+    let keys: Vec<String> = keys.into_iter().map(|(_, _, k)| k).collect();
+    let rows = c
+        .operations
+        .iter()
+        .map(|o| CoverageRow {
+            operation: o.operation.clone(),
+            method: o.method.clone(),
+            path: o.path.clone(),
+            cells: keys
+                .iter()
+                .map(|k| {
+                    o.responses
+                        .iter()
+                        .find(|r| &r.key == k)
+                        .map(|r| CoverageCell {
+                            hits: r.hits,
+                            covered: r.hits > 0,
+                        })
+                })
+                .collect(),
+        })
+        .collect();
+    CoverageView {
+        percent: format!("{:.1}", c.percent),
+        covered: c.covered,
+        total: c.total,
+        keys,
+        rows,
+    }
+}
+
+fn regression(g: &Regression, r: &RunResult, anchors: &[String]) -> RegressionView {
+    let by_id: HashMap<&str, &str> = r
+        .scenarios
+        .iter()
+        .zip(anchors)
+        .map(|(s, a)| (s.id.as_str(), a.as_str()))
+        .collect();
+    let links = |ids: &[String]| -> Vec<ScenarioLink> {
+        ids.iter()
+            .map(|id| ScenarioLink {
+                id: id.clone(),
+                anchor: by_id.get(id.as_str()).map(|a| (*a).to_owned()),
+            })
+            .collect()
+    };
+    let group = |title, description, class, ids: &[String]| RegressionGroup {
+        title,
+        description,
+        class,
+        count: ids.len(),
+        items: links(ids),
+    };
+    RegressionView {
+        baseline: g.baseline.clone(),
+        baseline_started_at: g.baseline_started_at.clone(),
+        groups: vec![
+            group(
+                "New failures",
+                "failing now, passing in the baseline",
+                "failed",
+                &g.new_failures,
+            ),
+            group(
+                "Fixed",
+                "passing now, failing in the baseline",
+                "passed",
+                &g.fixed,
+            ),
+            group(
+                "Still failing",
+                "failing in both runs",
+                "error",
+                &g.still_failing,
+            ),
+            group("Added", "not in the baseline", "neutral", &g.added),
+            group("Removed", "in the baseline only", "neutral", &g.removed),
+        ],
+    }
+}
+
+/// One anchor per scenario, from its id: ASCII letters and digits kept,
+/// everything else folded into `-`; made unique by a counter.
+fn anchors(scenarios: &[ScenarioResult]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    scenarios
+        .iter()
+        .map(|s| {
+            let mut slug = String::from("scenario-");
+            let mut dash = false;
+            for c in s.id.chars() {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    slug.push(c.to_ascii_lowercase());
+                    dash = false;
+                } else if !dash {
+                    slug.push('-');
+                    dash = true;
+                }
+            }
+            let slug = slug.trim_end_matches('-').to_owned();
+            let n = seen.entry(slug.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { slug } else { format!("{slug}-{n}") }
+        })
+        .collect()
+}
+
+fn outcome_badge(o: Outcome) -> Badge {
+    let (label, class) = match o {
+        Outcome::Passed => ("passed", "passed"),
+        Outcome::Failed => ("failed", "failed"),
+        Outcome::Error => ("error", "error"),
+        Outcome::Skipped => ("skipped", "skipped"),
+        Outcome::Interrupted => ("interrupted", "interrupted"),
+    };
+    Badge {
+        label: label.into(),
+        class,
+    }
+}
+
+fn step_badge(o: StepOutcome) -> Badge {
+    let (label, class) = match o {
+        StepOutcome::Passed => ("passed", "passed"),
+        StepOutcome::Failed => ("failed", "failed"),
+        StepOutcome::Error => ("error", "error"),
+        StepOutcome::Skipped => ("skipped", "skipped"),
+    };
+    Badge {
+        label: label.into(),
+        class,
+    }
+}
+
+fn scenario(s: &ScenarioResult, anchor: String) -> ScenarioView {
+    let mut attempts = vec![attempt(
+        if s.reruns.is_empty() {
+            "Steps".to_owned()
+        } else {
+            format!(
+                "Attempt {} of {} (final)",
+                s.reruns.len() + 1,
+                s.reruns.len() + 1
+            )
+        },
+        false,
+        s.outcome,
+        s.duration_ms,
+        &s.steps,
+        &s.finally,
+    )];
+    let total = s.reruns.len() + 1;
+    attempts.extend(s.reruns.iter().enumerate().map(|(i, r)| {
+        attempt(
+            format!(
+                "Attempt {} of {total} (earlier, {})",
+                i + 1,
+                outcome_badge(r.outcome).label
+            ),
+            true,
+            r.outcome,
+            r.duration_ms,
+            &r.steps,
+            &r.finally,
+        )
+    }));
+    ScenarioView {
+        anchor,
+        id: s.id.clone(),
+        name: s.name.clone(),
+        badge: outcome_badge(s.outcome),
+        flaky: s.flaky,
+        open: matches!(s.outcome, Outcome::Failed | Outcome::Error) || s.flaky,
+        file_line: if s.location.line > 0 {
+            format!("{}:{}", s.location.file, s.location.line)
+        } else {
+            s.file.clone()
+        },
+        tags: s.tags.clone(),
+        duration: duration(s.duration_ms),
+        skip_reason: s.skip_reason.clone(),
+        failure_count: s.failures().count(),
+        attempts,
+        text: super::text::failure_text(s, DISPLAY_BODY_BYTES),
+    }
+}
+
+fn attempt(
+    title: String,
+    rerun: bool,
+    outcome: Outcome,
+    duration_ms: f64,
+    steps: &[StepResult],
+    finally: &[StepResult],
+) -> AttemptView {
+    let all = || {
+        steps
+            .iter()
+            .map(|s| (false, s))
+            .chain(finally.iter().map(|s| (true, s)))
+    };
+    AttemptView {
+        title,
+        rerun,
+        badge: outcome_badge(outcome),
+        duration: duration(duration_ms),
+        steps: all()
+            .map(|(finally, s)| StepRow {
+                name: s.name.clone(),
+                finally,
+                badge: step_badge(s.outcome),
+                status: s.status.map(|c| c.to_string()).unwrap_or_default(),
+                requests: s.requests,
+                duration: duration(s.duration_ms),
+                location: s.location.to_string(),
+                skip_reason: s.skip_reason.clone(),
+                failures: s.failures.len(),
+            })
+            .collect(),
+        details: all()
+            .filter(|(_, s)| {
+                matches!(s.outcome, StepOutcome::Failed | StepOutcome::Error)
+                    || !s.failures.is_empty()
+            })
+            .map(|(finally, s)| step_detail(s, finally))
+            .collect(),
+    }
+}
+
+fn step_detail(s: &StepResult, finally: bool) -> StepDetail {
+    StepDetail {
+        name: s.name.clone(),
+        finally,
+        badge: step_badge(s.outcome),
+        location: s.location.to_string(),
+        failures: s.failures.iter().map(failure).collect(),
+        poll: s.poll.as_ref().map(|p| PollView {
+            history: p.compact(),
+            attempts: p.attempts,
+            elapsed: duration(p.elapsed_ms),
+        }),
+        exchange: s.exchange.as_ref().map(exchange),
+    }
+}
+
+fn failure(f: &Failure) -> FailureView {
+    FailureView {
+        check: f.check.clone(),
+        kind: match f.kind {
+            FailureKind::Assertion => "assertion",
+            FailureKind::Runtime => "runtime",
+        },
+        message: f.message.clone(),
+        expected: f.expected.clone(),
+        actual: f.actual.clone(),
+        location: f.location.to_string(),
+    }
+}
+
+fn exchange(x: &Exchange) -> ExchangeView {
+    ExchangeView {
+        method: x.request.method.clone(),
+        url: x.request.url.clone(),
+        request_headers: x.request.headers.clone(),
+        request_body: x.request.body.as_deref().map(|b| body(b, None)),
+        response: x.response.as_ref().map(|r| ResponseView {
+            status: r.status,
+            duration: duration(r.duration_ms),
+            headers: r.headers.clone(),
+            body: body(&r.body, r.truncated.then_some(r.body_bytes)),
+        }),
+        curl: x.curl.clone(),
+        curl_long: too_long_to_print(&x.curl),
+    }
+}
+
+/// Blocks longer than this many bytes or lines are cut on paper (the CSS
+/// caps their printed height at about [`PRINTED_LINES`] lines).
+const PRINTED_BYTES: usize = 2000;
+const PRINTED_LINES: usize = 24;
+
+fn too_long_to_print(text: &str) -> bool {
+    text.len() > PRINTED_BYTES || text.lines().count() > PRINTED_LINES
+}
+
+/// A body cut for display at [`DISPLAY_BODY_BYTES`]; `whole` is the size of
+/// the whole body when the runner already cut it.
+fn body(text: &str, whole: Option<usize>) -> BodyView {
+    let mut notes = Vec::new();
+    if let Some(whole) = whole {
+        notes.push(format!(
+            "The runner kept the first {} of the {} bytes of this body.",
+            text.len(),
+            whole
+        ));
+    }
+    let shown = if text.len() > DISPLAY_BODY_BYTES {
+        let mut end = DISPLAY_BODY_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        notes.push(format!(
+            "Shown here: the first {} KiB of the {} bytes recorded; report.json has them all.",
+            DISPLAY_BODY_BYTES / 1024,
+            text.len()
+        ));
+        &text[..end]
+    } else {
+        text
+    };
+    BodyView {
+        text: shown.to_owned(),
+        empty: text.is_empty(),
+        long: too_long_to_print(shown),
+        notes,
+    }
+}
+
+/// `0.4 ms`, `17.7 ms`, `1.66 s`, `2 min 5.0 s`.
+fn duration(ms: f64) -> String {
+    if !ms.is_finite() || ms < 0.0 {
+        return "?".into();
+    }
+    if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 60_000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        let s = ms / 1000.0;
+        format!("{} min {:.1} s", (s / 60.0).floor(), s % 60.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_known_values() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn bodies_are_cut_on_a_char_boundary() {
+        let text = "é".repeat(DISPLAY_BODY_BYTES);
+        let b = body(&text, None);
+        assert!(b.text.len() <= DISPLAY_BODY_BYTES);
+        assert_eq!(b.notes.len(), 1);
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(0.412), "0.4 ms");
+        assert_eq!(duration(1656.968), "1.66 s");
+        assert_eq!(duration(125_000.0), "2 min 5.0 s");
+    }
+
+    #[test]
+    fn response_keys_are_ordered() {
+        let mut keys = ["default", "4XX", "404", "200", "400"]
+            .map(key_order)
+            .to_vec();
+        keys.sort();
+        let keys: Vec<_> = keys.into_iter().map(|k| k.2).collect();
+        assert_eq!(keys, ["200", "400", "404", "4XX", "default"]);
+    }
+}

@@ -1,0 +1,616 @@
+//! `junit.xml`: the run as JUnit XML for CI systems (Jenkins, GitLab, GitHub
+//! annotations, junitparser), written with quick-junit.
+//!
+//! By default the file validates against the strict Jenkins JUnit XSD
+//! (`tests/fixtures/junit/jenkins-junit-10.xsd`). [`JunitOptions::file_line`]
+//! adds `file` and `line` to every `<testcase>` for GitLab and GitHub readers;
+//! the strict XSD forbids them, hence the option.
+//!
+//! # Shape
+//!
+//! ```xml
+//! <?xml version="1.0" encoding="UTF-8"?>
+//! <testsuites name="veza-query-builder-async-nodes" tests="20" failures="19" errors="0" time="1.657">
+//!     <testsuite name="cases/01_cancel_then_poll_unknown.yaml" tests="1" skipped="0" errors="0" failures="1" timestamp="2026-11-29T01:18:57.000+00:00" time="0.018">
+//!         <properties>
+//!             <property name="tool" value="conform 0.1.0"/>
+//!             <property name="suite" value="veza-query-builder-async-nodes"/>
+//!             <property name="base_url" value="http://127.0.0.1:40361"/>
+//!             <property name="embedded_server" value="true"/>
+//!             <property name="started_at" value="2026-11-29T01:18:57Z"/>
+//!             <property name="contract" value="cases/openapi.yaml"/>
+//!             <property name="contract_sha256" value="d8147d8dcc484c92c7b942727c83da98f34cbeda8de56032775d7526ff84af26"/>
+//!             <property name="contract_dialect" value="OpenAPI 3.0 3.0.3"/>
+//!             <property name="contract_checks" value="undocumented_status, content_type, response_schema"/>
+//!             <property name="coverage" value="61.5% (8/13)"/>
+//!         </properties>
+//!         <testcase name="01_cancel_then_poll_unknown::cancel makes the result unknown" classname="veza-query-builder-async-nodes.01_cancel_then_poll_unknown" time="0.018">
+//!             <failure message="step `cancel`: expected an empty body, got 2 bytes: {} (and 2 more failures)" type="empty_body">step `cancel` failed (cases/01_cancel_then_poll_unknown.yaml:25:5)
+//!   [empty_body] expected an empty body, got 2 bytes: {}
+//!       expected: an empty body (0 bytes)
+//!       actual:   2 bytes: {}
+//!       at cases/01_cancel_then_poll_unknown.yaml:32:13
+//!   [content_type] CancelQuerySpecNodesAsync 200: the contract documents no body, got 2 bytes (application/json): {}
+//!       …
+//!   request: POST http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel
+//!     {&quot;query_result_id&quot;:&quot;qr-297b19b1e2105fe6f7a2ad2c&quot;}
+//!   response: 200 (2 bytes, 9.8 ms)
+//!     content-type: application/json
+//!     content-length: 2
+//!     date: Sun, 29 Nov 2026 01:18:57 GMT
+//!     {}
+//!   reproduce: curl -sS -i -X POST &apos;http://127.0.0.1:40361/…&apos; -H &apos;content-type: application/json&apos; -H &quot;authorization: Bearer $VEZA_TOKEN&quot; --data-raw &apos;{…}&apos;
+//! finally step `cleanup` failed (cases/01_cancel_then_poll_unknown.yaml:47:5)
+//!   …
+//! </failure>
+//!             <system-out>scenario at cases/01_cancel_then_poll_unknown.yaml:2:7, tags: cancel, smoke
+//! step `create`: passed, status 200, 1 request, 7.1 ms
+//! step `cancel`: failed, status 200, 1 request, 9.9 ms, checks failed: empty_body, content_type
+//! step `poll until unknown`: skipped (an earlier step did not pass)
+//! finally step `cleanup`: failed, status 200, 1 request, 0.7 ms, checks failed: content_type
+//! </system-out>
+//!         </testcase>
+//!     </testsuite>
+//!     <!-- one <testsuite> per case file -->
+//! </testsuites>
+//! ```
+//!
+//! - `<testsuites>`: `name` is the suite, `time` the run's wall time, and the
+//!   totals. quick-junit also writes `skipped` there, which the strict XSD
+//!   does not allow on the root, so it is removed (the per-file
+//!   `<testsuite>`s keep theirs).
+//! - One `<testsuite>` per case file (`ScenarioResult::file`), in order of
+//!   first appearance, named by the file path. `timestamp` is the run's
+//!   `started_at` (the model has no per-scenario start), `time` the sum of its
+//!   scenarios' durations. Each carries the run's provenance as
+//!   `<properties>`: `tool`, `suite`, `base_url`, `embedded_server`,
+//!   `started_at`, then when known `contract`, `contract_sha256`,
+//!   `contract_dialect`, `contract_checks`, `coverage`, `partition`,
+//!   `baseline` and `baseline_started_at`, and `interrupted` when the run was.
+//! - One `<testcase>` per scenario. `name` is the scenario id
+//!   (`file_stem::name`: stable, and unique across the file because GitLab
+//!   keeps only the first of equal names; should two ids still collide, the
+//!   later ones get ` (2)`, ` (3)`…). `classname` is `SUITE.FILE_STEM`, `time`
+//!   the scenario's duration in seconds. With `file_line`, `file` and `line`
+//!   point at the YAML of the scenario's first failure, else at the scenario.
+//!
+//! # Outcomes
+//!
+//! | model                              | JUnit                                                         |
+//! |------------------------------------|---------------------------------------------------------------|
+//! | `passed`                           | success (no child element)                                    |
+//! | `passed` after failing (`flaky`)   | success + one `<flakyFailure>` / `<flakyError>` per earlier attempt |
+//! | `failed` (an assertion or contract check) | `<failure type="CHECK" message="ONE LINE">BODY</failure>` |
+//! | `error` (transport, timeout: no verdict)  | `<error type="CHECK" message="ONE LINE">BODY</error>`     |
+//! | `failed` / `error` after reruns    | the above + one `<rerunFailure>` / `<rerunError>` per earlier attempt |
+//! | `skipped`                          | `<skipped message="REASON"/>`                                 |
+//! | `interrupted`, some steps recorded | `<error type="interrupted" message="…">BODY</error>`          |
+//! | `interrupted`, never started       | `<skipped message="interrupted"/>`                            |
+//!
+//! - `CHECK` is the stable name of the first failure of the deciding kind
+//!   (the first assertion failure for `failed`, the first runtime failure for
+//!   `error`), steps before `finally`. The message is
+//!   ``step `NAME`: MESSAGE`` (or ``finally step `NAME`: …``), with
+//!   `(and N more failures)` when there are others, on one line and cut at
+//!   300 characters.
+//! - `BODY` is [`failure_text`](super::text::failure_text): every failing
+//!   step, its checks with expected against actual and YAML location, the poll
+//!   history, the request, the response and a curl line with `$VEZA_TOKEN`.
+//!   Response bodies are cut at [`JUNIT_BODY_CHARS`]; so are request bodies,
+//!   curl lines and each failure's message, expected and actual (the text
+//!   view cuts only responses; the whole request stays in `report.json`).
+//! - An earlier attempt's element has the same `type` and message, its failure
+//!   text in `<stackTrace>` and its step log in `<system-out>`. It has no
+//!   `time`: the strict XSD allows only `type` and `message` there.
+//! - `<system-out>` of every testcase is a short log for a reviewer: where
+//!   the scenario is written and its tags, one line per step (outcome, last
+//!   status, requests, duration, poll history, failed checks or the skip
+//!   reason), the earlier attempts, and how it compares with the baseline.
+//!
+//! Every string goes through quick-junit's `XmlString`, which drops ANSI
+//! escapes and the control characters XML 1.0 forbids, then quick-xml's
+//! escaping of `<`, `>`, `&`, `"` and `'`; this module also drops the
+//! noncharacters U+FFFE and U+FFFF, which XML 1.0 forbids as well.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
+
+use super::text::steps_text;
+use crate::model::{FailureKind, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult};
+
+/// Characters of a response body (and of a request body, a curl line, a
+/// failure's expected or actual) shown in a failure body. 8 KiB keeps a
+/// typical JSON error whole while a 5 MiB payload cannot bloat the report.
+pub const JUNIT_BODY_CHARS: usize = 8192;
+
+/// Characters of a `message` attribute.
+const MESSAGE_CHARS: usize = 300;
+
+/// How the JUnit file is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JunitOptions {
+    /// Adds `file` and `line` to every `<testcase>`: the YAML of the first
+    /// failure when there is one, else the scenario's own line. GitLab links
+    /// and GitHub annotations read them; the strict Jenkins XSD rejects them.
+    /// Default: false.
+    pub file_line: bool,
+}
+
+/// Writes the JUnit XML of a run, atomically.
+pub fn write(result: &RunResult, opts: &JunitOptions, path: &Path) -> std::io::Result<()> {
+    super::write_atomic(path, render(result, opts).as_bytes())
+}
+
+/// The JUnit XML of a run.
+pub fn render(result: &RunResult, opts: &JunitOptions) -> String {
+    let mut report = Report::new(clean(&result.suite));
+    report.set_time(seconds(result.duration_ms));
+    let properties = properties(result);
+    let timestamp = chrono::DateTime::parse_from_rfc3339(&result.started_at).ok();
+
+    let mut names = Names::default();
+    for (file, scenarios) in by_file(&result.scenarios) {
+        let mut suite = TestSuite::new(clean(file));
+        if let Some(t) = timestamp {
+            suite.set_timestamp(t);
+        }
+        suite.set_time(seconds(scenarios.iter().map(|s| s.duration_ms).sum()));
+        suite.add_properties(properties.iter().cloned());
+        for s in scenarios {
+            suite.add_test_case(test_case(result, s, names.unique(&s.id), opts));
+        }
+        report.add_test_suite(suite);
+    }
+    let xml = report
+        .to_string()
+        .expect("a report serialises to a String: no I/O, and the text is UTF-8");
+    strict_root(xml)
+}
+
+/// The case files in order of first appearance, each with its scenarios.
+fn by_file(scenarios: &[ScenarioResult]) -> Vec<(&str, Vec<&ScenarioResult>)> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut files: Vec<(&str, Vec<&ScenarioResult>)> = Vec::new();
+    for s in scenarios {
+        let i = *index.entry(s.file.as_str()).or_insert_with(|| {
+            files.push((s.file.as_str(), Vec::new()));
+            files.len() - 1
+        });
+        files[i].1.push(s);
+    }
+    files
+}
+
+/// Testcase names, unique across the file.
+#[derive(Default)]
+struct Names {
+    seen: HashMap<String, usize>,
+}
+
+impl Names {
+    fn unique(&mut self, id: &str) -> String {
+        let mut name = clean(id);
+        let mut n = 1;
+        while self.seen.contains_key(&name) {
+            n += 1;
+            name = format!("{} ({n})", clean(id));
+        }
+        self.seen.insert(name.clone(), n);
+        name
+    }
+}
+
+/// The run's provenance, repeated on every `<testsuite>`.
+fn properties(r: &RunResult) -> Vec<Property> {
+    let mut p = vec![
+        ("tool", r.tool.clone()),
+        ("suite", r.suite.clone()),
+        ("base_url", r.base_url.clone()),
+        ("embedded_server", r.embedded_server.to_string()),
+        ("started_at", r.started_at.clone()),
+    ];
+    if let Some(c) = &r.contract {
+        p.push(("contract", c.file.clone()));
+        p.push(("contract_sha256", c.sha256.clone()));
+        p.push(("contract_dialect", c.dialect.clone()));
+        p.push(("contract_checks", c.checks.join(", ")));
+    }
+    if let Some(c) = &r.coverage {
+        p.push((
+            "coverage",
+            format!("{:.1}% ({}/{})", c.percent, c.covered, c.total),
+        ));
+    }
+    if let Some(part) = &r.partition {
+        p.push(("partition", part.clone()));
+    }
+    if let Some(reg) = &r.regression {
+        p.push(("baseline", reg.baseline.clone()));
+        p.push(("baseline_started_at", reg.baseline_started_at.clone()));
+    }
+    if r.interrupted {
+        p.push(("interrupted", "true".to_owned()));
+    }
+    p.into_iter()
+        .map(|(k, v)| Property::new(k, clean(&v)))
+        .collect()
+}
+
+fn test_case(run: &RunResult, s: &ScenarioResult, name: String, opts: &JunitOptions) -> TestCase {
+    let mut status = match s.outcome {
+        Outcome::Passed => TestCaseStatus::success(),
+        Outcome::Failed => non_success(NonSuccessKind::Failure, s),
+        Outcome::Error => non_success(NonSuccessKind::Error, s),
+        Outcome::Skipped => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(one_line(s.skip_reason.as_deref().unwrap_or("skipped")));
+            st
+        }
+        Outcome::Interrupted if s.steps.is_empty() => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message("interrupted");
+            st
+        }
+        Outcome::Interrupted => interrupted(s),
+    };
+    // Earlier attempts: flaky runs under a success, reruns under a non-success
+    // (quick-junit drops them under a skip, which has nothing to attach to).
+    // (`<rerunFailure>` is quick-junit's default for a non-success).
+    status.add_reruns(s.reruns.iter().map(rerun));
+
+    let mut tc = TestCase::new(name, status);
+    tc.set_classname(clean(&format!("{}.{}", run.suite, file_stem(&s.file))))
+        .set_time(seconds(s.duration_ms))
+        .set_system_out(clean(&system_out(run, s)));
+    if opts.file_line {
+        let at = s
+            .failures()
+            .map(|(_, f)| &f.location)
+            .find(|l| l.line > 0 && !l.file.is_empty())
+            .unwrap_or(&s.location);
+        let file = if at.file.is_empty() {
+            &s.file
+        } else {
+            &at.file
+        };
+        tc.extra.insert("file".into(), clean(file).into());
+        tc.extra.insert("line".into(), at.line.to_string().into());
+    }
+    tc
+}
+
+/// `<failure>` or `<error>` for a scenario that failed or errored.
+fn non_success(kind: NonSuccessKind, s: &ScenarioResult) -> TestCaseStatus {
+    let (ty, message) = headline(kind, &s.steps, &s.finally);
+    let mut st = TestCaseStatus::non_success(kind);
+    st.set_type(ty).set_message(message);
+    let body = body_text(&s.steps, &s.finally);
+    if !body.is_empty() {
+        st.set_description(clean(&body));
+    }
+    st
+}
+
+/// `<error type="interrupted">` for a scenario Ctrl-C stopped midway.
+fn interrupted(s: &ScenarioResult) -> TestCaseStatus {
+    let last = s
+        .steps
+        .iter()
+        .chain(&s.finally)
+        .rfind(|st| st.outcome != StepOutcome::Skipped);
+    let message = match last {
+        Some(st) => format!(
+            "the run was interrupted (Ctrl-C) during this scenario, after step `{}`",
+            st.name
+        ),
+        None => "the run was interrupted (Ctrl-C) during this scenario".to_owned(),
+    };
+    let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+    st.set_type("interrupted").set_message(one_line(&message));
+    let body = body_text(&s.steps, &s.finally);
+    if !body.is_empty() {
+        st.set_description(clean(&body));
+    }
+    st
+}
+
+/// An earlier attempt as `<flakyFailure>`, `<rerunFailure>` (or `…Error`).
+fn rerun(r: &crate::model::Rerun) -> TestRerun {
+    let kind = match r.outcome {
+        Outcome::Error | Outcome::Interrupted => NonSuccessKind::Error,
+        _ => NonSuccessKind::Failure,
+    };
+    let (ty, message) = headline(kind, &r.steps, &r.finally);
+    let mut t = TestRerun::new(kind);
+    t.set_type(ty).set_message(message);
+    let body = body_text(&r.steps, &r.finally);
+    if !body.is_empty() {
+        t.set_stack_trace(clean(&body));
+    }
+    let mut log = format!(
+        "attempt: {}, {:.1} ms\n",
+        outcome_word(r.outcome),
+        r.duration_ms
+    );
+    step_log(&mut log, &r.steps, &r.finally);
+    t.set_system_out(clean(&log));
+    t
+}
+
+/// The `type` and the one-line `message` of an attempt that did not pass.
+fn headline(
+    kind: NonSuccessKind,
+    steps: &[StepResult],
+    finally: &[StepResult],
+) -> (String, String) {
+    let wanted = match kind {
+        NonSuccessKind::Failure => FailureKind::Assertion,
+        NonSuccessKind::Error => FailureKind::Runtime,
+    };
+    let all: Vec<_> = labelled(steps, finally)
+        .flat_map(|(part, s)| s.failures.iter().map(move |f| (part, s, f)))
+        .collect();
+    let first = all
+        .iter()
+        .find(|(_, _, f)| f.kind == wanted)
+        .or_else(|| all.first());
+    match first {
+        Some((part, s, f)) => {
+            let mut m = format!("{part} `{}`: {}", s.name, f.message);
+            if all.len() > 1 {
+                let more = all.len() - 1;
+                let _ = write!(
+                    m,
+                    " (and {more} more failure{})",
+                    if more == 1 { "" } else { "s" }
+                );
+            }
+            (clean(&f.check), one_line(&m))
+        }
+        None => {
+            let ty = match kind {
+                NonSuccessKind::Failure => "failed",
+                NonSuccessKind::Error => "error",
+            };
+            let m = match labelled(steps, finally)
+                .find(|(_, s)| matches!(s.outcome, StepOutcome::Failed | StepOutcome::Error))
+            {
+                Some((part, s)) => format!("{part} `{}` {}", s.name, step_word(s.outcome)),
+                None => format!("the scenario {ty} without a recorded check"),
+            };
+            (ty.to_owned(), one_line(&m))
+        }
+    }
+}
+
+fn labelled<'a>(
+    steps: &'a [StepResult],
+    finally: &'a [StepResult],
+) -> impl Iterator<Item = (&'static str, &'a StepResult)> {
+    steps
+        .iter()
+        .map(|s| ("step", s))
+        .chain(finally.iter().map(|s| ("finally step", s)))
+}
+
+/// The failure text of an attempt, every long text cut at [`JUNIT_BODY_CHARS`].
+fn body_text(steps: &[StepResult], finally: &[StepResult]) -> String {
+    steps_text(steps, finally, JUNIT_BODY_CHARS)
+}
+
+/// The short log of `<system-out>`.
+fn system_out(run: &RunResult, s: &ScenarioResult) -> String {
+    let mut out = format!("scenario at {}", s.location);
+    if !s.tags.is_empty() {
+        let _ = write!(out, ", tags: {}", s.tags.join(", "));
+    }
+    out.push('\n');
+    if let Some(reason) = &s.skip_reason {
+        let _ = writeln!(out, "skipped: {reason}");
+    }
+    step_log(&mut out, &s.steps, &s.finally);
+    if !s.reruns.is_empty() {
+        let earlier: Vec<String> = s
+            .reruns
+            .iter()
+            .map(|r| format!("{} ({:.1} ms)", outcome_word(r.outcome), r.duration_ms))
+            .collect();
+        let _ = writeln!(
+            out,
+            "attempt {} of {}; earlier: {}",
+            s.reruns.len() + 1,
+            s.reruns.len() + 1,
+            earlier.join(", ")
+        );
+    }
+    if let Some(reg) = &run.regression {
+        let groups = [
+            (&reg.new_failures, "new failure: it passed in the baseline"),
+            (&reg.fixed, "fixed: it failed in the baseline"),
+            (
+                &reg.still_failing,
+                "still failing: it failed in the baseline too",
+            ),
+            (&reg.added, "added: not in the baseline"),
+        ];
+        for (ids, what) in groups {
+            if ids.contains(&s.id) {
+                let _ = writeln!(out, "regression: {what} ({})", reg.baseline);
+            }
+        }
+    }
+    out
+}
+
+fn step_log(out: &mut String, steps: &[StepResult], finally: &[StepResult]) {
+    for (part, s) in labelled(steps, finally) {
+        let _ = write!(out, "{part} `{}`: {}", s.name, outcome_step(s.outcome));
+        if s.outcome == StepOutcome::Skipped {
+            match &s.skip_reason {
+                Some(reason) => {
+                    let _ = writeln!(out, " ({reason})");
+                }
+                None => out.push('\n'),
+            }
+            continue;
+        }
+        if let Some(status) = s.status {
+            let _ = write!(out, ", status {status}");
+        }
+        let _ = write!(
+            out,
+            ", {} request{}, {:.1} ms",
+            s.requests,
+            if s.requests == 1 { "" } else { "s" },
+            s.duration_ms
+        );
+        if let Some(p) = &s.poll {
+            let _ = write!(out, ", polled {}", p.compact());
+        }
+        if !s.failures.is_empty() {
+            let mut checks: Vec<&str> = Vec::new();
+            for f in &s.failures {
+                if !checks.contains(&f.check.as_str()) {
+                    checks.push(&f.check);
+                }
+            }
+            let _ = write!(out, ", checks failed: {}", checks.join(", "));
+        }
+        out.push('\n');
+    }
+}
+
+fn outcome_step(o: StepOutcome) -> &'static str {
+    match o {
+        StepOutcome::Passed => "passed",
+        StepOutcome::Failed => "failed",
+        StepOutcome::Error => "error",
+        StepOutcome::Skipped => "skipped",
+    }
+}
+
+fn step_word(o: StepOutcome) -> &'static str {
+    if o == StepOutcome::Error {
+        "could not complete"
+    } else {
+        "failed"
+    }
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Passed => "passed",
+        Outcome::Failed => "failed",
+        Outcome::Error => "error",
+        Outcome::Skipped => "skipped",
+        Outcome::Interrupted => "interrupted",
+    }
+}
+
+/// `cases/01_create.yaml` → `01_create`.
+fn file_stem(file: &str) -> &str {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    }
+}
+
+/// Milliseconds from the model as a duration; negative or NaN is zero.
+fn seconds(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default()
+}
+
+/// One line of at most [`MESSAGE_CHARS`] characters: line breaks and tabs
+/// become spaces, runs of spaces one.
+fn one_line(s: &str) -> String {
+    let flat: String = s
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let flat = clean(&flat);
+    if flat.chars().count() <= MESSAGE_CHARS {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(MESSAGE_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Drops U+FFFE and U+FFFF, which XML 1.0 forbids and `XmlString` keeps.
+fn clean(s: &str) -> String {
+    s.replace(['\u{fffe}', '\u{ffff}'], "")
+}
+
+/// Removes the `skipped` attribute quick-junit writes on `<testsuites>`,
+/// which the strict XSD does not allow there. Only the root's start tag is
+/// touched: its attribute values are escaped, so they hold no `"` or `>`.
+fn strict_root(xml: String) -> String {
+    let Some(start) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let Some(len) = xml[start..].find('>') else {
+        return xml;
+    };
+    let tag = &xml[start..start + len];
+    let Some(at) = tag.find(" skipped=\"") else {
+        return xml;
+    };
+    let value_start = at + " skipped=\"".len();
+    let Some(value_len) = tag[value_start..].find('"') else {
+        return xml;
+    };
+    let mut out = xml.clone();
+    out.replace_range(start + at..start + value_start + value_len + 1, "");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_loses_only_its_skipped_attribute() {
+        let xml = "<?xml version=\"1.0\"?>\n<testsuites name=\"a skipped=&quot;1&quot;\" tests=\"1\" skipped=\"3\" failures=\"0\">\n<testsuite skipped=\"3\"/>";
+        assert_eq!(
+            strict_root(xml.to_owned()),
+            "<?xml version=\"1.0\"?>\n<testsuites name=\"a skipped=&quot;1&quot;\" tests=\"1\" failures=\"0\">\n<testsuite skipped=\"3\"/>"
+        );
+    }
+
+    #[test]
+    fn messages_are_one_short_line() {
+        assert_eq!(one_line("a\n  b\tc\r\n"), "a b c");
+        let long = "x".repeat(1000);
+        let m = one_line(&long);
+        assert_eq!(m.chars().count(), MESSAGE_CHARS);
+        assert!(m.ends_with('…'));
+    }
+
+    #[test]
+    fn names_are_made_unique() {
+        let mut n = Names::default();
+        assert_eq!(n.unique("a::b"), "a::b");
+        assert_eq!(n.unique("a::b"), "a::b (2)");
+        assert_eq!(n.unique("a::b (2)"), "a::b (2) (2)");
+        assert_eq!(n.unique("a::b"), "a::b (3)");
+    }
+
+    #[test]
+    fn stems_and_seconds() {
+        assert_eq!(file_stem("cases/01_x.yaml"), "01_x");
+        assert_eq!(file_stem("x"), "x");
+        assert_eq!(file_stem("a\\.hidden"), ".hidden");
+        assert_eq!(seconds(1500.0), Duration::from_millis(1500));
+        assert_eq!(seconds(-1.0), Duration::ZERO);
+        assert_eq!(seconds(f64::NAN), Duration::ZERO);
+    }
+}

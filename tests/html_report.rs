@@ -1,0 +1,582 @@
+//! `report.html`: the page carries every failure, escapes everything that
+//! came from the server or the case files, and loads nothing.
+
+use std::path::{Path, PathBuf};
+
+use conform::model::{
+    Exchange, Failure, FailureKind, HistoryRun, Outcome, PollRecord, RecordedRequest, Regression,
+    Rerun, RunResult, SourceLocation, StepOutcome, StepResult,
+};
+use conform::report::{html, json};
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const IMG: &str = "\"><img src=x onerror=alert(1)>";
+
+fn fixture(name: &str) -> RunResult {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reports")
+        .join(name);
+    json::read(&path).expect("the fixture is a conform report")
+}
+
+/// HTML escaping as minijinja applies it.
+fn esc(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2f;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every real start tag of the page (text never holds a raw `<`, so a `<`
+/// followed by a letter is markup).
+fn tags(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        if rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            let end = rest.find('>').expect("tags are closed");
+            out.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// The attributes of a start tag, as (lower-cased name, value).
+fn attrs(tag: &str) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    let mut rest = tag.trim_start_matches(|c: char| !c.is_whitespace());
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() {
+            return out;
+        }
+        let name_end = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(rest.len());
+        let name = rest[..name_end].to_ascii_lowercase();
+        rest = &rest[name_end..];
+        let mut value = "";
+        if let Some(after) = rest.strip_prefix('=') {
+            match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let end = after[1..].find(q).expect("quoted value closed") + 1;
+                    value = &after[1..end];
+                    rest = &after[end + 1..];
+                }
+                _ => {
+                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                    value = &after[..end];
+                    rest = &after[end..];
+                }
+            }
+        }
+        out.push((name, value));
+    }
+}
+
+/// Values of the `name` attribute of a start tag.
+fn attr_values<'a>(tag: &'a str, name: &str) -> Vec<&'a str> {
+    attrs(tag)
+        .into_iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// The inline `<style>`/`<script>` text between `open` and `close`.
+fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
+    let start = html.find(open).expect("element present") + open.len();
+    let end = start + html[start..].find(close).expect("element closed");
+    &html[start..end]
+}
+
+fn assert_fetches_nothing(page: &str) {
+    for tag in tags(page) {
+        let name = tag
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        assert!(
+            !matches!(
+                name.as_str(),
+                "img"
+                    | "link"
+                    | "iframe"
+                    | "object"
+                    | "embed"
+                    | "base"
+                    | "audio"
+                    | "video"
+                    | "source"
+                    | "form"
+            ),
+            "the page has a <{name}> element"
+        );
+        for attr in [
+            "src",
+            "srcset",
+            "action",
+            "data",
+            "poster",
+            "background",
+            "formaction",
+        ] {
+            assert!(
+                attr_values(tag, attr).is_empty(),
+                "a tag has a {attr}= attribute: <{tag}>"
+            );
+        }
+        for href in attr_values(tag, "href") {
+            assert!(href.starts_with('#'), "a link leaves the page: {href}");
+        }
+        assert!(
+            attrs(tag).iter().all(|(n, _)| !n.starts_with("on")),
+            "an event handler attribute: <{tag}>"
+        );
+    }
+    let css = between(page, "<style>", "</style>");
+    assert!(!css.contains("url("), "the CSS loads something");
+    assert!(!css.contains("@import"), "the CSS imports something");
+    assert!(!css.contains("@font-face"), "the CSS loads a font");
+    let js = between(page, "<script>", "</script>");
+    for api in [
+        "fetch(",
+        "XMLHttpRequest",
+        "WebSocket",
+        "EventSource",
+        "sendBeacon",
+        "import(",
+    ] {
+        assert!(!js.contains(api), "the script may reach the network: {api}");
+    }
+    // Only the one inline script, no external one.
+    assert_eq!(page.matches("<script").count(), 1);
+}
+
+#[test]
+fn failing_report_shows_every_failure() {
+    let r = fixture("failing.json");
+    let page = html::render(&r);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<span class=\"verdict-label\">Failed</span>"));
+    let mut failed = 0;
+    for s in &r.scenarios {
+        assert!(page.contains(&esc(&s.id)), "scenario id {} missing", s.id);
+        if s.outcome == Outcome::Failed {
+            failed += 1;
+            assert!(page.contains(&esc(&s.name)));
+            for (_, f) in s.failures() {
+                assert!(
+                    page.contains(&esc(&f.message)),
+                    "failure message missing: {}",
+                    f.message
+                );
+                assert!(page.contains(&esc(&f.check)));
+            }
+            for step in s.steps.iter().chain(&s.finally) {
+                if let Some(x) = &step.exchange {
+                    assert!(page.contains(&esc(&x.curl)), "curl line missing");
+                }
+            }
+        }
+    }
+    assert!(failed > 0);
+    assert!(page.contains("$VEZA_TOKEN"));
+    // Failing scenarios are open, the passing one collapsed.
+    let open = page.matches("<details class=\"scenario s-failed\"").count();
+    let open_attr = page
+        .lines()
+        .filter(|l| l.contains("<details class=\"scenario s-failed\"") && l.ends_with(" open>"))
+        .count();
+    assert_eq!(open, failed);
+    assert_eq!(open_attr, failed);
+    assert!(
+        page.lines()
+            .filter(|l| l.contains("<details class=\"scenario s-passed\""))
+            .all(|l| !l.contains(" open")),
+        "a passing scenario is expanded"
+    );
+    // Provenance and coverage.
+    let contract = r.contract.as_ref().unwrap();
+    assert!(page.contains(&contract.sha256));
+    assert!(page.contains(&esc(&contract.file)));
+    assert!(page.contains("embedded reference server"));
+    assert!(page.contains("id=\"coverage\""));
+    assert!(page.contains("class=\"cov-miss\""));
+    assert!(page.contains("class=\"cov-hit\""));
+    // The poll history of a step that failed while polling is shown compacted.
+    assert!(page.contains(&format!("report format version {}", r.format_version)));
+    assert_fetches_nothing(&page);
+}
+
+#[test]
+fn passing_report_is_collapsed_and_fetches_nothing() {
+    let r = fixture("passing.json");
+    let page = html::render(&r);
+    assert!(page.contains("<span class=\"verdict-label\">Passed</span>"));
+    assert!(
+        !page.contains("class=\"detail "),
+        "a passing run has no failure detail"
+    );
+    assert!(!page.contains(" open>"), "a passing scenario is expanded");
+    assert!(!page.contains("id=\"regression\""));
+    assert_fetches_nothing(&page);
+}
+
+#[test]
+fn content_security_policy_allows_exactly_the_inline_style_and_script() {
+    let page = html::render(&fixture("failing.json"));
+    let csp = between(
+        &page,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"",
+        "\"",
+    );
+    assert!(csp.contains("default-src 'none'"));
+    for (open, close, directive) in [
+        ("<style>", "</style>", "style-src"),
+        ("<script>", "</script>", "script-src"),
+    ] {
+        let body = between(&page, open, close);
+        let digest = ring::digest::digest(&ring::digest::SHA256, body.as_bytes());
+        let want = format!("{directive} 'sha256-{}'", base64(digest.as_ref()));
+        assert!(
+            csp.contains(&want),
+            "CSP lacks {want}; the inline element would be blocked"
+        );
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                A[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn hostile_content_is_escaped_everywhere() {
+    let mut r = fixture("failing.json");
+    let both = format!("{SCRIPT}{IMG}");
+    let s = r
+        .scenarios
+        .iter_mut()
+        .find(|s| s.failures().next().is_some())
+        .expect("a failing scenario");
+    s.name = format!("name {both}");
+    s.id = format!("{}::{both}", s.id);
+    s.tags.push(both.clone());
+    let step = s
+        .steps
+        .iter_mut()
+        .chain(s.finally.iter_mut())
+        .find(|st| st.exchange.is_some() && !st.failures.is_empty())
+        .expect("a failing step with an exchange");
+    step.name = format!("step {both}");
+    step.failures[0].message = format!("message {both}");
+    step.failures[0].expected = Some(format!("expected {both}"));
+    step.failures[0].actual = Some(format!("actual {both}"));
+    let x = step.exchange.as_mut().unwrap();
+    x.request.url = format!("http://127.0.0.1/x?q={both}");
+    x.request.headers.push(("x-req".into(), both.clone()));
+    x.curl = format!("curl '{both}'");
+    let resp = x.response.as_mut().expect("a response");
+    resp.body = format!("{{\"evil\":\"{both}\"}}");
+    resp.headers.push(("x-evil".into(), both.clone()));
+    resp.headers.push((both.clone(), "header name".into()));
+    r.suite = format!("suite {both}");
+    r.base_url = format!("http://127.0.0.1/{both}");
+
+    let page = html::render(&r);
+    assert!(!page.contains(SCRIPT), "a raw <script> payload");
+    assert!(!page.contains(IMG), "a raw <img> payload");
+    assert!(!page.contains("alert(1)</script>"));
+    assert!(!page.contains("<img"));
+    let escaped_script = esc(SCRIPT);
+    let escaped_img = esc(IMG);
+    assert_eq!(escaped_script, "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;");
+    assert_eq!(escaped_img, "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
+    for planted in [
+        format!("name {both}"),
+        format!("step {both}"),
+        format!("message {both}"),
+        format!("expected {both}"),
+        format!("actual {both}"),
+        format!("suite {both}"),
+        format!("{{\"evil\":\"{both}\"}}"),
+        both.clone(),
+    ] {
+        assert!(
+            page.contains(&esc(&planted)),
+            "escaped form of {planted:?} missing"
+        );
+    }
+    // Every planted place shows up: the title, the header tables, the body.
+    assert!(page.matches(&escaped_script).count() >= 12);
+    // The scenario's anchor is built from letters and digits only.
+    for tag in tags(&page) {
+        for id in attr_values(tag, "id") {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "unsafe anchor {id:?}"
+            );
+        }
+    }
+    assert_fetches_nothing(&page);
+}
+
+fn regression(r: &RunResult) -> Regression {
+    Regression {
+        baseline: "reports/baseline.json".into(),
+        baseline_started_at: "2026-11-28T09:00:00Z".into(),
+        new_failures: vec![r.scenarios[0].id.clone()],
+        fixed: vec![r.scenarios[16].id.clone()],
+        still_failing: vec![r.scenarios[1].id.clone(), r.scenarios[2].id.clone()],
+        added: vec![r.scenarios[3].id.clone()],
+        removed: vec!["99_gone::a scenario that was deleted".into()],
+    }
+}
+
+#[test]
+fn regression_section_only_when_compared_with_a_baseline() {
+    let mut r = fixture("failing.json");
+    let without = html::render(&r);
+    assert!(!without.contains("id=\"regression\""));
+    assert!(!without.contains("href=\"#regression\""));
+
+    r.regression = Some(regression(&r));
+    let page = html::render(&r);
+    assert!(page.contains("id=\"regression\""));
+    let section = between(&page, "<section id=\"regression\">", "</section>");
+    for title in ["New failures", "Fixed", "Still failing", "Added", "Removed"] {
+        assert!(section.contains(title), "{title} missing");
+    }
+    assert!(section.contains("reports&#x2f;baseline.json"));
+    // Ids in this run link to their section; a removed one has no section.
+    assert!(section.contains(
+        "href=\"#scenario-01_cancel_then_poll_unknown-cancel-makes-the-result-unknown\""
+    ));
+    assert!(
+        page.contains(
+            "id=\"scenario-01_cancel_then_poll_unknown-cancel-makes-the-result-unknown\""
+        )
+    );
+    let anchors_in_section = tags(section)
+        .into_iter()
+        .flat_map(|t| attr_values(t, "href"))
+        .count();
+    assert_eq!(anchors_in_section, 5);
+    assert!(section.contains("<span class=\"gone\">99_gone::a scenario that was deleted</span>"));
+    for link in tags(section)
+        .into_iter()
+        .flat_map(|t| attr_values(t, "href"))
+    {
+        let id = format!("id=\"{}\"", &link[1..]);
+        assert!(page.contains(&id), "{link} points nowhere");
+    }
+    // The baseline is part of the provenance.
+    let provenance = between(&page, "<section id=\"provenance\">", "</section>");
+    assert!(provenance.contains("reports&#x2f;baseline.json"));
+    assert_fetches_nothing(&page);
+}
+
+fn failing_step(message: &str) -> StepResult {
+    StepResult {
+        name: "poll until done".into(),
+        location: SourceLocation::new("cases/03_done_rows_paged.yaml", 23, 5),
+        outcome: StepOutcome::Failed,
+        skip_reason: None,
+        duration_ms: 1500.0,
+        requests: 4,
+        status: Some(200),
+        failures: vec![Failure {
+            check: "poll_timeout".into(),
+            kind: FailureKind::Assertion,
+            message: message.into(),
+            expected: Some("DONE".into()),
+            actual: Some("RUNNING".into()),
+            location: SourceLocation::new("cases/03_done_rows_paged.yaml", 27, 9),
+        }],
+        exchange: None,
+        poll: None,
+        exercised: vec![],
+    }
+}
+
+#[test]
+fn flaky_scenario_shows_its_earlier_attempts() {
+    let mut r = fixture("passing.json");
+    let s = &mut r.scenarios[2];
+    s.flaky = true;
+    s.reruns = vec![
+        Rerun {
+            outcome: Outcome::Failed,
+            duration_ms: 1600.0,
+            steps: vec![failing_step("first attempt: still RUNNING after 1.5 s")],
+            finally: vec![],
+        },
+        Rerun {
+            outcome: Outcome::Error,
+            duration_ms: 1700.0,
+            steps: vec![failing_step("second attempt: connection reset")],
+            finally: vec![],
+        },
+    ];
+    let anchor =
+        "scenario-03_done_rows_paged-uncancelled-query-reaches-done-and-pages-every-row-once";
+    let page = html::render(&r);
+    let start = page
+        .find(&format!("id=\"{anchor}\""))
+        .expect("the flaky scenario's section");
+    let section = &page[start..start + page[start..].find("</details>\n").unwrap()];
+    assert!(page[..start].ends_with("<details class=\"scenario s-passed s-flaky\" "));
+    assert!(section.contains(" open>"), "a flaky scenario is shown open");
+    assert!(section.contains("flaky"));
+    assert!(section.contains("Attempt 3 of 3 (final)"));
+    assert!(section.contains("Attempt 1 of 3 (earlier, failed)"));
+    assert!(section.contains("Attempt 2 of 3 (earlier, error)"));
+    assert!(section.contains("first attempt: still RUNNING after 1.5 s"));
+    assert!(section.contains("second attempt: connection reset"));
+    assert!(section.contains("poll_timeout"));
+    // The counts tell about it too.
+    let counts = between(&page, "<section id=\"counts\">", "</section>");
+    assert!(counts.contains("<div class=\"count c-flaky\">\n      <span class=\"num\">1</span>"));
+    assert_fetches_nothing(&page);
+}
+
+#[test]
+fn long_bodies_are_cut_for_display_with_a_note() {
+    let mut r = fixture("failing.json");
+    let step = r
+        .scenarios
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find(|st| st.exchange.as_ref().is_some_and(|x| x.response.is_some()))
+        .unwrap();
+    let resp = step.exchange.as_mut().unwrap().response.as_mut().unwrap();
+    resp.body = format!("{}TAIL-MARKER", "a".repeat(40 * 1024));
+    resp.body_bytes = 5 * 1024 * 1024;
+    resp.truncated = true;
+    let page = html::render(&r);
+    assert!(!page.contains("TAIL-MARKER"));
+    assert!(page.contains(&"a".repeat(16 * 1024)));
+    assert!(!page.contains(&"a".repeat(16 * 1024 + 1)));
+    assert!(page.contains("Shown here: the first 16 KiB"));
+    assert!(page.contains(&format!("of the {} bytes of this body", 5 * 1024 * 1024)));
+}
+
+#[test]
+fn verdict_follows_the_outcomes() {
+    let verdict = |r: &RunResult| {
+        let page = html::render(r);
+        between(&page, "<span class=\"verdict-label\">", "</span>").to_owned()
+    };
+    let mut r = fixture("failing.json");
+    assert_eq!(verdict(&r), "Failed");
+    for s in &mut r.scenarios {
+        if s.outcome == Outcome::Failed {
+            s.outcome = Outcome::Error;
+        }
+    }
+    assert_eq!(verdict(&r), "Errors");
+    r.interrupted = true;
+    r.scenarios[0].outcome = Outcome::Interrupted;
+    assert_eq!(verdict(&r), "Interrupted");
+    let page = html::render(&r);
+    let provenance = between(&page, "<section id=\"provenance\">", "</section>");
+    assert!(provenance.contains("yes: scenarios not started are recorded as interrupted"));
+    let counts = between(&page, "<section id=\"counts\">", "</section>");
+    assert!(
+        counts.contains("<div class=\"count c-interrupted\">\n      <span class=\"num\">1</span>")
+    );
+}
+
+#[test]
+fn write_puts_the_page_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out/report.html");
+    let r = fixture("passing.json");
+    html::write(&r, &path).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), html::render(&r));
+}
+
+/// Writes both samples to `target/html-samples/` for a look in a browser
+/// (`scripts/html-screenshot.sh`).
+#[test]
+#[ignore = "writes sample pages for screenshots"]
+fn write_samples() {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/html-samples");
+    let pass = fixture("passing.json");
+    let mut fail = fixture("failing.json");
+    html::write(&pass, &out.join("pass.html")).unwrap();
+    html::write(&fail, &out.join("fail.html")).unwrap();
+    fail.regression = Some(regression(&fail));
+    let s = &mut fail.scenarios[16];
+    s.flaky = true;
+    let mut polled = failing_step("still RUNNING after 1.5 s");
+    polled.poll = Some(PollRecord {
+        attempts: 4,
+        elapsed_ms: 1500.0,
+        history: vec![
+            HistoryRun {
+                observed: "PENDING".into(),
+                count: 1,
+            },
+            HistoryRun {
+                observed: "RUNNING".into(),
+                count: 3,
+            },
+        ],
+    });
+    let mut broken = failing_step("connection reset by peer");
+    broken.name = "cleanup".into();
+    broken.outcome = StepOutcome::Error;
+    broken.failures[0].check = "transport".into();
+    broken.failures[0].kind = FailureKind::Runtime;
+    broken.failures[0].expected = None;
+    broken.failures[0].actual = None;
+    broken.exchange = Some(Exchange {
+        request: RecordedRequest {
+            method: "POST".into(),
+            url: "http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel".into(),
+            headers: vec![("authorization".into(), "Bearer ***".into())],
+            body: None,
+        },
+        response: None,
+        curl: "curl -sS -i -X POST 'http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel' -H \"authorization: Bearer $VEZA_TOKEN\"".into(),
+    });
+    s.reruns = vec![Rerun {
+        outcome: Outcome::Failed,
+        duration_ms: 1600.0,
+        steps: vec![polled],
+        finally: vec![broken],
+    }];
+    html::write(&fail, &out.join("fail-regression.html")).unwrap();
+    // The flaky scenario and one failing scenario alone, to look at them.
+    fail.scenarios = vec![fail.scenarios[16].clone(), fail.scenarios[19].clone()];
+    html::write(&fail, &out.join("flaky.html")).unwrap();
+    eprintln!("wrote {}", out.display());
+}

@@ -1,0 +1,649 @@
+//! `junit.xml` against its readers: the strict Jenkins XSD (`xmllint`),
+//! Python's junitparser (the interpreter named by `CONFORM_PYTHON`, default
+//! `python3`), and golden files with times, ports and ids masked
+//! (`UPDATE_GOLDEN=1 cargo test --test junit_report` rewrites them).
+//!
+//! Both tools are required: a missing one fails the tests, it does not skip
+//! them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use conform::model::{
+    Failure, FailureKind, Outcome, Regression, Rerun, RunResult, ScenarioResult, StepOutcome,
+    StepResult,
+};
+use conform::report::junit::{self, JunitOptions};
+use regex::Regex;
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn fixture(name: &str) -> RunResult {
+    let path = Path::new(ROOT).join("tests/fixtures/reports").join(name);
+    conform::report::json::read(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn xsd() -> PathBuf {
+    Path::new(ROOT).join("tests/fixtures/junit/jenkins-junit-10.xsd")
+}
+
+/// Renders into a temporary file (kept alive by the returned guard).
+fn written(result: &RunResult, opts: &JunitOptions) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("junit.xml");
+    junit::write(result, opts, &path).expect("junit.xml is written");
+    let xml = std::fs::read_to_string(&path).expect("junit.xml is read back");
+    assert_eq!(xml, junit::render(result, opts), "write and render agree");
+    (dir, path, xml)
+}
+
+/// `xmllint --noout --schema XSD FILE`: Ok, or Err with what it said.
+fn xmllint(path: &Path) -> Result<(), String> {
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(xsd())
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("xmllint is required (apt-get install libxml2-utils): {e}"));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn assert_valid(path: &Path) {
+    if let Err(e) = xmllint(path) {
+        panic!(
+            "{} is not valid against the Jenkins XSD:\n{e}",
+            path.display()
+        );
+    }
+}
+
+const PARSE: &str = r#"
+import json, sys
+import junitparser
+from junitparser import JUnitXml, Failure, Error, Skipped
+from junitparser import xunit2
+
+xml = JUnitXml.fromfile(sys.argv[1])
+out = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0,
+       "attr": {"tests": 0, "failures": 0, "errors": 0, "skipped": 0},
+       "cases": []}
+for suite in xml:
+    for k in out["attr"]:
+        out["attr"][k] += getattr(suite, k) or 0
+    for case in suite:
+        out["tests"] += 1
+        results = []
+        for r in case.result:
+            tag = {Failure: "failure", Error: "error", Skipped: "skipped"}[type(r)]
+            out[{"failure": "failures", "error": "errors", "skipped": "skipped"}[tag]] += 1
+            results.append({"tag": tag, "type": r.type, "message": r.message, "text": r.text})
+        out["cases"].append({"name": case.name, "classname": case.classname,
+                             "time": case.time, "results": results,
+                             "system_out": case.system_out})
+interim = {"flakyFailure": 0, "flakyError": 0, "rerunFailure": 0, "rerunError": 0}
+for suite in xunit2.JUnitXml.fromfile(sys.argv[1]):
+    for case in suite:
+        interim["flakyFailure"] += len(case.flaky_failures())
+        interim["flakyError"] += len(case.flaky_errors())
+        interim["rerunFailure"] += len(case.rerun_failures())
+        interim["rerunError"] += len(case.rerun_errors())
+out["interim"] = interim
+print(json.dumps(out))
+"#;
+
+/// What junitparser reads from the file.
+fn junitparser(path: &Path) -> Value {
+    let python = std::env::var("CONFORM_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(PARSE)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} is required (set CONFORM_PYTHON): {e}"));
+    assert!(
+        out.status.success(),
+        "{python} with junitparser failed (pip install junitparser, or set CONFORM_PYTHON):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+}
+
+/// The counts the model calls for: (tests, failures, errors, skipped).
+fn expected_counts(r: &RunResult) -> (usize, usize, usize, usize) {
+    let started = |s: &&ScenarioResult| s.outcome == Outcome::Interrupted && !s.steps.is_empty();
+    let interrupted_started = r.scenarios.iter().filter(started).count();
+    let interrupted = r.count(Outcome::Interrupted);
+    (
+        r.scenarios.len(),
+        r.count(Outcome::Failed),
+        r.count(Outcome::Error) + interrupted_started,
+        r.count(Outcome::Skipped) + interrupted - interrupted_started,
+    )
+}
+
+fn assert_counts(r: &RunResult, parsed: &Value) {
+    let (tests, failures, errors, skipped) = expected_counts(r);
+    let n = |v: &Value| v.as_u64().expect("a count") as usize;
+    let got = (
+        n(&parsed["tests"]),
+        n(&parsed["failures"]),
+        n(&parsed["errors"]),
+        n(&parsed["skipped"]),
+    );
+    assert_eq!(got, (tests, failures, errors, skipped), "elements read");
+    let a = &parsed["attr"];
+    let got = (
+        n(&a["tests"]),
+        n(&a["failures"]),
+        n(&a["errors"]),
+        n(&a["skipped"]),
+    );
+    assert_eq!(got, (tests, failures, errors, skipped), "suite attributes");
+}
+
+fn case<'a>(parsed: &'a Value, name: &str) -> &'a Value {
+    parsed["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no testcase {name}"))
+}
+
+fn testcase_names(xml: &str) -> Vec<String> {
+    Regex::new(r#"<testcase name="([^"]*)""#)
+        .expect("regex")
+        .captures_iter(xml)
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+fn assert_unique_names(xml: &str) {
+    let names = testcase_names(xml);
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        names.len(),
+        "duplicate testcase names: {names:?}"
+    );
+}
+
+// --- the two real reports ------------------------------------------------
+
+#[test]
+fn passing_report_validates_and_parses() {
+    let r = fixture("passing.json");
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    assert_counts(&r, &parsed);
+    assert_eq!(expected_counts(&r), (20, 0, 0, 0));
+    assert_unique_names(&xml);
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        20,
+        "one testsuite per case file"
+    );
+    let c = case(
+        &parsed,
+        "03_done_rows_paged::uncancelled query reaches DONE and pages every row once",
+    );
+    assert_eq!(
+        c["classname"],
+        "veza-query-builder-async-nodes.03_done_rows_paged"
+    );
+    let log = c["system_out"].as_str().expect("system-out");
+    assert!(log.contains("polled PENDING → RUNNING"), "{log}");
+    assert!(
+        log.contains("step `walk the pages`: passed, status 200, 5 requests"),
+        "{log}"
+    );
+}
+
+#[test]
+fn failing_report_validates_and_parses() {
+    let r = fixture("failing.json");
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    assert_counts(&r, &parsed);
+    assert_eq!(expected_counts(&r), (20, 19, 0, 0));
+    assert_unique_names(&xml);
+
+    let c = case(
+        &parsed,
+        "01_cancel_then_poll_unknown::cancel makes the result unknown",
+    );
+    let f = &c["results"][0];
+    assert_eq!(f["tag"], "failure");
+    assert_eq!(f["type"], "empty_body");
+    assert_eq!(
+        f["message"],
+        "step `cancel`: expected an empty body, got 2 bytes: {} (and 2 more failures)"
+    );
+    let body = f["text"].as_str().expect("a failure body");
+    for needle in [
+        "step `cancel` failed (cases/01_cancel_then_poll_unknown.yaml:25:5)",
+        "expected: an empty body (0 bytes)",
+        "at cases/01_cancel_then_poll_unknown.yaml:32:13",
+        "finally step `cleanup` failed",
+        "\"authorization: Bearer $VEZA_TOKEN\"",
+    ] {
+        assert!(body.contains(needle), "{needle:?} not in\n{body}");
+    }
+    let log = c["system_out"].as_str().expect("system-out");
+    assert!(
+        log.contains("step `poll until unknown`: skipped (an earlier step did not pass)"),
+        "{log}"
+    );
+
+    // Only the `finally` step failed: the message says so.
+    let c = case(&parsed, "02_create_returns_id::create answers an id");
+    assert_eq!(c["results"][0]["type"], "content_type");
+    assert!(
+        c["results"][0]["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("finally step `cleanup`: CancelQuerySpecNodesAsync 200:")
+    );
+
+    // A 64 KiB request body is cut in the body, and so is its curl line.
+    let c = case(
+        &parsed,
+        "20_oversized_body_refused::a request body over the message size limit is refused",
+    );
+    let body = c["results"][0]["text"].as_str().expect("a failure body");
+    assert!(
+        body.len() < 3 * junit::JUNIT_BODY_CHARS,
+        "{} bytes",
+        body.len()
+    );
+    assert!(body.contains("more characters)"), "the cut is marked");
+
+    for c in parsed["cases"].as_array().expect("cases") {
+        for res in c["results"].as_array().expect("results") {
+            let m = res["message"].as_str().expect("every result has a message");
+            assert!(!m.contains('\n') && m.chars().count() <= 300, "{m:?}");
+        }
+    }
+}
+
+// --- built by hand: flaky, reruns, skipped, interrupted, errors ----------
+
+fn scenario(r: &RunResult, i: usize) -> ScenarioResult {
+    r.scenarios[i].clone()
+}
+
+fn runtime_step() -> StepResult {
+    StepResult {
+        name: "create".into(),
+        location: conform::model::SourceLocation::new("cases/x.yaml", 9, 5),
+        outcome: StepOutcome::Error,
+        skip_reason: None,
+        duration_ms: 10_000.0,
+        requests: 1,
+        status: None,
+        failures: vec![Failure {
+            check: "transport".into(),
+            kind: FailureKind::Runtime,
+            message: "timed out after 10s".into(),
+            expected: None,
+            actual: None,
+            location: conform::model::SourceLocation::new("cases/x.yaml", 9, 5),
+        }],
+        exchange: None,
+        poll: None,
+        exercised: vec![],
+    }
+}
+
+/// A run holding every outcome and every kind of earlier attempt.
+fn mixed_run() -> RunResult {
+    let pass = fixture("passing.json");
+    let fail = fixture("failing.json");
+    let mut r = pass.clone();
+    r.scenarios.clear();
+    r.interrupted = true;
+    r.partition = Some("1/2".into());
+    r.regression = Some(Regression {
+        baseline: "reports/baseline.json".into(),
+        baseline_started_at: "2026-11-28T01:00:00Z".into(),
+        new_failures: vec![fail.scenarios[7].id.clone()],
+        ..Regression::default()
+    });
+
+    // Flaky: passed after a failed and an errored attempt.
+    let mut flaky = scenario(&pass, 0);
+    flaky.flaky = true;
+    let failed_attempt = scenario(&fail, 0);
+    flaky.reruns = vec![
+        Rerun {
+            outcome: Outcome::Failed,
+            duration_ms: failed_attempt.duration_ms,
+            steps: failed_attempt.steps.clone(),
+            finally: failed_attempt.finally.clone(),
+        },
+        Rerun {
+            outcome: Outcome::Error,
+            duration_ms: 10_000.0,
+            steps: vec![runtime_step()],
+            finally: vec![],
+        },
+    ];
+    r.scenarios.push(flaky);
+
+    // Failed on every attempt.
+    let mut again = scenario(&fail, 7);
+    let earlier = scenario(&fail, 7);
+    again.reruns = vec![Rerun {
+        outcome: Outcome::Failed,
+        duration_ms: earlier.duration_ms,
+        steps: earlier.steps,
+        finally: earlier.finally,
+    }];
+    r.scenarios.push(again);
+
+    // A runtime problem.
+    let mut error = scenario(&pass, 1);
+    error.outcome = Outcome::Error;
+    error.steps = vec![runtime_step()];
+    error.finally = vec![];
+    r.scenarios.push(error);
+
+    // Skipped by a tag filter.
+    let mut skipped = scenario(&pass, 2);
+    skipped.outcome = Outcome::Skipped;
+    skipped.skip_reason = Some("tag `paging` excluded by --skip-tag".into());
+    skipped.steps = vec![];
+    skipped.finally = vec![];
+    skipped.duration_ms = 0.0;
+    r.scenarios.push(skipped);
+
+    // Interrupted while running: the first step passed, the rest skipped.
+    let mut midway = scenario(&pass, 3);
+    midway.outcome = Outcome::Interrupted;
+    for s in midway.steps.iter_mut().skip(1) {
+        s.outcome = StepOutcome::Skipped;
+        s.skip_reason = Some("interrupted".into());
+    }
+    midway.finally = vec![];
+    r.scenarios.push(midway);
+
+    // Interrupted before it started.
+    let mut never = scenario(&pass, 4);
+    never.outcome = Outcome::Interrupted;
+    never.steps = vec![];
+    never.finally = vec![];
+    never.duration_ms = 0.0;
+    r.scenarios.push(never);
+
+    r
+}
+
+#[test]
+fn flaky_reruns_skipped_and_interrupted_validate_and_parse() {
+    let r = mixed_run();
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    assert_counts(&r, &parsed);
+    assert_eq!(expected_counts(&r), (6, 1, 2, 2));
+    assert_unique_names(&xml);
+    assert_eq!(
+        parsed["interim"],
+        serde_json::json!({"flakyFailure": 1, "flakyError": 1, "rerunFailure": 1, "rerunError": 0})
+    );
+
+    // The flaky scenario passes, with its attempts attached.
+    let flaky = &r.scenarios[0];
+    let c = case(&parsed, &flaky.id);
+    assert_eq!(
+        c["results"],
+        serde_json::json!([]),
+        "a flaky pass is a pass"
+    );
+    assert!(
+        xml.contains(
+            "<flakyFailure message=\"step `cancel`: expected an empty body, got 2 bytes: {} (and 2 more failures)\" type=\"empty_body\">"
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains(
+        "<flakyError message=\"step `create`: timed out after 10s\" type=\"transport\">"
+    ));
+    assert!(xml.contains("<stackTrace>step `cancel` failed"));
+    let log = c["system_out"].as_str().expect("system-out");
+    assert!(log.contains("attempt 3 of 3; earlier: failed"), "{log}");
+
+    // A failure on every attempt: the last as <failure>, the earlier as <rerunFailure>.
+    let c = case(&parsed, &r.scenarios[1].id);
+    assert_eq!(c["results"][0]["tag"], "failure");
+    assert_eq!(c["results"][0]["type"], "json_path");
+    assert!(xml.contains("<rerunFailure message=\"step `attach to a result that does not exist`: $.code: expected &quot;NotFound&quot;, got nothing (the path selected no value) (and 1 more failure)\" type=\"json_path\">"), "{xml}");
+    let log = c["system_out"].as_str().expect("system-out");
+    assert!(
+        log.contains("regression: new failure: it passed in the baseline"),
+        "{log}"
+    );
+
+    let c = case(&parsed, &r.scenarios[2].id);
+    assert_eq!(c["results"][0]["tag"], "error");
+    assert_eq!(c["results"][0]["type"], "transport");
+    assert_eq!(
+        c["results"][0]["message"],
+        "step `create`: timed out after 10s"
+    );
+
+    let c = case(&parsed, &r.scenarios[3].id);
+    assert_eq!(c["results"][0]["tag"], "skipped");
+    assert_eq!(
+        c["results"][0]["message"],
+        "tag `paging` excluded by --skip-tag"
+    );
+
+    let c = case(&parsed, &r.scenarios[4].id);
+    assert_eq!(c["results"][0]["tag"], "error");
+    assert_eq!(c["results"][0]["type"], "interrupted");
+    assert_eq!(
+        c["results"][0]["message"],
+        "the run was interrupted (Ctrl-C) during this scenario, after step `create the query to keep`"
+    );
+
+    let c = case(&parsed, &r.scenarios[5].id);
+    assert_eq!(c["results"][0]["tag"], "skipped");
+    assert_eq!(c["results"][0]["message"], "interrupted");
+
+    for (name, value) in [
+        ("partition", "1/2"),
+        ("baseline", "reports/baseline.json"),
+        ("interrupted", "true"),
+        ("coverage", "100.0% (13/13)"),
+        (
+            "contract_sha256",
+            "d8147d8dcc484c92c7b942727c83da98f34cbeda8de56032775d7526ff84af26",
+        ),
+    ] {
+        let p = format!("<property name=\"{name}\" value=\"{value}\"/>");
+        assert_eq!(xml.matches(&p).count(), 6, "{p} on every testsuite");
+    }
+}
+
+// --- escaping ------------------------------------------------------------
+
+#[test]
+fn hostile_text_is_escaped_or_dropped() {
+    let hostile = "\x1b[31mred\x1b[0m nul\0 bell\x07 vt\x0b ]]> <tag> a&b \"q\" 'a' \u{ffff}end";
+    let mut r = fixture("failing.json");
+    r.suite = format!("suite {hostile}");
+    r.scenarios.truncate(1);
+    let s = &mut r.scenarios[0];
+    s.id = format!("01::{hostile}");
+    s.steps[1].failures[0].message = format!("message {hostile}\nsecond line");
+    s.steps[1].failures[0].actual = Some(format!("actual {hostile}"));
+    let x = s.steps[1].exchange.as_mut().expect("an exchange");
+    x.response.as_mut().expect("a response").body = format!("body {hostile}\n]]>]]>");
+
+    let (_dir, path, xml) = written(&r, &JunitOptions { file_line: true });
+    for bad in ['\x1b', '\0', '\x07', '\x0b', '\u{ffff}'] {
+        assert!(!xml.contains(bad), "{bad:?} written");
+    }
+    assert!(!xml.contains("]]>"), "]]> is written as ]]&gt;");
+    assert!(!xml.contains("<tag>"));
+
+    // Well-formed (the schema error is only the file/line attributes).
+    let err = xmllint(&path).expect_err("file/line are not in the XSD");
+    assert!(!err.contains("parser error"), "{err}");
+
+    let parsed = junitparser(&path);
+    let clean = "red nul bell vt ]]> <tag> a&b \"q\" 'a' end";
+    let c = case(&parsed, &format!("01::{clean}"));
+    let f = &c["results"][0];
+    assert_eq!(
+        f["message"],
+        format!("step `cancel`: message {clean} second line (and 2 more failures)")
+    );
+    let body = f["text"].as_str().expect("body");
+    assert!(
+        body.contains(&format!("actual:   actual {clean}")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("    body {clean}\n    ]]>]]>")),
+        "{body}"
+    );
+}
+
+// --- file and line -------------------------------------------------------
+
+#[test]
+fn file_line_is_opt_in_and_breaks_only_the_strict_xsd() {
+    let r = fixture("failing.json");
+    let (_dir, path, xml) = written(&r, &JunitOptions { file_line: true });
+    let testcases = xml.matches("<testcase ").count();
+    assert_eq!(testcases, r.scenarios.len());
+    let with = Regex::new(r#"<testcase [^>]* file="cases/[^"]+\.yaml" line="[1-9][0-9]*""#)
+        .expect("regex");
+    assert_eq!(
+        with.find_iter(&xml).count(),
+        testcases,
+        "file and line on every testcase"
+    );
+    // A failed scenario points at its first failure, a passed one at itself.
+    assert!(xml.contains(
+        "classname=\"veza-query-builder-async-nodes.01_cancel_then_poll_unknown\" time=\"0.018\" file=\"cases/01_cancel_then_poll_unknown.yaml\" line=\"32\""
+    ));
+    assert!(xml.contains("file=\"cases/17_get_unknown_id.yaml\" line=\"2\""));
+    let err = xmllint(&path).expect_err("the strict XSD forbids file and line");
+    assert!(err.contains("'file'"), "{err}");
+    // Readers that know the attributes still parse it.
+    assert_counts(&r, &junitparser(&path));
+
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert!(!xml.contains(" file=\"") && !xml.contains(" line=\""));
+    assert_valid(&path);
+}
+
+// --- unique names --------------------------------------------------------
+
+#[test]
+fn names_stay_unique_when_ids_collide() {
+    // The same stem in two folders gives the same ids; so does a merge of
+    // overlapping partitions.
+    let mut r = fixture("passing.json");
+    let mut twin = r.scenarios[0].clone();
+    twin.file = format!("other/{}", twin.file);
+    r.scenarios.push(twin);
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_unique_names(&xml);
+    let names = testcase_names(&xml);
+    assert_eq!(names[0], r.scenarios[0].id);
+    assert_eq!(names[20], format!("{} (2)", r.scenarios[0].id));
+    assert_valid(&path);
+    assert_counts(&r, &junitparser(&path));
+}
+
+// --- golden files --------------------------------------------------------
+
+/// Masks what changes from run to run: times, timestamps, ports, query ids,
+/// request ids, dates, durations.
+fn mask(xml: &str) -> String {
+    let rules = [
+        (r#"time="[^"]*""#, r#"time="T""#),
+        (r#"timestamp="[^"]*""#, r#"timestamp="TIMESTAMP""#),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"qr-[0-9a-f]+", "qr-ID"),
+        (
+            r"(request_id\\?&quot;:\\?&quot;)[0-9a-f]+",
+            "${1}REQUEST-ID",
+        ),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "DATETIME"),
+        (
+            r"date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT",
+            "date: DATE",
+        ),
+        (r"\d+(\.\d+)? ms\b", "N ms"),
+    ];
+    rules.iter().fold(xml.to_owned(), |text, (re, to)| {
+        Regex::new(re)
+            .expect("mask regex")
+            .replace_all(&text, *to)
+            .into_owned()
+    })
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(ROOT).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("golden written");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (UPDATE_GOLDEN=1 cargo test --test junit_report writes it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .map_or(expected.lines().count().min(actual.lines().count()), |i| i);
+        panic!(
+            "{} differs from the render at line {}:\n  golden: {:?}\n  render: {:?}\n(UPDATE_GOLDEN=1 cargo test --test junit_report rewrites it)",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn golden_failing() {
+    let xml = junit::render(&fixture("failing.json"), &JunitOptions::default());
+    golden("junit-failing.xml", &mask(&xml));
+}
+
+#[test]
+fn golden_passing() {
+    let xml = junit::render(&fixture("passing.json"), &JunitOptions::default());
+    golden("junit-passing.xml", &mask(&xml));
+}
+
+#[test]
+fn mask_hides_what_changes_between_runs() {
+    let xml = r#"<testsuite time="0.018" timestamp="2026-11-29T01:18:57.000+00:00">request: POST http://127.0.0.1:40361/x {"query_result_id":"qr-297b19b1e2105fe6f7a2ad2c"} &quot;request_id&quot;:&quot;3e946e6d3cc083d7c7d82fc1be972a84&quot;,&quot;timestamp&quot;:&quot;2026-11-29T01:18:57.124202514Z&quot; date: Sun, 29 Nov 2026 01:18:57 GMT (2 bytes, 9.8 ms)"#;
+    assert_eq!(
+        mask(xml),
+        r#"<testsuite time="T" timestamp="TIMESTAMP">request: POST http://127.0.0.1:PORT/x {"query_result_id":"qr-ID"} &quot;request_id&quot;:&quot;REQUEST-ID&quot;,&quot;timestamp&quot;:&quot;DATETIME&quot; date: DATE (2 bytes, N ms)"#
+    );
+}
