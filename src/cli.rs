@@ -36,6 +36,15 @@ pub enum Command {
     Diff(DiffArgs),
     /// Merge the reports of sharded runs into one set of reports.
     Merge(MergeArgs),
+    /// Prove the suite can fail: run it against the reference server in every fault mode.
+    Selfcheck(SelfcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SelfcheckArgs {
+    /// The suite folder.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    pub cases: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +149,9 @@ pub struct RunArgs {
     /// Largest response body read, in bytes (default: the suite's, else 10 MiB).
     #[arg(long, value_name = "BYTES")]
     pub max_response_bytes: Option<u64>,
+    /// Deadline of every poll, replacing the cases' `timeout` (default: theirs).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub poll_timeout: Option<Duration>,
     /// Trust only the CA certificates in this PEM file.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
@@ -222,6 +234,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Lint(a) => lint(a),
         Command::Diff(a) => diff(a),
         Command::Merge(a) => merge(a),
+        Command::Selfcheck(a) => selfcheck(a),
         Command::Schema(a) => {
             println!(
                 "{}",
@@ -240,6 +253,7 @@ fn run(a: RunArgs) -> u8 {
         connect_timeout: a.connect_timeout,
         request_timeout: a.request_timeout,
         max_response_bytes: a.max_response_bytes,
+        poll_timeout: a.poll_timeout,
         cacert: a.cacert,
         insecure: a.insecure,
         reports: Some(a.reports),
@@ -370,6 +384,28 @@ fn merge(a: MergeArgs) -> u8 {
     match write_reports(&merged, &a.out, a.junit_file_line) {
         Ok(()) => merged.exit_code(),
         Err(c) => c,
+    }
+}
+
+fn selfcheck(a: SelfcheckArgs) -> u8 {
+    eprintln!(
+        "conform selfcheck: {} runs of {} against the reference server, in parallel",
+        crate::server::Fault::ALL.len() + 1,
+        a.cases.display()
+    );
+    match crate::selfcheck::check(&a.cases) {
+        Ok(rows) => {
+            print!("{}", crate::selfcheck::render(&rows));
+            if rows.iter().all(crate::selfcheck::Row::ok) {
+                exit_code::PASSED
+            } else {
+                exit_code::FAILED
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
     }
 }
 

@@ -21,5 +21,6 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod selfcheck;
 pub mod server;
 pub mod template;

@@ -18,6 +18,8 @@ fn run_opts(faults: &[Fault], strict: bool) -> RunOutput {
         reports: None,
         server_faults: faults.to_vec(),
         server_lifecycle: Some(Duration::from_millis(300)),
+        // Faults caught only at a deadline are caught sooner.
+        poll_timeout: Some(Duration::from_secs(5)),
         ..RunOptions::new()
     };
     // The runs fail on purpose: keep libtest's report of them off the terminal.

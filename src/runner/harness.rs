@@ -202,10 +202,12 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
                 let names: Vec<&str> = opts.server_faults.iter().map(|f| f.name()).collect();
                 format!(" with fault modes {}", names.join(", "))
             };
-            eprintln!(
-                "conform: no --base-url given: running against the embedded reference server at {} (random token){faults}",
-                srv.base_url()
-            );
+            if opts.print_summary {
+                eprintln!(
+                    "conform: no --base-url given: running against the embedded reference server at {} (random token){faults}",
+                    srv.base_url()
+                );
+            }
             (srv.base_url(), Some(srv))
         }
     };
@@ -245,6 +247,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         contract: contract.clone(),
         checks,
         interrupt: interrupt.clone(),
+        poll_timeout: opts.poll_timeout,
     });
 
     let started = SystemTime::now();

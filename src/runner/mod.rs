@@ -40,6 +40,8 @@ pub struct RunContext<T: Transport> {
     pub contract: Option<Arc<Contract>>,
     /// Which contract checks run.
     pub checks: ContractChecks,
+    /// Replaces every poll's `timeout` (`--poll-timeout`).
+    pub poll_timeout: Option<std::time::Duration>,
     /// Becomes true on Ctrl-C: the current step stops, `finally` still runs.
     pub interrupt: tokio::sync::watch::Receiver<bool>,
 }

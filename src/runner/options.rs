@@ -84,6 +84,8 @@ pub struct RunOptions {
     pub request_timeout: Option<Duration>,
     /// Overrides the suite's response size cap.
     pub max_response_bytes: Option<u64>,
+    /// Overrides every poll's deadline.
+    pub poll_timeout: Option<Duration>,
     /// Trust only this CA (PEM).
     pub cacert: Option<PathBuf>,
     /// Skip TLS verification.
@@ -127,7 +129,8 @@ pub struct RunOptions {
     /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130
     /// (default false for library use; the command line turns it on).
     pub handle_ctrl_c: bool,
-    /// Print the coverage table and gate messages (default true).
+    /// Print the embedded server's address, the coverage table and gate
+    /// messages besides libtest's output (default true).
     pub print_summary: bool,
 }
 
@@ -141,6 +144,7 @@ impl RunOptions {
             connect_timeout: None,
             request_timeout: None,
             max_response_bytes: None,
+            poll_timeout: None,
             cacert: None,
             insecure: false,
             reports: Some(PathBuf::from("reports")),

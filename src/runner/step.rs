@@ -368,8 +368,11 @@ async fn run_poll<T: Transport>(
         history: Vec::new(),
     });
     let exercised = RefCell::new(Vec::new());
-    let outcome = plan
-        .policy
+    let mut policy = plan.policy.clone();
+    if let Some(t) = ctx.poll_timeout {
+        policy.timeout = t;
+    }
+    let outcome = policy
         .run(|_n| {
             let req = req.clone();
             let (record, exercised) = (&record, &exercised);
@@ -469,7 +472,7 @@ async fn run_poll<T: Transport>(
         PollEnd::TimedOut { last } => {
             let why = format!(
                 "the poll deadline of {} passed",
-                humantime::format_duration(plan.policy.timeout)
+                humantime::format_duration(policy.timeout)
             );
             let f = timeout_failure(
                 plan,

@@ -90,6 +90,7 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
         contract: None,
         checks: Default::default(),
         interrupt: tokio::sync::watch::channel(false).1,
+        poll_timeout: None,
     };
     let result = run_scenario(&ctx, &suite.scenarios[0]).await;
     let sent = std::mem::take(&mut *ctx.transport.sent.lock().unwrap());
@@ -274,6 +275,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
         contract: None,
         checks: Default::default(),
         interrupt: tokio::sync::watch::channel(false).1,
+        poll_timeout: None,
     };
     let start = Instant::now();
     let r = run_scenario(&ctx, &suite.scenarios[0]).await;

@@ -17,6 +17,8 @@ pub enum Fault {
     GetAfterCancelRunning,
     /// `cancel-noop`
     CancelNoop,
+    /// `cancel-running-noop`
+    CancelRunningNoop,
     /// `rows-after-cancel`
     RowsAfterCancel,
     /// `cancel-cancels-all`
@@ -65,6 +67,7 @@ impl Fault {
         Fault::GetAfterCancelDone,
         Fault::GetAfterCancelRunning,
         Fault::CancelNoop,
+        Fault::CancelRunningNoop,
         Fault::RowsAfterCancel,
         Fault::CancelCancelsAll,
         Fault::NoAuth,
@@ -94,6 +97,7 @@ impl Fault {
             Fault::GetAfterCancelDone => "get-after-cancel-done",
             Fault::GetAfterCancelRunning => "get-after-cancel-running",
             Fault::CancelNoop => "cancel-noop",
+            Fault::CancelRunningNoop => "cancel-running-noop",
             Fault::RowsAfterCancel => "rows-after-cancel",
             Fault::CancelCancelsAll => "cancel-cancels-all",
             Fault::NoAuth => "no-auth",
@@ -133,6 +137,9 @@ impl Fault {
             }
             Fault::CancelNoop => {
                 "cancel answers 200 but does nothing; the query runs on to DONE (breaks clause 3)"
+            }
+            Fault::CancelRunningNoop => {
+                "cancel answers 200 but cannot stop a query still running: it runs on to DONE; finished ones are dropped (breaks clause 3)"
             }
             Fault::RowsAfterCancel => {
                 "after cancel, Get says UNKNOWN but still returns rows (breaks clause 3)"
@@ -283,7 +290,7 @@ mod tests {
     fn names_round_trip_and_are_unique() {
         let names: BTreeSet<_> = Fault::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(names.len(), Fault::ALL.len());
-        assert_eq!(Fault::ALL.len(), 24);
+        assert_eq!(Fault::ALL.len(), 25);
         for fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>(), Ok(*fault));
             assert_eq!(fault.to_string(), fault.name());

@@ -264,7 +264,21 @@ async fn cancel_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     authorize(app, headers)?;
     let body = read_body(body).await?;
     let id = parse::cancel(&body)?;
-    app.store().cancel(&id, Instant::now(), app.cancel.mode);
+    let now = Instant::now();
+    let mut store = app.store();
+    let in_flight = app.faults.has(Fault::CancelRunningNoop) && {
+        let status = store
+            .snapshot(&id, now, app.timing, app.cancel.after)
+            .status;
+        matches!(
+            status,
+            super::state::Status::Pending | super::state::Status::Running
+        )
+    };
+    if !in_flight {
+        store.cancel(&id, now, app.cancel.mode);
+    }
+    drop(store);
     if app.faults.has(Fault::CancelEmptyObject) {
         return Ok(json_response(StatusCode::OK, &json!({})));
     }

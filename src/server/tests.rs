@@ -411,6 +411,32 @@ async fn every_endpoint_requires_the_bearer_token() {
 }
 
 #[tokio::test]
+async fn cancel_running_noop_only_drops_finished_queries() {
+    let h = start(ServerConfig {
+        token: TOKEN.into(),
+        lifecycle: Duration::from_secs(60),
+        faults: vec![Fault::CancelRunningNoop],
+        ..ServerConfig::default()
+    })
+    .await;
+    let id = h.create(&immediate("A")).await;
+    h.cancel(&id).await;
+    assert_ne!(
+        h.status(&id).await["status"],
+        "UNKNOWN",
+        "a running query is not stopped"
+    );
+    let h = start(instant(&[Fault::CancelRunningNoop])).await;
+    let id = h.create(&immediate("A")).await;
+    h.cancel(&id).await;
+    assert_eq!(
+        h.status(&id).await["status"],
+        "UNKNOWN",
+        "a finished one is dropped"
+    );
+}
+
+#[tokio::test]
 async fn flaky_once_fails_the_first_create_only() {
     let h = start(instant(&[Fault::FlakyOnce])).await;
     h.post(CREATE_PATH, &immediate("A"))
