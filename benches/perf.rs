@@ -1,12 +1,30 @@
 //! Performance figures (`cargo bench`): printed, never asserted.
 //!
-//! - microseconds to validate one 100-row Get response against the bundled contract.
+//! Against the reference server in instant mode on the same machine:
+//! - the flagship scenario (create, cancel, poll until UNKNOWN, cleanup) run
+//!   many times in parallel: scenarios and requests per second, next to a plain
+//!   reqwest loop sending the same requests at the same concurrency (the limit
+//!   on this machine), and the ratio of the two;
+//! - microseconds to validate one 100-row Get response against the contract;
+//! - milliseconds to load and lint 1,000 generated case files;
+//! - peak resident memory of `conform run` over 1,000 and 10,000 scenarios,
+//!   reports included (GNU time's `%M`);
+//! - how long after the server's state changes a poll notices it.
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::Path;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
+const BIN: &str = env!("CARGO_BIN_EXE_conform");
+/// Scenarios run at once, by the harness and by the raw loop alike.
+const CONCURRENCY: usize = 16;
 
 fn get_response(rows: usize) -> Value {
     const RISK: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
@@ -45,12 +63,9 @@ fn median_us(rounds: usize, iters: usize, mut f: impl FnMut()) -> f64 {
     samples[rounds / 2]
 }
 
-fn main() {
-    let contract = conform::contract::load(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/cases/openapi.yaml"
-    )))
-    .expect("the bundled contract loads");
+fn validation() {
+    let contract = conform::contract::load(&Path::new(CASES).join("openapi.yaml"))
+        .expect("the bundled contract");
     let op = contract
         .by_id("GetQuerySpecNodesAsync")
         .expect("the Get operation");
@@ -71,6 +86,272 @@ fn main() {
             ));
         });
         let mode = if strict { " (strict)" } else { "" };
-        println!("validate one 100-row Get response{mode}: {us:.1} µs");
+        println!("validate one 100-row Get response{mode}: {us:.1} µs (budget 50 µs)");
     }
+}
+
+/// A suite folder with `n` scenarios made from the bundled files (the
+/// 5 MiB oversized-body case aside), each renamed to be unique.
+fn generated_suite(dir: &Path, n: usize, only_flagship: bool) -> PathBuf {
+    let out = dir.join(format!("suite-{n}-{only_flagship}"));
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::copy(
+        Path::new(CASES).join("conform.yaml"),
+        out.join("conform.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(CASES).join("openapi.yaml"),
+        out.join("openapi.yaml"),
+    )
+    .unwrap();
+    let mut sources: Vec<(String, String)> = std::fs::read_dir(CASES)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.ends_with(".yaml")
+                && name != "conform.yaml"
+                && name != "openapi.yaml"
+                && !name.starts_with("20_")
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    sources.sort();
+    if only_flagship {
+        sources.retain(|(name, _)| name.starts_with("01_"));
+    }
+    for i in 0..n {
+        let (name, text) = &sources[i % sources.len()];
+        let renamed = text.replacen("\nname: ", &format!("\nname: copy {i:05} of "), 1);
+        std::fs::write(out.join(format!("g{i:05}_{name}")), renamed).unwrap();
+    }
+    out
+}
+
+fn load_and_lint(dir: &Path) {
+    let suite = generated_suite(dir, 1000, false);
+    let env = BTreeMap::new();
+    let mut samples: Vec<f64> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            let (s, _) =
+                conform::lint::load_all(&suite, None, &env).expect("the generated suite is valid");
+            assert_eq!(s.scenarios.len(), 1000);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    println!(
+        "load and lint 1,000 case files: {:.0} ms (budget 300 ms)",
+        samples[3]
+    );
+}
+
+fn quiet_args() -> libtest_mimic::Arguments {
+    libtest_mimic::Arguments {
+        quiet: true,
+        logfile: Some("/dev/null".into()),
+        test_threads: Some(CONCURRENCY),
+        ..Default::default()
+    }
+}
+
+fn throughput(dir: &Path) {
+    const N: usize = 2000;
+    let suite = generated_suite(dir, N, true);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let token = "bench-token-0123456789";
+    let config = conform::server::ServerConfig {
+        token: token.into(),
+        lifecycle: Duration::ZERO,
+        ..Default::default()
+    };
+    let srv = rt
+        .block_on(conform::server::spawn(
+            "127.0.0.1:0".parse().unwrap(),
+            config,
+        ))
+        .unwrap();
+    let url = srv.base_url();
+
+    // The harness.
+    let opts = conform::runner::RunOptions {
+        cases: suite,
+        base_url: Some(url.clone()),
+        reports: None,
+        print_summary: false,
+        env: [("VEZA_TOKEN".to_owned(), token.to_owned())].into(),
+        ..conform::runner::RunOptions::new()
+    };
+    let before = srv.request_count();
+    let t = Instant::now();
+    let out = conform::runner::run(&opts, &quiet_args()).expect("the generated suite runs");
+    let wall_secs = t.elapsed().as_secs_f64();
+    assert_eq!(out.exit_code, 0);
+    // The scenarios' own time, from the first trial to the last (the suite's
+    // one-time loading and linting are measured above).
+    let harness_secs = out.result.duration_ms / 1000.0;
+    let requests = srv.request_count() - before;
+    let harness_rps = requests as f64 / harness_secs;
+
+    // The same requests from a plain reqwest loop, at the same concurrency.
+    conform::http::install_crypto_provider();
+    let raw_requests = Arc::new(AtomicU64::new(0));
+    let t = Instant::now();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let next = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..CONCURRENCY)
+            .map(|_| {
+                let (client, next, url, count) = (client.clone(), next.clone(), url.clone(), raw_requests.clone());
+                tokio::spawn(async move {
+                    let post = |path: &str, body: String| {
+                        client
+                            .post(format!("{url}/api/v1/assessments/query_spec:{path}"))
+                            .header("authorization", format!("Bearer {token}"))
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                    };
+                    while next.fetch_add(1, Ordering::Relaxed) < N as u64 {
+                        let create = r#"{"immediate_run":{"request":{"body":{"query_type":"SOURCE_TO_DESTINATION","source_node_types":{"nodes":[{"node_type":"OktaUser"}]}}}}}"#;
+                        let v: Value = serde_json::from_slice(&post("nodes_async_create", create.into()).await.unwrap().bytes().await.unwrap()).unwrap();
+                        let id = json!({"query_result_id": v["query_result_id"]}).to_string();
+                        post("nodes_async_cancel", id.clone()).await.unwrap().bytes().await.unwrap();
+                        let got: Value = serde_json::from_slice(&post("nodes_async_get", id.clone()).await.unwrap().bytes().await.unwrap()).unwrap();
+                        assert_eq!(got["status"], "UNKNOWN");
+                        post("nodes_async_cancel", id).await.unwrap().bytes().await.unwrap();
+                        count.fetch_add(4, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let raw_secs = t.elapsed().as_secs_f64();
+    let raw_rps = raw_requests.load(Ordering::Relaxed) as f64 / raw_secs;
+    rt.block_on(srv.shutdown());
+    println!(
+        "flagship x{N}, {CONCURRENCY} at once: {:.0} scenarios/s, {:.0} requests/s ({requests} requests in {harness_secs:.2}s; {wall_secs:.2}s with loading and linting the {N} files)",
+        N as f64 / harness_secs,
+        harness_rps
+    );
+    println!("plain reqwest loop, same requests: {raw_rps:.0} requests/s");
+    println!(
+        "harness / raw request rate: {:.0}% (budget >= 60%)",
+        100.0 * harness_rps / raw_rps
+    );
+}
+
+/// Peak resident memory of `conform run` over `n` generated scenarios, in MiB.
+fn peak_rss(dir: &Path, n: usize) -> Option<f64> {
+    let suite = generated_suite(dir, n, false);
+    let reports = dir.join(format!("reports-{n}"));
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(BIN)
+        .args([
+            "run",
+            "-q",
+            "--server-lifecycle",
+            "0s",
+            "--test-threads",
+            "16",
+            "--cases",
+        ])
+        .arg(&suite)
+        .arg("--reports")
+        .arg(&reports)
+        .env_remove("BASE_URL")
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kib: f64 = stderr.lines().last()?.trim().parse().ok()?;
+    assert!(
+        reports.join("junit.xml").is_file(),
+        "the run wrote its reports: {stderr}"
+    );
+    Some(kib / 1024.0)
+}
+
+fn memory(dir: &Path) {
+    for n in [1000, 10_000] {
+        match peak_rss(dir, n) {
+            Some(mib) => println!(
+                "peak memory of a run of {n} scenarios, reports included: {mib:.1} MiB (budget 64 MiB at 10,000)"
+            ),
+            None => println!(
+                "peak memory of a run of {n} scenarios: not measured (needs GNU time at /usr/bin/time)"
+            ),
+        }
+    }
+}
+
+fn poll_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("conform.yaml"),
+        "name: notice\nauth: { bearer_env: VEZA_TOKEN }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        r#"name: notice
+steps:
+  - name: create
+    request:
+      method: POST
+      path: /api/v1/assessments/query_spec:nodes_async_create
+      json: { immediate_run: { request: { body: { query_type: SOURCE_TO_DESTINATION } } } }
+    capture: { id: $.query_result_id }
+  - name: wait
+    request: { method: POST, path: /api/v1/assessments/query_spec:nodes_async_get, json: { query_result_id: "{{ id }}", page_size: 1 } }
+    poll: { until: { $.status: DONE }, interval: 50ms, backoff: 1, timeout: 10s }
+"#,
+    )
+    .unwrap();
+    let lifecycle = Duration::from_millis(500);
+    let mut late = Vec::new();
+    for _ in 0..10 {
+        let opts = conform::runner::RunOptions {
+            cases: dir.path().into(),
+            reports: None,
+            print_summary: false,
+            server_lifecycle: Some(lifecycle),
+            ..conform::runner::RunOptions::new()
+        };
+        let out = conform::runner::run(&opts, &quiet_args()).unwrap();
+        let s = &out.result.scenarios[0];
+        let noticed = s.steps[0].duration_ms + s.steps[1].duration_ms;
+        late.push(noticed - lifecycle.as_secs_f64() * 1000.0);
+    }
+    late.sort_by(f64::total_cmp);
+    println!(
+        "poll notices a state change after {:.0} ms (median; worst {:.0} ms) with a 50 ms interval (budget: one interval)",
+        late[late.len() / 2],
+        late[late.len() - 1]
+    );
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    validation();
+    load_and_lint(dir.path());
+    throughput(dir.path());
+    poll_notice();
+    memory(dir.path());
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
 }

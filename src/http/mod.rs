@@ -37,7 +37,8 @@ pub struct OutgoingRequest {
     pub method: &'static str,
     pub url: reqwest::Url,
     pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
+    /// Shared bytes: keeping the request for the report costs no copy.
+    pub body: Option<bytes::Bytes>,
 }
 
 /// A response, read in full (up to the cap).
@@ -118,8 +119,8 @@ impl HttpClient {
     pub fn new(opts: &ClientOptions) -> Result<HttpClient, ClientError> {
         install_crypto_provider();
         let mut b = reqwest::Client::builder()
+            // The total timeout is ours (see `send`): one timer per request.
             .connect_timeout(opts.connect_timeout)
-            .timeout(opts.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("conform/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &opts.cacert {
@@ -244,10 +245,22 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Joins a base URL (which may carry a path prefix) and a path.
+/// Only the path and query are parsed: the base's scheme and host were
+/// checked once, when the run started.
 pub fn join_url(base: &reqwest::Url, path_and_query: &str) -> Result<reqwest::Url, String> {
-    let base = base.as_str().trim_end_matches('/');
-    let joined = format!("{base}{path_and_query}");
-    reqwest::Url::parse(&joined).map_err(|e| format!("`{joined}` is not a valid URL: {e}"))
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    if path.contains('#') || query.is_some_and(|q| q.contains('#')) {
+        return Err(format!(
+            "`{path_and_query}` holds a `#`: a request path cannot have a fragment"
+        ));
+    }
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(query);
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -268,5 +281,10 @@ mod tests {
             join_url(&base, "/a?b=1").unwrap().as_str(),
             "http://h:1/a?b=1"
         );
+        assert_eq!(
+            join_url(&base, "/a b/c:d").unwrap().as_str(),
+            "http://h:1/a%20b/c:d"
+        );
+        assert!(join_url(&base, "/a#frag").is_err());
     }
 }

@@ -90,7 +90,7 @@ pub fn build(
         method: r.method.as_str(),
         url,
         headers,
-        body,
+        body: body.map(bytes::Bytes::from),
     })
 }
 

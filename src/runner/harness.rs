@@ -263,8 +263,14 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             let progress = progress.clone();
             Trial::test(sc.id.clone(), move || {
                 progress.started(&sc2.id);
-                let r = handle.block_on(run_with_retries(&ctx, &sc2, retries));
-                progress.finished(&sc2.id);
+                // The scenario runs on the runtime's workers, as a task: the
+                // trial thread only waits for its result.
+                let task = handle.spawn(async move { run_with_retries(&ctx, &sc2, retries).await });
+                let r = match handle.block_on(task) {
+                    Ok(r) => r,
+                    Err(e) => return Err(format!("the scenario's task failed: {e}").into()),
+                };
+                progress.finished(&r.id);
                 let text = report::text::failure_text(&r, report::text::TERMINAL_BODY_CHARS);
                 let outcome = r.outcome;
                 let reason = r.skip_reason.clone();

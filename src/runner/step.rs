@@ -1,6 +1,6 @@
 //! Running one step: send (once, polled or paged), check, capture.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -335,6 +335,11 @@ fn observed(plan: &PollPlan, body: &Body<'_>) -> String {
     }
 }
 
+/// A lock that a panic elsewhere cannot poison for good.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// One attempt's outcome, kept until the next.
 struct Attempt {
     resp: Result<HttpResponse, TransportError>,
@@ -362,12 +367,12 @@ async fn run_poll<T: Transport>(
             return None;
         }
     };
-    let record = RefCell::new(PollRecord {
+    let record = Mutex::new(PollRecord {
         attempts: 0,
         elapsed_ms: 0.0,
         history: Vec::new(),
     });
-    let exercised = RefCell::new(Vec::new());
+    let exercised = Mutex::new(Vec::new());
     let mut policy = plan.policy.clone();
     if let Some(t) = ctx.poll_timeout {
         policy.timeout = t;
@@ -383,7 +388,7 @@ async fn run_poll<T: Transport>(
                     && !retryable(r.status)
                 {
                     let body = Body::parse(&r.body);
-                    let mut ex = exercised.borrow_mut();
+                    let mut ex = lock(exercised);
                     contract = contract_check(ctx, rs, &step.location, &req, r, &body, &mut ex);
                 }
                 let (seen, verdict_again, retry_after, judgement) = match &resp {
@@ -411,7 +416,7 @@ async fn run_poll<T: Transport>(
                         (observed(plan, &body), again, None, j)
                     }
                 };
-                record.borrow_mut().observe(seen);
+                lock(record).observe(seen);
                 let verdict_again = verdict_again && contract.is_empty();
                 let attempt = Attempt {
                     resp,
@@ -429,8 +434,12 @@ async fn run_poll<T: Transport>(
             }
         })
         .await;
-    let mut record = record.into_inner();
-    result.exercised = exercised.into_inner();
+    let mut record = record
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    result.exercised = exercised
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     record.elapsed_ms = ms(outcome.elapsed);
     result.requests = outcome.attempts;
     let fmt_elapsed = |d: Duration| format!("{:.1}s", d.as_secs_f64());

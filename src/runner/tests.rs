@@ -22,6 +22,8 @@ enum Reply {
     Json(u16, Value),
     Raw(u16, Vec<(&'static str, &'static str)>, &'static str),
     Fail(TransportError),
+    /// Never answers.
+    Hang,
 }
 
 /// Answers from a script, recording when each request was sent.
@@ -46,6 +48,7 @@ impl Transport for Script {
             Reply::Json(s, v) => (s, vec![("content-type", "application/json")], v.to_string()),
             Reply::Raw(s, h, b) => (s, h, b.to_owned()),
             Reply::Fail(e) => return Err(e),
+            Reply::Hang => std::future::pending().await,
         };
         Ok(HttpResponse {
             status,
@@ -200,6 +203,30 @@ async fn a_deadline_reports_the_last_value_and_a_compact_history() {
     );
     let poll = r.result.steps[0].poll.as_ref().unwrap();
     assert_eq!(poll.attempts as usize, n);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attempt_cut_off_by_the_deadline_is_not_reported_as_answered() {
+    let r = run(POLL, vec![status("PENDING")], Reply::Hang).await;
+    let f = only_failure(&r);
+    assert_eq!(f.check, "poll_timeout");
+    assert_eq!(
+        f.message,
+        "the poll deadline of 30s passed: `$.status` was PENDING on attempt 1 of 2 over 30.0s; \
+         attempt 2 was cut off by the deadline (history: PENDING)"
+    );
+    assert_eq!(r.result.steps[0].requests, 2);
+    assert_eq!(r.result.steps[0].poll.as_ref().unwrap().attempts, 1);
+
+    let r = run(POLL, vec![], Reply::Hang).await;
+    assert!(
+        only_failure(&r).message.starts_with(
+            "the poll deadline of 30s passed: no attempt completed within 30.0s; \
+             attempt 1 was cut off by the deadline"
+        ),
+        "{}",
+        only_failure(&r).message
+    );
 }
 
 #[tokio::test(start_paused = true)]
