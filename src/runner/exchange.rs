@@ -99,7 +99,7 @@ pub fn shown_body(raw: &[u8], red: &Redactor) -> (String, bool) {
     let truncated = raw.len() > SHOWN_BODY_BYTES;
     let cut = &raw[..raw.len().min(SHOWN_BODY_BYTES)];
     (
-        red.redact(&String::from_utf8_lossy(cut)).into_owned(),
+        printable(&red.redact(&String::from_utf8_lossy(cut))),
         truncated,
     )
 }
@@ -124,13 +124,34 @@ pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse 
         headers: resp
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), red.header(k, v)))
+            .map(|(k, v)| (printable(k), printable(&red.header(k, v))))
             .collect(),
         body,
         body_bytes: resp.body.len(),
         truncated,
         duration_ms: ms(resp.elapsed),
     }
+}
+
+/// Text a server sent, safe to show anywhere: control characters other than
+/// line breaks and tabs (terminal escape sequences among them) become
+/// visible `\u{..}` escapes.
+pub fn printable(s: &str) -> String {
+    if !s
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Single-quotes a word for a POSIX shell.
@@ -187,7 +208,7 @@ mod tests {
                 ("content-type".into(), "application/json".into()),
                 ("authorization".into(), "Bearer s3cret".into()),
             ],
-            body: Some(br#"{"q": "it's s3cret"}"#.to_vec()),
+            body: Some(bytes::Bytes::from_static(br#"{"q": "it's s3cret"}"#)),
         }
     }
 
@@ -212,6 +233,19 @@ mod tests {
         let c = curl(&r, &Redactor::new(), Some("s3cret"), "VEZA_TOKEN");
         assert!(c.contains("'authorization: Bearer ***'"), "{c}");
         assert!(!c.contains("wrong-token"), "{c}");
+    }
+
+    #[test]
+    fn control_characters_from_a_server_are_made_visible() {
+        assert_eq!(
+            printable("a\u{1b}[31mred\u{7}\nnext\tcol"),
+            "a\\u{1b}[31mred\\u{7}\nnext\tcol"
+        );
+        let (shown, _) = shown_body(b"x\x1b[2J\x00y", &Redactor::new());
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\0'),
+            "{shown:?}"
+        );
     }
 
     #[test]

@@ -483,15 +483,22 @@ async fn run_poll<T: Transport>(
                 "the poll deadline of {} passed",
                 humantime::format_duration(policy.timeout)
             );
-            let f = timeout_failure(
-                plan,
-                vars,
-                &first_path,
-                last.as_ref(),
-                &why,
-                &summary(outcome.attempts, outcome.elapsed),
-                &record,
-            );
+            // Each completed attempt made one observation; an attempt still
+            // waiting for its response when the deadline passed made none.
+            let (done, n) = (record.attempts, outcome.attempts);
+            let when = if done == n {
+                format!("on the last of {}", summary(n, outcome.elapsed))
+            } else {
+                let cut = format!("attempt {n} was cut off by the deadline");
+                match done {
+                    0 => format!("within {}; {cut}", fmt_elapsed(outcome.elapsed)),
+                    _ => format!(
+                        "on attempt {done} of {n} over {}; {cut}",
+                        fmt_elapsed(outcome.elapsed)
+                    ),
+                }
+            };
+            let f = timeout_failure(plan, vars, &first_path, last.as_ref(), &why, &when, &record);
             (last, Some(f))
         }
         PollEnd::AttemptsExhausted { last } => {
@@ -502,7 +509,10 @@ async fn run_poll<T: Transport>(
                 &first_path,
                 Some(&last),
                 &why,
-                &summary(outcome.attempts, outcome.elapsed),
+                &format!(
+                    "on the last of {}",
+                    summary(outcome.attempts, outcome.elapsed)
+                ),
                 &record,
             );
             (Some(last), Some(f))
@@ -549,7 +559,7 @@ fn timeout_failure(
     path: &str,
     last: Option<&Attempt>,
     why: &str,
-    summary: &str,
+    when: &str,
     record: &PollRecord,
 ) -> Failure {
     let (last_seen, runtime) = match last.map(|a| &a.resp) {
@@ -561,10 +571,7 @@ fn timeout_failure(
         Some(Err(e)) => (e.to_string(), true),
         None => ("no attempt completed".into(), true),
     };
-    let message = format!(
-        "{why}: {last_seen} on the last of {summary} (history: {})",
-        record.compact()
-    );
+    let message = format!("{why}: {last_seen} {when} (history: {})", record.compact());
     let f = if runtime {
         Failure::runtime(names::POLL_TIMEOUT, &plan.location, message)
     } else {
