@@ -11,9 +11,12 @@ use std::fmt;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-/// A compiled JSONPath and its source text.
+/// A compiled JSONPath and its source text; clones share the compiled path.
 #[derive(Debug, Clone)]
-pub struct JPath {
+pub struct JPath(std::sync::Arc<Compiled>);
+
+#[derive(Debug)]
+struct Compiled {
     src: String,
     path: JsonPath,
     singular: bool,
@@ -61,24 +64,24 @@ impl JPath {
         // RFC 9535 only allows singular queries as comparison operands, so this
         // parses exactly when `src` is singular.
         let singular = JsonPath::parse(&format!("$[?{src} == 0]")).is_ok();
-        Ok(JPath {
+        Ok(JPath(std::sync::Arc::new(Compiled {
             src: src.to_owned(),
             path,
             singular,
-        })
+        })))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.src
+        &self.0.src
     }
 
     pub fn is_singular(&self) -> bool {
-        self.singular
+        self.0.singular
     }
 
     pub fn select<'a>(&self, doc: &'a Value) -> Actual<'a> {
-        let nodes = self.path.query(doc).all();
-        if self.singular {
+        let nodes = self.0.path.query(doc).all();
+        if self.0.singular {
             Actual::of(nodes.first().copied())
         } else {
             Actual {
@@ -92,7 +95,7 @@ impl JPath {
 
     /// The single node a capture takes; an error says how many matched.
     pub fn exactly_one<'a>(&self, doc: &'a Value) -> Result<&'a Value, usize> {
-        let nodes = self.path.query(doc).all();
+        let nodes = self.0.path.query(doc).all();
         match nodes.as_slice() {
             [one] => Ok(one),
             other => Err(other.len()),
@@ -102,7 +105,7 @@ impl JPath {
 
 impl fmt::Display for JPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.src)
+        f.write_str(&self.0.src)
     }
 }
 

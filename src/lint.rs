@@ -77,8 +77,8 @@ pub fn lint(suite: &Suite, contract: &Contract) -> Diagnostics {
             };
             for (location, message) in lint_step(contract, rs, &vars, &step.uses) {
                 let source = sources
-                    .entry(location.file.clone())
-                    .or_insert_with(|| std::fs::read_to_string(&location.file).ok().map(Arc::from))
+                    .entry(location.file.to_string())
+                    .or_insert_with(|| std::fs::read_to_string(&*location.file).ok().map(Arc::from))
                     .clone();
                 let d = Diagnostic::new(location, message);
                 out.push(match source {

@@ -13,6 +13,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::case::diag::did_you_mean;
+use crate::case::intern::Interner;
 use crate::jsonpath::Actual;
 use crate::template::{TValue, Vars};
 
@@ -174,6 +175,11 @@ impl Matcher {
 
     /// Reads a matcher from its YAML value; the error is one line.
     pub fn parse(v: &Value) -> Result<Matcher, String> {
+        Matcher::parse_with(v, &mut Interner::default())
+    }
+
+    /// The same, compiling each regex once per `interner`.
+    pub fn parse_with(v: &Value, interner: &mut Interner) -> Result<Matcher, String> {
         let Value::Object(map) = v else {
             return Ok(Matcher::eq(compile_value(v)?));
         };
@@ -201,7 +207,7 @@ impl Matcher {
                 },
                 "matches" => match arg {
                     Value::String(re) => {
-                        Op::Matches(Regex::new(re).map_err(|e| regex_error(re, &e))?)
+                        Op::Matches(interner.regex(re).map_err(|e| regex_error(re, &e))?)
                     }
                     other => {
                         return Err(format!(
@@ -223,7 +229,7 @@ impl Matcher {
                         )
                     })?)
                 }
-                "length" => Op::Length(Box::new(Matcher::parse(arg)?)),
+                "length" => Op::Length(Box::new(Matcher::parse_with(arg, interner)?)),
                 "gt" | "gte" | "lt" | "lte" => {
                     let op = match key.as_str() {
                         "gt" => CmpOp::Gt,

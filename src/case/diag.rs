@@ -9,16 +9,17 @@ use std::path::{Path, PathBuf};
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
-/// A position in an input file (1-based; 0 means unknown).
+/// A position in an input file (1-based; 0 means unknown). The file name is
+/// shared: a suite holds thousands of locations in a few files.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceLocation {
-    pub file: String,
+    pub file: std::sync::Arc<str>,
     pub line: u32,
     pub column: u32,
 }
 
 impl SourceLocation {
-    pub fn new(file: impl Into<String>, line: u64, column: u64) -> Self {
+    pub fn new(file: impl Into<std::sync::Arc<str>>, line: u64, column: u64) -> Self {
         Self {
             file: file.into(),
             line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -80,7 +81,7 @@ impl Diagnostic {
         let title = format!("{} ({})", self.message, self.location);
         let report = &[Level::ERROR.primary_title(title).element(
             Snippet::source(source)
-                .path(self.location.file.as_str())
+                .path(&*self.location.file)
                 .annotation(AnnotationKind::Primary.span(offset..end)),
         )];
         Renderer::plain().render(report).to_string()

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean, display_path};
+use super::intern::Interner;
 use super::model::{
     CaptureFull, CaptureSpec, Defaults, Expect, Located, Paginate, PathMatchers, Poll,
     PollSettings, Request, ScenarioFile, Step, SuiteFile,
@@ -42,9 +43,10 @@ pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
 
 /// One file being compiled: its name, text and the problems found so far.
 struct FileCtx<'a> {
-    file: String,
+    file: Arc<str>,
     source: Arc<str>,
     diags: &'a mut Diagnostics,
+    intern: &'a mut Interner,
 }
 
 impl FileCtx<'_> {
@@ -71,6 +73,7 @@ fn read(path: &Path, diags: &mut Diagnostics) -> Option<Arc<str>> {
 }
 
 fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
+    let mut intern = Interner::default();
     if !dir.is_dir() {
         diags.push(Diagnostic::file(
             dir,
@@ -112,9 +115,10 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
     };
     if let Some((file, text)) = &suite_file {
         let mut ctx = FileCtx {
-            file: display_path(&suite_path),
+            file: display_path(&suite_path).into(),
             source: text.clone(),
             diags,
+            intern: &mut intern,
         };
         compile_suite(&mut ctx, dir, file, &mut suite);
     }
@@ -143,9 +147,10 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
             }
         };
         let mut ctx = FileCtx {
-            file: display_path(&path),
+            file: display_path(&path).into(),
             source: text,
             diags,
+            intern: &mut intern,
         };
         let Some((sc, env_uses)) = compile_scenario(&mut ctx, &path, parsed, &suite, &suite_vars)
         else {
@@ -349,7 +354,7 @@ fn compile_template(ctx: &mut FileCtx<'_>, s: &str, loc: &SourceLocation) -> Opt
 }
 
 fn compile_path(ctx: &mut FileCtx<'_>, s: &str, loc: &SourceLocation) -> Option<JPath> {
-    match JPath::parse(s) {
+    match ctx.intern.path(s) {
         Ok(p) => Some(p),
         Err(e) => {
             ctx.error(loc.clone(), e);
@@ -364,7 +369,7 @@ fn compile_matcher(
     loc: &SourceLocation,
     what: &str,
 ) -> Option<Matcher> {
-    match Matcher::parse(v) {
+    match Matcher::parse_with(v, ctx.intern) {
         Ok(m) => Some(m),
         Err(e) => {
             ctx.error(loc.clone(), format!("invalid matcher for {what}: {e}"));
@@ -505,7 +510,7 @@ fn compile_scenario(
     let env_uses = std::mem::take(&mut scope.env_uses);
     let scenario = Scenario {
         id: format!("{stem}::{name}"),
-        file: ctx.file.clone(),
+        file: ctx.file.to_string(),
         name,
         description: file.description,
         tags: file.tags,

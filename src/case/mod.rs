@@ -1,6 +1,7 @@
 //! Scenarios: the case format, its loader and the runnable plan.
 
 pub mod diag;
+pub mod intern;
 pub mod load;
 pub mod model;
 pub mod plan;

@@ -274,7 +274,7 @@ fn test_case(run: &RunResult, s: &ScenarioResult, name: String, opts: &JunitOpti
             .map(|(_, f)| &f.location)
             .find(|l| l.line > 0 && !l.file.is_empty())
             .unwrap_or(&s.location);
-        let file = if at.file.is_empty() {
+        let file: &str = if at.file.is_empty() {
             &s.file
         } else {
             &at.file
