@@ -26,17 +26,21 @@ const PLACEHOLDER: &str = "x";
 
 /// Everything `conform run` checks before sending: the suite, the
 /// environment it needs, the contract (`spec` overrides the suite's), and
-/// every request step against the contract.
+/// every request step against the contract, each scenario while its plan is
+/// in memory.
 pub fn load_all(
     cases: &std::path::Path,
     spec: Option<&std::path::Path>,
     env: &BTreeMap<String, String>,
 ) -> Result<(Suite, Option<Contract>), Diagnostics> {
-    let suite = crate::case::load_suite(cases)?;
-    let mut problems = crate::case::missing_env(&suite, env);
-    let spec = spec
-        .map(std::path::Path::to_path_buf)
-        .or_else(|| suite.spec.clone());
+    let mut loader = crate::case::load::Loader::open(cases);
+    // A missing `spec:` file is already reported by the loader.
+    let spec = spec.map(std::path::Path::to_path_buf).or_else(|| {
+        loader
+            .suite()
+            .and_then(|s| s.spec.clone())
+            .filter(|p| p.is_file())
+    });
     let contract = match spec.as_deref().map(crate::contract::load) {
         None => None,
         Some(Ok(c)) => Some(c),
@@ -45,7 +49,7 @@ pub fn load_all(
                 .as_deref()
                 .and_then(|p| std::fs::read_to_string(p).ok())
                 .map(Arc::from);
-            problems.0.extend(errors.0.iter().map(|e| {
+            loader.add_problems(errors.0.iter().map(|e| {
                 let d = e.to_diagnostic();
                 match &source {
                     Some(s) if e.line > 0 => d.with_source(s.clone()),
@@ -55,37 +59,69 @@ pub fn load_all(
             None
         }
     };
-    if let Some(c) = &contract {
-        problems.0.extend(lint(&suite, c).0);
+    let mut sources = Sources::default();
+    let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
+    loader.load_scenarios(&mut |sc| match &contract {
+        Some(c) => lint_scenario(&suite_vars, sc, c, &mut sources),
+        None => Vec::new(),
+    });
+    let suite = loader.finish()?;
+    let missing = crate::case::missing_env(&suite, env);
+    if !missing.is_empty() {
+        return Err(missing);
     }
-    if problems.is_empty() {
-        Ok((suite, contract))
-    } else {
-        Err(problems)
+    Ok((suite, contract))
+}
+
+/// File texts for excerpts, read once each.
+#[derive(Default)]
+struct Sources(BTreeMap<String, Option<Arc<str>>>);
+
+impl Sources {
+    fn diagnostic(&mut self, location: SourceLocation, message: String) -> Diagnostic {
+        let source = self
+            .0
+            .entry(location.file.to_string())
+            .or_insert_with(|| std::fs::read_to_string(&*location.file).ok().map(Arc::from))
+            .clone();
+        let d = Diagnostic::new(location, message);
+        match source {
+            Some(s) => d.with_source(s),
+            None => d,
+        }
     }
 }
 
 /// Checks every request step of `suite` against `contract`.
 pub fn lint(suite: &Suite, contract: &Contract) -> Diagnostics {
+    let mut sources = Sources::default();
     let mut out = Diagnostics::default();
-    let mut sources: BTreeMap<String, Option<Arc<str>>> = BTreeMap::new();
     for sc in &suite.scenarios {
-        let vars = known_vars(suite, sc);
-        for step in sc.steps.iter().chain(&sc.finally) {
-            let Action::Request(rs) = &step.action else {
-                continue;
-            };
-            for (location, message) in lint_step(contract, rs, &vars, &step.uses) {
-                let source = sources
-                    .entry(location.file.to_string())
-                    .or_insert_with(|| std::fs::read_to_string(&*location.file).ok().map(Arc::from))
-                    .clone();
-                let d = Diagnostic::new(location, message);
-                out.push(match source {
-                    Some(s) => d.with_source(s),
-                    None => d,
-                });
-            }
+        match suite.plan(sc) {
+            Ok(plan) => out
+                .0
+                .extend(lint_scenario(&suite.vars, &plan, contract, &mut sources)),
+            Err(d) => out.0.extend(d.0),
+        }
+    }
+    out
+}
+
+/// Checks one scenario's request steps against `contract`.
+fn lint_scenario(
+    suite_vars: &[(String, crate::template::TValue)],
+    sc: &Scenario,
+    contract: &Contract,
+    sources: &mut Sources,
+) -> Vec<Diagnostic> {
+    let vars = known_vars(suite_vars, sc);
+    let mut out = Vec::new();
+    for step in sc.steps.iter().chain(&sc.finally) {
+        let Action::Request(rs) = &step.action else {
+            continue;
+        };
+        for (location, message) in lint_step(contract, rs, &vars, &step.uses) {
+            out.push(sources.diagnostic(location, message));
         }
     }
     out
@@ -93,9 +129,9 @@ pub fn lint(suite: &Suite, contract: &Contract) -> Diagnostics {
 
 /// Suite and scenario variables with their values; every other name a step
 /// uses is a capture and gets the placeholder.
-fn known_vars(suite: &Suite, sc: &Scenario) -> Vars {
+fn known_vars(suite_vars: &[(String, crate::template::TValue)], sc: &Scenario) -> Vars {
     let mut vars = Vars::default();
-    for (name, t) in suite.vars.iter().chain(&sc.vars) {
+    for (name, t) in suite_vars.iter().chain(&sc.vars) {
         let v = t
             .render(&vars)
             .unwrap_or_else(|_| Value::String(PLACEHOLDER.into()));

@@ -179,9 +179,9 @@ pub struct StepResult {
     pub failures: Vec<Failure>,
     /// The last request and response, kept when the step did not pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange: Option<Exchange>,
+    pub exchange: Option<Box<Exchange>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poll: Option<PollRecord>,
+    pub poll: Option<Box<PollRecord>>,
     /// Documented responses this step's responses matched (for coverage).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exercised: Vec<Exercised>,

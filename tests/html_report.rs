@@ -537,7 +537,7 @@ fn write_samples() {
     let s = &mut fail.scenarios[16];
     s.flaky = true;
     let mut polled = failing_step("still RUNNING after 1.5 s");
-    polled.poll = Some(PollRecord {
+    polled.poll = Some(Box::new(PollRecord {
         attempts: 4,
         elapsed_ms: 1500.0,
         history: vec![
@@ -550,7 +550,7 @@ fn write_samples() {
                 count: 3,
             },
         ],
-    });
+    }));
     let mut broken = failing_step("connection reset by peer");
     broken.name = "cleanup".into();
     broken.outcome = StepOutcome::Error;
@@ -558,7 +558,7 @@ fn write_samples() {
     broken.failures[0].kind = FailureKind::Runtime;
     broken.failures[0].expected = None;
     broken.failures[0].actual = None;
-    broken.exchange = Some(Exchange {
+    broken.exchange = Some(Box::new(Exchange {
         request: RecordedRequest {
             method: "POST".into(),
             url: "http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel".into(),
@@ -567,7 +567,7 @@ fn write_samples() {
         },
         response: None,
         curl: "curl -sS -i -X POST 'http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel' -H \"authorization: Bearer $VEZA_TOKEN\"".into(),
-    });
+    }));
     s.reruns = vec![Rerun {
         outcome: Outcome::Failed,
         duration_ms: 1600.0,

@@ -33,11 +33,60 @@ pub const SUITE_FILE: &str = "conform.yaml";
 
 /// Loads and checks the suite in `dir`.
 pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let suite = load_into(dir, &mut diags);
-    match suite {
-        Some(s) if diags.is_empty() => Ok(s),
-        _ => Err(diags),
+    let mut loader = Loader::open(dir);
+    loader.load_scenarios(&mut |_| Vec::new());
+    loader.finish()
+}
+
+/// Compiled plans are kept in memory for scenario files up to this many
+/// bytes of YAML in all (about four times as much in plans); the rest are
+/// checked at load time and compiled again when they run, so a suite of
+/// any size loads in bounded memory.
+pub const KEEP_PLANS_SOURCE_BYTES: usize = 4 << 20;
+
+/// Loads a suite in two phases, so that a caller can load the contract the
+/// settings name before the scenarios are checked against it.
+pub struct Loader {
+    dir: PathBuf,
+    suite: Option<Suite>,
+    diags: Diagnostics,
+}
+
+impl Loader {
+    /// Reads `conform.yaml`; problems are kept for [`Loader::finish`].
+    pub fn open(dir: &Path) -> Loader {
+        let mut diags = Diagnostics::default();
+        let suite = open_suite(dir, &mut diags);
+        Loader {
+            dir: dir.to_path_buf(),
+            suite,
+            diags,
+        }
+    }
+
+    /// The suite's settings (no scenarios yet), when `conform.yaml` was usable.
+    pub fn suite(&self) -> Option<&Suite> {
+        self.suite.as_ref()
+    }
+
+    /// Adds problems found elsewhere (the contract, for instance).
+    pub fn add_problems(&mut self, more: impl IntoIterator<Item = Diagnostic>) {
+        self.diags.0.extend(more);
+    }
+
+    /// Compiles every scenario file; `check` sees each compiled scenario
+    /// (while its plan is in memory) and returns more problems.
+    pub fn load_scenarios(&mut self, check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>) {
+        let Some(suite) = &mut self.suite else { return };
+        load_scenarios(&self.dir, suite, &mut self.diags, check);
+    }
+
+    /// The suite, or every problem found.
+    pub fn finish(self) -> Result<Suite, Diagnostics> {
+        match self.suite {
+            Some(s) if self.diags.is_empty() => Ok(s),
+            _ => Err(self.diags),
+        }
     }
 }
 
@@ -72,8 +121,7 @@ fn read(path: &Path, diags: &mut Diagnostics) -> Option<Arc<str>> {
     }
 }
 
-fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
-    let mut intern = Interner::default();
+fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
     if !dir.is_dir() {
         diags.push(Diagnostic::file(
             dir,
@@ -82,24 +130,21 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         return None;
     }
     let suite_path = dir.join(SUITE_FILE);
-    let suite_file: Option<(SuiteFile, Arc<str>)> = if suite_path.is_file() {
-        read(&suite_path, diags).and_then(|text| {
-            match yaml::parse::<SuiteFile>(&suite_path, &text) {
-                Ok(s) => Some((s, text)),
-                Err(d) => {
-                    diags.push(d);
-                    None
-                }
-            }
-        })
-    } else {
+    if !suite_path.is_file() {
         diags.push(Diagnostic::file(
             &suite_path,
             format!("every suite folder needs a {SUITE_FILE} with the suite's settings (at least `name:`)"),
         ));
-        None
+        return None;
+    }
+    let text = read(&suite_path, diags)?;
+    let file = match yaml::parse::<SuiteFile>(&suite_path, &text) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
     };
-
     let mut suite = Suite {
         dir: dir.to_path_buf(),
         name: String::new(),
@@ -112,17 +157,28 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         scenarios: Vec::new(),
         skip_checks: Vec::new(),
         strict: false,
+        intern: Arc::default(),
     };
-    if let Some((file, text)) = &suite_file {
-        let mut ctx = FileCtx {
-            file: display_path(&suite_path).into(),
-            source: text.clone(),
-            diags,
-            intern: &mut intern,
-        };
-        compile_suite(&mut ctx, dir, file, &mut suite);
-    }
+    let intern = suite.intern.clone();
+    let mut intern = intern
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut ctx = FileCtx {
+        file: display_path(&suite_path).into(),
+        source: text,
+        diags,
+        intern: &mut intern,
+    };
+    compile_suite(&mut ctx, dir, &file, &mut suite);
+    Some(suite)
+}
 
+fn load_scenarios(
+    dir: &Path,
+    suite: &mut Suite,
+    diags: &mut Diagnostics,
+    check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>,
+) {
     let files = match scenario_files(dir, suite.spec.as_deref()) {
         Ok(f) => f,
         Err(e) => {
@@ -130,11 +186,15 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
                 dir,
                 format!("cannot list the suite folder: {e}"),
             ));
-            return None;
+            return;
         }
     };
-    let suite_vars: BTreeSet<String> = suite.vars.iter().map(|(k, _)| k.clone()).collect();
+    let intern = suite.intern.clone();
+    let mut intern = intern
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut names: BTreeMap<String, SourceLocation> = BTreeMap::new();
+    let mut kept_bytes = 0usize;
     for path in files {
         let Some(text) = read(&path, diags) else {
             continue;
@@ -146,14 +206,14 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
                 continue;
             }
         };
+        let size = text.len();
         let mut ctx = FileCtx {
             file: display_path(&path).into(),
             source: text,
             diags,
             intern: &mut intern,
         };
-        let Some((sc, env_uses)) = compile_scenario(&mut ctx, &path, parsed, &suite, &suite_vars)
-        else {
+        let Some((sc, env_uses)) = compile_scenario(&mut ctx, &path, parsed, suite) else {
             continue;
         };
         let source = ctx.source.clone();
@@ -173,9 +233,53 @@ fn load_into(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
             continue;
         }
         names.insert(sc.name.clone(), sc.location.clone());
+        let problems = check(&sc);
+        diags.0.extend(problems);
+        kept_bytes += size;
+        let sc = if kept_bytes > KEEP_PLANS_SOURCE_BYTES {
+            sc.deferred()
+        } else {
+            sc
+        };
         suite.scenarios.push(Arc::new(sc));
     }
-    suite_file.map(|_| suite)
+}
+
+impl Suite {
+    /// The scenario's full plan: itself, or compiled again from its file when
+    /// loading deferred it (see [`KEEP_PLANS_SOURCE_BYTES`]).
+    pub fn plan(&self, sc: &Arc<Scenario>) -> Result<Arc<Scenario>, Diagnostics> {
+        if !sc.deferred {
+            return Ok(sc.clone());
+        }
+        let mut diags = Diagnostics::default();
+        let text = read(&sc.path, &mut diags).ok_or_else(|| diags.clone())?;
+        let parsed =
+            yaml::parse::<ScenarioFile>(&sc.path, &text).map_err(|d| Diagnostics(vec![d]))?;
+        let mut intern = self
+            .intern
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ctx = FileCtx {
+            file: sc.file.as_str().into(),
+            source: text,
+            diags: &mut diags,
+            intern: &mut intern,
+        };
+        let compiled = compile_scenario(&mut ctx, &sc.path, parsed, self);
+        match compiled {
+            Some((full, _)) if diags.is_empty() && full.id == sc.id => Ok(Arc::new(full)),
+            _ => {
+                if diags.is_empty() {
+                    diags.push(Diagnostic::file(
+                        &sc.path,
+                        "the file changed while the suite ran",
+                    ));
+                }
+                Err(diags)
+            }
+        }
+    }
 }
 
 /// The scenario files of a suite folder, sorted by name.
@@ -439,8 +543,9 @@ fn compile_scenario(
     path: &Path,
     file: ScenarioFile,
     suite: &Suite,
-    suite_vars: &BTreeSet<String>,
 ) -> Option<(Scenario, Vec<(String, SourceLocation)>)> {
+    let suite_vars: BTreeSet<String> = suite.vars.iter().map(|(k, _)| k.clone()).collect();
+    let suite_vars = &suite_vars;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -519,6 +624,8 @@ fn compile_scenario(
         steps,
         finally,
         location: name_loc,
+        path: path.to_path_buf(),
+        deferred: false,
     };
     Some((scenario, env_uses))
 }
@@ -679,11 +786,11 @@ fn compile_request_step(
             ctx.error(l, "a step can `poll` or `paginate`, not both");
             Mode::Once
         }
-        (Some(p), None) => Mode::Poll(compile_poll(ctx, p, &suite.settings.poll, uses)),
+        (Some(p), None) => Mode::Poll(Box::new(compile_poll(ctx, p, &suite.settings.poll, uses))),
         (None, Some(p)) => match compile_paginate(ctx, p, uses) {
             Some(pp) => {
                 extra_defined.push(pp.cursor_var.clone());
-                Mode::Paginate(pp)
+                Mode::Paginate(Box::new(pp))
             }
             None => Mode::Once,
         },
@@ -968,4 +1075,52 @@ pub fn missing_env(suite: &Suite, env: &BTreeMap<String, String>) -> Diagnostics
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> Suite {
+        load_suite(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/cases"))).unwrap()
+    }
+
+    #[test]
+    fn a_deferred_scenario_compiles_again_to_the_same_plan() {
+        let suite = bundled();
+        let full = suite.scenarios[0].clone();
+        assert!(!full.deferred && !full.steps.is_empty());
+        let head = Arc::new((*full).clone().deferred());
+        assert!(head.steps.is_empty() && head.deferred);
+        let again = suite.plan(&head).unwrap();
+        assert_eq!(again.id, full.id);
+        assert_eq!(again.steps.len(), full.steps.len());
+        assert_eq!(again.finally.len(), full.finally.len());
+        assert_eq!(
+            format!("{:?}", again.steps[0].action),
+            format!("{:?}", full.steps[0].action)
+        );
+        assert!(
+            Arc::ptr_eq(&suite.plan(&full).unwrap(), &full),
+            "a kept plan is not compiled again"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_since_loading_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/cases"));
+        for f in ["conform.yaml", "openapi.yaml", "02_create_returns_id.yaml"] {
+            std::fs::copy(cases.join(f), dir.path().join(f)).unwrap();
+        }
+        let suite = load_suite(dir.path()).unwrap();
+        let head = Arc::new((*suite.scenarios[0]).clone().deferred());
+        let file = dir.path().join("02_create_returns_id.yaml");
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("name: create answers an id", "name: renamed");
+        std::fs::write(&file, text).unwrap();
+        let e = suite.plan(&head).unwrap_err();
+        assert!(e.to_string().contains("changed while the suite ran"), "{e}");
+    }
 }

@@ -37,6 +37,9 @@ pub struct Suite {
     pub skip_checks: Vec<(String, SourceLocation)>,
     /// The suite asks for strict contract checks.
     pub strict: bool,
+    /// Regexes and JSONPaths compiled so far, shared by every scenario
+    /// (also those compiled again when they run).
+    pub intern: Arc<std::sync::Mutex<super::intern::Interner>>,
 }
 
 /// A `{{ env.NAME }}` in a file, kept to check the environment before running.
@@ -88,6 +91,24 @@ pub struct Scenario {
     pub finally: Vec<StepPlan>,
     /// Where the scenario's `name` is.
     pub location: SourceLocation,
+    /// The case file.
+    pub path: PathBuf,
+    /// Only the head is held (id, name, tags...): [`Suite::plan`] compiles
+    /// the steps again from `path` when the scenario runs.
+    pub deferred: bool,
+}
+
+impl Scenario {
+    /// The head alone, for a suite too large to hold every plan.
+    pub fn deferred(self) -> Scenario {
+        Scenario {
+            vars: Vec::new(),
+            steps: Vec::new(),
+            finally: Vec::new(),
+            deferred: true,
+            ..self
+        }
+    }
 }
 
 /// One step.
@@ -127,8 +148,8 @@ pub struct RequestStep {
 #[derive(Debug, Clone)]
 pub enum Mode {
     Once,
-    Poll(PollPlan),
-    Paginate(PaginatePlan),
+    Poll(Box<PollPlan>),
+    Paginate(Box<PaginatePlan>),
 }
 
 #[derive(Debug, Clone)]

@@ -37,6 +37,7 @@ pub mod names {
     pub const PAGINATE: &str = "paginate";
     pub const TRANSPORT: &str = "transport";
     pub const TEMPLATE: &str = "template";
+    pub const LOAD: &str = "load";
     pub const OPERATION: &str = "operation";
     pub const UNDOCUMENTED_STATUS: &str = "undocumented_status";
     pub const CONTENT_TYPE: &str = "content_type";

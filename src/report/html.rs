@@ -771,7 +771,7 @@ fn step_detail(s: &StepResult, finally: bool) -> StepDetail {
             attempts: p.attempts,
             elapsed: duration(p.elapsed_ms),
         }),
-        exchange: s.exchange.as_ref().map(exchange),
+        exchange: s.exchange.as_deref().map(exchange),
     }
 }
 

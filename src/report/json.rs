@@ -5,10 +5,12 @@ use std::path::Path;
 use crate::model::RunResult;
 
 /// Writes the model as pretty JSON.
+/// Writes the model as pretty JSON, streamed (no copy of the whole text in memory).
 pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(result).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    super::write_atomic(path, &bytes)
+    super::write_atomic_with(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, result).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    })
 }
 
 /// Reads a model written by [`write`].

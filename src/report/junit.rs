@@ -142,20 +142,37 @@ pub struct JunitOptions {
     pub file_line: bool,
 }
 
-/// Writes the JUnit XML of a run, atomically.
+/// Writes the JUnit XML of a run, atomically, one `<testsuite>` at a time
+/// (memory holds one case file's test cases, not the whole report).
 pub fn write(result: &RunResult, opts: &JunitOptions, path: &Path) -> std::io::Result<()> {
-    super::write_atomic(path, render(result, opts).as_bytes())
+    super::write_atomic_with(path, |w| write_to(result, opts, w))
 }
 
 /// The JUnit XML of a run.
 pub fn render(result: &RunResult, opts: &JunitOptions) -> String {
-    let mut report = Report::new(clean(&result.suite));
-    report.set_time(seconds(result.duration_ms));
+    let mut out = Vec::new();
+    write_to(result, opts, &mut out).expect("writing into memory cannot fail");
+    String::from_utf8(out).expect("quick-junit writes UTF-8")
+}
+
+fn serialise(report: &Report) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    report.serialize(&mut out).map_err(std::io::Error::other)?;
+    String::from_utf8(out).map_err(std::io::Error::other)
+}
+
+/// Streams the report: the root element with the totals (a first pass over
+/// the test cases counts them), then each case file's `<testsuite>` as
+/// quick-junit serialises it, then the root's end.
+fn write_to(
+    result: &RunResult,
+    opts: &JunitOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let properties = properties(result);
     let timestamp = chrono::DateTime::parse_from_rfc3339(&result.started_at).ok();
-
-    let mut names = Names::default();
-    for (file, scenarios) in by_file(&result.scenarios) {
+    let groups = by_file(&result.scenarios);
+    let suite_of = |names: &mut Names, file: &str, scenarios: &[&ScenarioResult]| {
         let mut suite = TestSuite::new(clean(file));
         if let Some(t) = timestamp {
             suite.set_timestamp(t);
@@ -165,12 +182,37 @@ pub fn render(result: &RunResult, opts: &JunitOptions) -> String {
         for s in scenarios {
             suite.add_test_case(test_case(result, s, names.unique(&s.id), opts));
         }
-        report.add_test_suite(suite);
+        suite
+    };
+    let mut root = Report::new(clean(&result.suite));
+    root.set_time(seconds(result.duration_ms));
+    let mut names = Names::default();
+    for (file, scenarios) in &groups {
+        let suite = suite_of(&mut names, file, scenarios);
+        root.tests += suite.tests;
+        root.failures += suite.failures;
+        root.errors += suite.errors;
+        root.skipped += suite.skipped;
     }
-    let xml = report
-        .to_string()
-        .expect("a report serialises to a String: no I/O, and the text is UTF-8");
-    strict_root(xml)
+    // An empty report is the declaration, the root's start tag and its end tag.
+    let frame = strict_root(serialise(&root)?);
+    let end_at = frame.rfind("</testsuites>").unwrap_or(frame.len());
+    w.write_all(&frame.as_bytes()[..end_at])?;
+    let mut names = Names::default();
+    for (file, scenarios) in &groups {
+        let mut one = Report::new(clean(&result.suite));
+        one.add_test_suite(suite_of(&mut names, file, scenarios));
+        let xml = serialise(&one)?;
+        // Between the root's start line and its end tag, indentation kept.
+        let start = xml
+            .find("<testsuites")
+            .and_then(|i| xml[i..].find('\n').map(|n| i + n + 1));
+        let end = xml.rfind("</testsuites>");
+        if let (Some(start), Some(end)) = (start, end) {
+            w.write_all(&xml.as_bytes()[start..end])?;
+        }
+    }
+    w.write_all(&frame.as_bytes()[end_at..])
 }
 
 /// The case files in order of first appearance, each with its scenarios.

@@ -255,17 +255,23 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let sink: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
     let retries = opts.retries;
     let progress = super::progress::Progress::new(args, scenarios.len());
+    let shared_suite = Arc::new(suite.clone());
     let trials = scenarios
         .iter()
         .map(|sc| {
             let (ctx, sc2, sink, handle) =
                 (ctx.clone(), sc.clone(), sink.clone(), rt.handle().clone());
-            let progress = progress.clone();
+            let (progress, suite) = (progress.clone(), shared_suite.clone());
             Trial::test(sc.id.clone(), move || {
                 progress.started(&sc2.id);
                 // The scenario runs on the runtime's workers, as a task: the
                 // trial thread only waits for its result.
-                let task = handle.spawn(async move { run_with_retries(&ctx, &sc2, retries).await });
+                let task = handle.spawn(async move {
+                    match suite.plan(&sc2) {
+                        Ok(plan) => run_with_retries(&ctx, &plan, retries).await,
+                        Err(d) => harness_failure(&sc2, &d.to_string()),
+                    }
+                });
                 let r = match handle.block_on(task) {
                     Ok(r) => r,
                     Err(e) => return Err(format!("the scenario's task failed: {e}").into()),
@@ -338,6 +344,30 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         exit_code,
         embedded_requests,
     })
+}
+
+/// A scenario the harness could not run (its file changed since it was checked).
+fn harness_failure(sc: &Scenario, why: &str) -> ScenarioResult {
+    let mut r = skipped_scenario(sc, String::new(), Outcome::Error);
+    r.skip_reason = None;
+    r.steps.push(crate::model::StepResult {
+        name: "load".into(),
+        location: sc.location.clone(),
+        outcome: crate::model::StepOutcome::Error,
+        skip_reason: None,
+        duration_ms: 0.0,
+        requests: 0,
+        status: None,
+        failures: vec![crate::model::Failure::runtime(
+            crate::check::names::LOAD,
+            &sc.location,
+            why,
+        )],
+        exchange: None,
+        poll: None,
+        exercised: Vec::new(),
+    });
+    r
 }
 
 /// Runs a scenario, again from scratch while it fails and retries remain.

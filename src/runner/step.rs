@@ -157,7 +157,13 @@ async fn run_request_step<T: Transport>(
         }
     }
     if !result.failures.is_empty() {
-        result.exchange = Some(exchange(&req, resp.as_ref(), red, token, &ctx.token_env));
+        result.exchange = Some(Box::new(exchange(
+            &req,
+            resp.as_ref(),
+            red,
+            token,
+            &ctx.token_env,
+        )));
     }
 }
 
@@ -518,7 +524,7 @@ async fn run_poll<T: Transport>(
             (Some(last), Some(f))
         }
     };
-    result.poll = Some(record);
+    result.poll = Some(Box::new(record));
     let resp = match last.map(|a| a.resp) {
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
