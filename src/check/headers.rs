@@ -39,6 +39,7 @@ mod tests {
             headers: vec![("content-type".into(), "application/json".into())],
             body: vec![],
             elapsed: Duration::ZERO,
+            json: Default::default(),
         };
         let loc = SourceLocation::new("a.yaml", 1, 1);
         let ok = HeaderCheck {

@@ -89,21 +89,29 @@ impl Failure {
     }
 }
 
-/// A response body read as JSON, once.
-#[derive(Debug)]
+/// A response body and its reading as JSON (parsed once per response).
+#[derive(Debug, Clone, Copy)]
 pub struct Body<'a> {
     pub raw: &'a [u8],
-    pub json: Result<Value, String>,
+    pub json: &'a Result<Value, String>,
+}
+
+/// Reads a body as JSON; an empty or non-JSON body is an error saying so.
+pub fn parse_json(raw: &[u8]) -> Result<Value, String> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        Err("the body is empty".to_owned())
+    } else {
+        serde_json::from_slice(raw).map_err(|e| format!("the body is not JSON ({e})"))
+    }
 }
 
 impl<'a> Body<'a> {
-    pub fn parse(raw: &'a [u8]) -> Body<'a> {
-        let json = if raw.iter().all(u8::is_ascii_whitespace) {
-            Err("the body is empty".to_owned())
-        } else {
-            serde_json::from_slice(raw).map_err(|e| format!("the body is not JSON ({e})"))
-        };
-        Body { raw, json }
+    /// The body of a response, parsed the first time it is asked for.
+    pub fn of(resp: &'a HttpResponse) -> Body<'a> {
+        Body {
+            raw: &resp.body,
+            json: resp.json.get_or_init(|| parse_json(&resp.body)),
+        }
     }
 }
 

@@ -40,7 +40,7 @@ pub fn check(
         // Only JSON bodies are validated; `content_type` judges the media type.
         return Vec::new();
     }
-    let doc = match &body.json {
+    let doc = match body.json {
         Ok(doc) => doc,
         Err(e) if checks.response_schema => {
             return vec![
@@ -132,7 +132,10 @@ mod tests {
             "X 200",
             200,
             "application/json",
-            &Body::parse(body),
+            &Body {
+                raw: body,
+                json: &crate::check::parse_json(body),
+            },
             checks,
             &loc,
         )

@@ -50,6 +50,8 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// From sending the request to the last byte of the body.
     pub elapsed: Duration,
+    /// The body read as JSON, once, by the first check that needs it.
+    pub json: std::sync::OnceLock<Result<serde_json::Value, String>>,
 }
 
 impl HttpResponse {
@@ -200,6 +202,7 @@ impl HttpClient {
             headers,
             body,
             elapsed: start.elapsed(),
+            json: Default::default(),
         })
     }
 }

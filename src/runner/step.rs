@@ -98,7 +98,7 @@ async fn run_request_step<T: Transport>(
             result.requests = 1;
             match ctx.transport.send(req.clone()).await {
                 Ok(resp) => {
-                    let body = Body::parse(&resp.body);
+                    let body = Body::of(&resp);
                     result.failures = check::check_response(&rs.expect, &resp, &body, vars);
                     let mut exercised = Vec::new();
                     result.failures.extend(contract_check(
@@ -136,7 +136,7 @@ async fn run_request_step<T: Transport>(
     if result.failures.is_empty()
         && let Some(resp) = &resp
     {
-        let body = Body::parse(&resp.body);
+        let body = Body::of(resp);
         for c in &rs.captures {
             match capture(c, resp, &body) {
                 Ok(v) => {
@@ -328,7 +328,7 @@ pub fn judge(plan: &PollPlan, body: &Body<'_>, vars: &Vars) -> Judgement {
 
 /// A short description of what an attempt saw, for the history.
 fn observed(plan: &PollPlan, body: &Body<'_>) -> String {
-    let Ok(doc) = &body.json else {
+    let Ok(doc) = body.json else {
         return "no JSON body".into();
     };
     let Some(c) = plan.until.first().or(plan.fail_if.first()) else {
@@ -393,7 +393,7 @@ async fn run_poll<T: Transport>(
                 if let Ok(r) = &resp
                     && !retryable(r.status)
                 {
-                    let body = Body::parse(&r.body);
+                    let body = Body::of(r);
                     let mut ex = lock(exercised);
                     contract = contract_check(ctx, rs, &step.location, &req, r, &body, &mut ex);
                 }
@@ -416,7 +416,7 @@ async fn run_poll<T: Transport>(
                         (format!("HTTP {}", r.status), false, None, Judgement::Until)
                     }
                     Ok(r) => {
-                        let body = Body::parse(&r.body);
+                        let body = Body::of(r);
                         let j = judge(plan, &body, vars);
                         let again = j == Judgement::Pending;
                         (observed(plan, &body), again, None, j)
@@ -539,7 +539,7 @@ async fn run_poll<T: Transport>(
         Some(f) => result.failures.push(f),
         None => {
             if let Some(r) = &resp {
-                let body = Body::parse(&r.body);
+                let body = Body::of(r);
                 result.failures = check::check_response(&rs.expect, r, &body, vars);
             }
         }
@@ -571,7 +571,7 @@ fn timeout_failure(
     let (last_seen, runtime) = match last.map(|a| &a.resp) {
         Some(Ok(r)) if retryable(r.status) => (format!("HTTP {}", r.status), true),
         Some(Ok(r)) => {
-            let body = Body::parse(&r.body);
+            let body = Body::of(r);
             (format!("`{path}` was {}", observed(plan, &body)), false)
         }
         Some(Err(e)) => (e.to_string(), true),
@@ -637,7 +637,7 @@ async fn run_paginate<T: Transport>(
                 return Some((req, None));
             }
         };
-        let body = Body::parse(&resp.body);
+        let body = Body::of(&resp);
         let mut failures = check::check_response(&rs.expect, &resp, &body, vars);
         failures.extend(contract_check(
             ctx,

@@ -58,6 +58,7 @@ impl Transport for Script {
                 .collect(),
             body: body.into_bytes(),
             elapsed: Duration::from_millis(1),
+            json: Default::default(),
         })
     }
 }
