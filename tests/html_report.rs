@@ -580,3 +580,90 @@ fn write_samples() {
     html::write(&fail, &out.join("flaky.html")).unwrap();
     eprintln!("wrote {}", out.display());
 }
+
+/// Compares `actual` with `tests/golden/<name>` byte for byte
+/// (`UPDATE_GOLDEN=1 cargo test --test html_report` rewrites it).
+fn golden(name: &str, actual: &[u8]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    if expected != actual {
+        let at = expected
+            .iter()
+            .zip(actual)
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.len().min(actual.len()));
+        let around = |b: &[u8]| {
+            String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned()
+        };
+        panic!(
+            "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it) at byte {at} \
+             ({} bytes expected, {} written)\n--- expected: {:?}\n--- actual:   {:?}",
+            expected.len(),
+            actual.len(),
+            around(&expected),
+            around(actual)
+        );
+    }
+}
+
+#[test]
+fn pages_match_their_golden_files_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    for (fixture_name, golden_name) in [
+        ("failing.json", "html-failing.html"),
+        ("passing.json", "html-passing.html"),
+    ] {
+        let r = fixture(fixture_name);
+        let path = dir.path().join(golden_name);
+        html::write(&r, &path).unwrap();
+        golden(golden_name, &std::fs::read(&path).unwrap());
+        golden(golden_name, html::render(&r).as_bytes());
+    }
+}
+
+#[test]
+fn a_large_run_is_written_whole() {
+    const N: usize = 20_000;
+    let mut r = fixture("passing.json");
+    let one = r
+        .scenarios
+        .iter()
+        .find(|s| s.outcome == Outcome::Passed)
+        .expect("a passing scenario")
+        .clone();
+    r.scenarios = (0..N)
+        .map(|i| {
+            let mut s = one.clone();
+            s.id = format!("{}-{i}", one.id);
+            s
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    html::write(&r, &path).unwrap();
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.ends_with("</body>\n</html>"));
+    assert_eq!(
+        page.matches("<details class=\"scenario s-passed\"").count(),
+        N
+    );
+    assert_eq!(page.matches("<td><a href=\"#scenario-").count(), N);
+    assert!(page.contains(&format!("{N} scenarios in this run.")));
+    // The last scenario's section is there, after the overview table and
+    // before the foot.
+    let last = page
+        .find(&format!("-{}\">\n    <summary>", N - 1))
+        .expect("the last scenario's section");
+    assert!(last > page.find("<p id=\"scenario-tools\"").unwrap());
+    assert!(last < page.find("<footer>").unwrap());
+    // Nothing but the page is left in the folder.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

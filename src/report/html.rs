@@ -1,14 +1,18 @@
 //! `report.html`: one self-contained page for the people who sign off a run.
 //!
 //! The page is a projection of the result model. Rust builds a view of it
-//! (every label, count and cut body already worked out), and a minijinja
-//! template registered under a `.html` name lays it out, so every value from
-//! the result goes through the engine's HTML auto-escaping. Nothing is
-//! fetched: the CSS and the little script are inline, and a
+//! (every label, count and cut body already worked out), and minijinja
+//! templates registered under `.html` names lay it out, so every value from
+//! the result goes through the engine's HTML auto-escaping. The page is
+//! streamed in parts: its head, then one scenario at a time, each view built
+//! right before it is rendered, so memory does not grow with the run.
+//! Nothing is fetched: the CSS and the little script are inline, and a
 //! Content-Security-Policy allows exactly those two (by hash) and nothing
 //! else, so even a value that slipped past escaping could not run or load.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use minijinja::syntax::SyntaxConfig;
@@ -25,48 +29,159 @@ use crate::model::{
 /// with a note. (The runner has already cut what it kept.)
 pub const DISPLAY_BODY_BYTES: usize = 16 * 1024;
 
-const TEMPLATE_NAME: &str = "report.html";
-const TEMPLATE: &str = include_str!("templates/report.html");
 const CSS: &str = include_str!("templates/report.css");
 const JS: &str = include_str!("templates/report.js");
 
-/// Writes the page for `result` to `path`, atomically.
-pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
-    super::write_atomic(path, render(result).as_bytes())
+/// The parts of the page, rendered in this order: the head (up to the
+/// overview table's rows), one overview row per scenario, the part between
+/// the overview table and the sections, one section per scenario, the foot.
+/// The `.html` names turn HTML auto-escaping on.
+const HEAD: &str = "head.html";
+const OVERVIEW_ROW: &str = "overview_row.html";
+const BETWEEN: &str = "between.html";
+const SCENARIO: &str = "scenario.html";
+const FOOT: &str = "foot.html";
+const PARTS: [(&str, &str); 5] = [
+    (HEAD, include_str!("templates/head.html")),
+    (OVERVIEW_ROW, include_str!("templates/overview_row.html")),
+    (BETWEEN, include_str!("templates/between.html")),
+    (SCENARIO, include_str!("templates/scenario.html")),
+    (FOOT, include_str!("templates/foot.html")),
+];
+
+/// Writes the page for `result` to `path`, atomically: streamed into a
+/// temporary file in the same folder, renamed into place. Memory holds the
+/// head of the page and one scenario at a time, whatever the run's size.
+pub fn write(result: &RunResult, path: &Path) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    write_file(result, &tmp)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
 
-/// The whole page for `result`.
+fn write_file(result: &RunResult, tmp: &Path) -> io::Result<()> {
+    let mut out = BufWriter::new(File::create(tmp)?);
+    let file = match stream(result, &mut out) {
+        Ok(()) => out.into_inner().map_err(io::IntoInnerError::into_error)?,
+        Err(Failed::Io(e)) => return Err(e),
+        // The templates are constants and the tests render them; should they
+        // still fail, the page says so rather than the run losing its report:
+        // what was written so far is replaced by the bare page.
+        Err(Failed::Template(e)) => {
+            drop(out);
+            let mut file = File::create(tmp)?;
+            file.write_all(fallback_page(&e.to_string(), result).as_bytes())?;
+            file
+        }
+    };
+    file.sync_all()
+}
+
+/// The whole page for `result`, streamed into memory the way [`write`]
+/// streams it into the file.
 pub fn render(result: &RunResult) -> String {
-    let page = page(result);
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    if let Ok(syntax) = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .build()
-    {
-        env.set_syntax(syntax);
-    }
-    // The `.html` name turns HTML auto-escaping on.
-    let rendered = env
-        .add_template(TEMPLATE_NAME, TEMPLATE)
-        .and_then(|()| env.get_template(TEMPLATE_NAME))
-        .and_then(|t| {
-            t.render(context! {
-                page => Serde(&page),
-                // Our own constants (the policy is built of them and two
-                // base64 hashes), not values from the result.
-                css => Value::from_safe_string(CSS.to_owned()),
-                js => Value::from_safe_string(JS.to_owned()),
-                csp => Value::from_safe_string(content_security_policy()),
-            })
-        });
-    match rendered {
-        Ok(html) => html,
-        // The template is a constant and the tests render it; should it still
-        // fail, the page says so rather than the run losing its report.
+    let mut page = Vec::new();
+    match stream(result, &mut page) {
+        Ok(()) => String::from_utf8(page)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         Err(e) => fallback_page(&e.to_string(), result),
     }
+}
+
+/// Why the page could not be streamed.
+enum Failed {
+    /// Writing failed.
+    Io(io::Error),
+    /// The templates did not compile or render.
+    Template(minijinja::Error),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Io(e) => e.fmt(f),
+            Failed::Template(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<io::Error> for Failed {
+    fn from(e: io::Error) -> Self {
+        Failed::Io(e)
+    }
+}
+
+impl From<minijinja::Error> for Failed {
+    fn from(e: minijinja::Error) -> Self {
+        if e.kind() == minijinja::ErrorKind::WriteFailure
+            && let Some(io) =
+                std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>())
+        {
+            return Failed::Io(io::Error::new(io.kind(), io.to_string()));
+        }
+        Failed::Template(e)
+    }
+}
+
+/// The templates, compiled once per page.
+fn environment() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            // A part ends where the next begins: keep its last newline.
+            .keep_trailing_newline(true)
+            .build()?,
+    );
+    for (name, source) in PARTS {
+        env.add_template(name, source)?;
+    }
+    Ok(env)
+}
+
+/// Renders the parts of the page into `out` in order, building each
+/// scenario's view right before its row or section and dropping it after.
+fn stream<W: Write>(r: &RunResult, out: &mut W) -> Result<(), Failed> {
+    let env = environment()?;
+    let anchors = anchors(&r.scenarios);
+    let page = Value::from(Serde(head(r, &anchors)));
+    // Our own constants (the policy is built of them and two base64
+    // hashes), not values from the result.
+    let css = Value::from_safe_string(CSS.to_owned());
+    let js = Value::from_safe_string(JS.to_owned());
+    let csp = Value::from_safe_string(content_security_policy());
+
+    let mut part = |name: &str, ctx: Value| -> Result<(), Failed> {
+        env.get_template(name)?.render_captured_to(ctx, &mut *out)?;
+        Ok(())
+    };
+    part(HEAD, context! { page => page.clone(), css, csp })?;
+    for (s, anchor) in r.scenarios.iter().zip(&anchors) {
+        part(
+            OVERVIEW_ROW,
+            context! { s => Serde(&overview_row(s, anchor)) },
+        )?;
+    }
+    part(BETWEEN, context! { page => page.clone() })?;
+    for (s, anchor) in r.scenarios.iter().zip(&anchors) {
+        part(SCENARIO, context! { s => Serde(&scenario(s, anchor)) })?;
+    }
+    part(FOOT, context! { page, js })?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Allows the inline style and script by their hashes, and nothing else.
@@ -139,8 +254,10 @@ fn escape(s: &str) -> String {
 // ---------------------------------------------------------------------------
 // The view: what the template shows, already worked out.
 
+/// The page's head: everything before the scenarios, and the few values the
+/// parts after them show.
 #[derive(Serialize)]
-struct Page {
+struct Head {
     suite: String,
     tool: String,
     format_version: u32,
@@ -151,7 +268,6 @@ struct Page {
     total: usize,
     coverage: Option<CoverageView>,
     regression: Option<RegressionView>,
-    scenarios: Vec<ScenarioView>,
 }
 
 /// A label and the CSS class that colours it.
@@ -224,18 +340,30 @@ struct ScenarioLink {
     anchor: Option<String>,
 }
 
+/// A scenario's row in the overview table.
 #[derive(Serialize)]
-struct ScenarioView {
-    anchor: String,
-    id: String,
-    name: String,
+struct OverviewRow<'a> {
+    anchor: &'a str,
+    id: &'a str,
+    name: &'a str,
+    badge: Badge,
+    flaky: bool,
+    failure_count: usize,
+    duration: String,
+}
+
+#[derive(Serialize)]
+struct ScenarioView<'a> {
+    anchor: &'a str,
+    id: &'a str,
+    name: &'a str,
     badge: Badge,
     flaky: bool,
     open: bool,
     file_line: String,
-    tags: Vec<String>,
+    tags: &'a [String],
     duration: String,
-    skip_reason: Option<String>,
+    skip_reason: Option<&'a str>,
     failure_count: usize,
     /// The final attempt first, then the earlier failed ones (`--retries`).
     attempts: Vec<AttemptView>,
@@ -323,10 +451,9 @@ struct BodyView {
     notes: Vec<String>,
 }
 
-fn page(r: &RunResult) -> Page {
-    let anchors = anchors(&r.scenarios);
+fn head(r: &RunResult, anchors: &[String]) -> Head {
     let (verdict, verdict_detail) = verdict(r);
-    Page {
+    Head {
         suite: r.suite.clone(),
         tool: r.tool.clone(),
         format_version: r.format_version,
@@ -336,13 +463,7 @@ fn page(r: &RunResult) -> Page {
         counts: counts(r),
         total: r.scenarios.len(),
         coverage: r.coverage.as_ref().map(coverage),
-        regression: r.regression.as_ref().map(|g| regression(g, r, &anchors)),
-        scenarios: r
-            .scenarios
-            .iter()
-            .zip(&anchors)
-            .map(|(s, a)| scenario(s, a.clone()))
-            .collect(),
+        regression: r.regression.as_ref().map(|g| regression(g, r, anchors)),
     }
 }
 
@@ -664,7 +785,19 @@ fn step_badge(o: StepOutcome) -> Badge {
     }
 }
 
-fn scenario(s: &ScenarioResult, anchor: String) -> ScenarioView {
+fn overview_row<'a>(s: &'a ScenarioResult, anchor: &'a str) -> OverviewRow<'a> {
+    OverviewRow {
+        anchor,
+        id: &s.id,
+        name: &s.name,
+        badge: outcome_badge(s.outcome),
+        flaky: s.flaky,
+        failure_count: s.failures().count(),
+        duration: duration(s.duration_ms),
+    }
+}
+
+fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
     let mut attempts = vec![attempt(
         if s.reruns.is_empty() {
             "Steps".to_owned()
@@ -698,8 +831,8 @@ fn scenario(s: &ScenarioResult, anchor: String) -> ScenarioView {
     }));
     ScenarioView {
         anchor,
-        id: s.id.clone(),
-        name: s.name.clone(),
+        id: &s.id,
+        name: &s.name,
         badge: outcome_badge(s.outcome),
         flaky: s.flaky,
         open: matches!(s.outcome, Outcome::Failed | Outcome::Error) || s.flaky,
@@ -708,9 +841,9 @@ fn scenario(s: &ScenarioResult, anchor: String) -> ScenarioView {
         } else {
             s.file.clone()
         },
-        tags: s.tags.clone(),
+        tags: &s.tags,
         duration: duration(s.duration_ms),
-        skip_reason: s.skip_reason.clone(),
+        skip_reason: s.skip_reason.as_deref(),
         failure_count: s.failures().count(),
         attempts,
         text: super::text::failure_text(s, DISPLAY_BODY_BYTES),
