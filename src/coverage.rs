@@ -16,27 +16,22 @@ pub fn compute(contract: &Contract, scenarios: &[ScenarioResult]) -> Coverage {
         .flat_map(|s| s.steps.iter().chain(&s.finally))
     {
         for e in &step.exercised {
-            *hits
-                .entry((e.operation.as_str(), e.response.as_str()))
-                .or_default() += 1;
+            *hits.entry((&*e.operation, &*e.response)).or_default() += 1;
         }
     }
     let operations: Vec<OperationCoverage> = contract
         .operations()
         .iter()
         .map(|op| OperationCoverage {
-            operation: op.id.clone(),
+            operation: op.id.to_string(),
             method: op.method.clone(),
             path: op.template.clone(),
             responses: op
                 .responses
                 .iter()
                 .map(|r| ResponseCoverage {
-                    key: r.key.clone(),
-                    hits: hits
-                        .get(&(op.id.as_str(), r.key.as_str()))
-                        .copied()
-                        .unwrap_or(0),
+                    key: r.key.to_string(),
+                    hits: hits.get(&(&*op.id, &*r.key)).copied().unwrap_or(0),
                 })
                 .collect(),
         })

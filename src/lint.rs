@@ -171,7 +171,7 @@ fn lint_step(
     let op: Option<&Operation> = match &rs.operation {
         Some((id, loc)) => match contract.by_id(id) {
             None => {
-                let hint = did_you_mean(id, contract.operations().iter().map(|o| o.id.as_str()))
+                let hint = did_you_mean(id, contract.operations().iter().map(|o| &*o.id))
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 out.push((

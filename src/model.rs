@@ -101,8 +101,9 @@ pub struct ResponseCoverage {
 /// A documented response a step's responses matched.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Exercised {
-    pub operation: String,
-    pub response: String,
+    /// Shared with the contract: thousands of steps name the same few.
+    pub operation: std::sync::Arc<str>,
+    pub response: std::sync::Arc<str>,
 }
 
 /// How a scenario ended.
@@ -123,9 +124,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// `<file stem>::<name>`.
-    pub id: String,
-    pub name: String,
-    pub file: String,
+    pub id: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
+    pub file: std::sync::Arc<str>,
     pub location: SourceLocation,
     pub tags: Vec<String>,
     pub outcome: Outcome,

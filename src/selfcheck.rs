@@ -97,7 +97,7 @@ fn run_mode(cases: &Path, mode: Option<Fault>) -> Result<Row, RunError> {
         .scenarios
         .iter()
         .filter(|s| s.outcome != Outcome::Passed && s.outcome != Outcome::Skipped)
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect();
     let must_pass = mode.is_none_or(|f| f.is_variation());
     let verdict = match (must_pass, out.exit_code) {

@@ -285,8 +285,8 @@ fn hostile_content_is_escaped_everywhere() {
         .iter_mut()
         .find(|s| s.failures().next().is_some())
         .expect("a failing scenario");
-    s.name = format!("name {both}");
-    s.id = format!("{}::{both}", s.id);
+    s.name = format!("name {both}").into();
+    s.id = format!("{}::{both}", s.id).into();
     s.tags.push(both.clone());
     let step = s
         .steps
@@ -352,10 +352,10 @@ fn regression(r: &RunResult) -> Regression {
     Regression {
         baseline: "reports/baseline.json".into(),
         baseline_started_at: "2026-11-28T09:00:00Z".into(),
-        new_failures: vec![r.scenarios[0].id.clone()],
-        fixed: vec![r.scenarios[16].id.clone()],
-        still_failing: vec![r.scenarios[1].id.clone(), r.scenarios[2].id.clone()],
-        added: vec![r.scenarios[3].id.clone()],
+        new_failures: vec![r.scenarios[0].id.to_string()],
+        fixed: vec![r.scenarios[16].id.to_string()],
+        still_failing: vec![r.scenarios[1].id.to_string(), r.scenarios[2].id.to_string()],
+        added: vec![r.scenarios[3].id.to_string()],
         removed: vec!["99_gone::a scenario that was deleted".into()],
     }
 }
@@ -641,7 +641,7 @@ fn a_large_run_is_written_whole() {
     r.scenarios = (0..N)
         .map(|i| {
             let mut s = one.clone();
-            s.id = format!("{}-{i}", one.id);
+            s.id = format!("{}-{i}", one.id).into();
             s
         })
         .collect();

@@ -316,7 +316,7 @@ fn mixed_run() -> RunResult {
     r.regression = Some(Regression {
         baseline: "reports/baseline.json".into(),
         baseline_started_at: "2026-11-28T01:00:00Z".into(),
-        new_failures: vec![fail.scenarios[7].id.clone()],
+        new_failures: vec![fail.scenarios[7].id.to_string()],
         ..Regression::default()
     });
 
@@ -485,7 +485,7 @@ fn hostile_text_is_escaped_or_dropped() {
     r.suite = format!("suite {hostile}");
     r.scenarios.truncate(1);
     let s = &mut r.scenarios[0];
-    s.id = format!("01::{hostile}");
+    s.id = format!("01::{hostile}").into();
     s.steps[1].failures[0].message = format!("message {hostile}\nsecond line");
     s.steps[1].failures[0].actual = Some(format!("actual {hostile}"));
     let x = s.steps[1].exchange.as_mut().expect("an exchange");
@@ -559,12 +559,12 @@ fn names_stay_unique_when_ids_collide() {
     // overlapping partitions.
     let mut r = fixture("passing.json");
     let mut twin = r.scenarios[0].clone();
-    twin.file = format!("other/{}", twin.file);
+    twin.file = format!("other/{}", twin.file).into();
     r.scenarios.push(twin);
     let (_dir, path, xml) = written(&r, &JunitOptions::default());
     assert_unique_names(&xml);
     let names = testcase_names(&xml);
-    assert_eq!(names[0], r.scenarios[0].id);
+    assert_eq!(names[0], *r.scenarios[0].id);
     assert_eq!(names[20], format!("{} (2)", r.scenarios[0].id));
     assert_valid(&path);
     assert_counts(&r, &junitparser(&path));

@@ -40,7 +40,7 @@ fn go(o: &RunOptions) -> RunOutput {
 }
 
 fn ids(r: &RunResult) -> Vec<String> {
-    r.scenarios.iter().map(|s| s.id.clone()).collect()
+    r.scenarios.iter().map(|s| s.id.to_string()).collect()
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn a_baseline_yields_regression_lists_and_the_regression_gate() {
     let fixed = "17_get_unknown_id::get of an unknown id answers UNKNOWN".to_owned();
     base.scenarios
         .iter_mut()
-        .find(|s| s.id == fixed)
+        .find(|s| *s.id == *fixed)
         .unwrap()
         .outcome = Outcome::Failed;
     let added = base
@@ -170,7 +170,8 @@ fn a_baseline_yields_regression_lists_and_the_regression_gate() {
                 .position(|s| s.id.starts_with("02_"))
                 .unwrap(),
         )
-        .id;
+        .id
+        .to_string();
     let mut gone = base.scenarios[0].clone();
     gone.id = "99_retired::an old scenario".into();
     base.scenarios.push(gone);
@@ -265,7 +266,7 @@ fn a_scenario_that_passes_on_a_rerun_is_flaky() {
     );
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(
-        md.contains("### Flaky") && md.contains(&flaky[0].id),
+        md.contains("### Flaky") && md.contains(&*flaky[0].id),
         "{md}"
     );
     assert_eq!(

@@ -79,10 +79,10 @@ impl Default for Settings {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// `<file stem>::<name>`: the test name, unique in the suite.
-    pub id: String,
+    pub id: std::sync::Arc<str>,
     /// The case file, as a path relative to the working directory.
-    pub file: String,
-    pub name: String,
+    pub file: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub ignore: Option<String>,

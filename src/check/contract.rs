@@ -91,7 +91,7 @@ pub fn check(
     resp: &HttpResponse,
     body: &Body<'_>,
     loc: &SourceLocation,
-) -> (Vec<Failure>, Option<String>) {
+) -> (Vec<Failure>, Option<std::sync::Arc<str>>) {
     let label = format!("{} {}", op.id, resp.status);
     let Some(spec) = op.response_for(resp.status) else {
         let f = if checks.undocumented_status {

@@ -11,7 +11,7 @@ pub fn check(op: &Operation, status: u16, loc: &SourceLocation) -> Option<Failur
     if op.response_for(status).is_some() {
         return None;
     }
-    let documented: Vec<&str> = op.responses.iter().map(|r| r.key.as_str()).collect();
+    let documented: Vec<&str> = op.responses.iter().map(|r| &*r.key).collect();
     Some(
         Failure::assertion(
             UNDOCUMENTED_STATUS,

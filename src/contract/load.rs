@@ -157,7 +157,7 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
     let by_id: HashMap<String, usize> = operations
         .iter()
         .enumerate()
-        .map(|(i, o)| (o.id.clone(), i))
+        .map(|(i, o)| (o.id.to_string(), i))
         .collect();
     Ok(Contract {
         file: file.to_owned(),

@@ -9,13 +9,13 @@ pub(crate) fn response_for(responses: &[ResponseSpec], status: u16) -> Option<&R
     let range = format!("{}XX", status / 100);
     responses
         .iter()
-        .find(|r| r.key == code)
+        .find(|r| *r.key == *code)
         .or_else(|| {
             responses
                 .iter()
                 .find(|r| r.key.eq_ignore_ascii_case(&range))
         })
-        .or_else(|| responses.iter().find(|r| r.key == "default"))
+        .or_else(|| responses.iter().find(|r| &*r.key == "default"))
 }
 
 /// `type/subtype`, lowercase, without parameters.
@@ -62,7 +62,7 @@ mod tests {
     #[test]
     fn status_lookup_is_exact_then_range_then_default() {
         let rs = vec![spec("200"), spec("2xx"), spec("4XX"), spec("default")];
-        let key = |s| response_for(&rs, s).map(|r| r.key.as_str());
+        let key = |s| response_for(&rs, s).map(|r| &*r.key);
         assert_eq!(key(200), Some("200"));
         assert_eq!(key(204), Some("2xx"));
         assert_eq!(key(404), Some("4XX"));

@@ -86,7 +86,7 @@ pub struct Contract {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     /// `operationId`, or `"METHOD /template"` when absent.
-    pub id: String,
+    pub id: std::sync::Arc<str>,
     /// Uppercase.
     pub method: String,
     /// As documented (Swagger 2.0: with `basePath`), e.g. `/api/v1/jobs/{id}:cancel`.
@@ -102,7 +102,7 @@ pub struct Operation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseSpec {
     /// `"200"`, `"2XX"` or `"default"`.
-    pub key: String,
+    pub key: std::sync::Arc<str>,
     /// Documented media types; empty when the response has no content.
     pub media_types: Vec<String>,
     /// Per media type, the JSON pointer of its schema (`None`: no schema).

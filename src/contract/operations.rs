@@ -164,7 +164,7 @@ impl Reader<'_> {
             Dialect::OpenApi30 | Dialect::OpenApi31 => self.request_body(pointer, op),
         };
         Operation {
-            id,
+            id: id.into(),
             method,
             template: template.to_owned(),
             pointer: pointer.to_owned(),
@@ -217,7 +217,7 @@ impl Reader<'_> {
                 Dialect::OpenApi30 | Dialect::OpenApi31 => self.content(&at, response),
             };
             out.push(ResponseSpec {
-                key: key.clone(),
+                key: key.as_str().into(),
                 media_types,
                 schemas,
             });

@@ -687,7 +687,7 @@ fn regression(g: &Regression, r: &RunResult, anchors: &[String]) -> RegressionVi
         .scenarios
         .iter()
         .zip(anchors)
-        .map(|(s, a)| (s.id.as_str(), a.as_str()))
+        .map(|(s, a)| (&*s.id, a.as_str()))
         .collect();
     let links = |ids: &[String]| -> Vec<ScenarioLink> {
         ids.iter()
@@ -839,7 +839,7 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
         file_line: if s.location.line > 0 {
             format!("{}:{}", s.location.file, s.location.line)
         } else {
-            s.file.clone()
+            s.file.to_string()
         },
         tags: &s.tags,
         duration: duration(s.duration_ms),

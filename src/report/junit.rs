@@ -220,8 +220,8 @@ fn by_file(scenarios: &[ScenarioResult]) -> Vec<(&str, Vec<&ScenarioResult>)> {
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut files: Vec<(&str, Vec<&ScenarioResult>)> = Vec::new();
     for s in scenarios {
-        let i = *index.entry(s.file.as_str()).or_insert_with(|| {
-            files.push((s.file.as_str(), Vec::new()));
+        let i = *index.entry(&*s.file).or_insert_with(|| {
+            files.push((&*s.file, Vec::new()));
             files.len() - 1
         });
         files[i].1.push(s);
@@ -482,7 +482,7 @@ fn system_out(run: &RunResult, s: &ScenarioResult) -> String {
             (&reg.added, "added: not in the baseline"),
         ];
         for (ids, what) in groups {
-            if ids.contains(&s.id) {
+            if ids.iter().any(|i| **i == *s.id) {
                 let _ = writeln!(out, "regression: {what} ({})", reg.baseline);
             }
         }

@@ -21,7 +21,7 @@ pub fn merge(
     };
     check_version(&first_name, &merged)?;
     merged.partition = None;
-    let mut by_id: BTreeMap<String, crate::model::ScenarioResult> = merged
+    let mut by_id: BTreeMap<std::sync::Arc<str>, crate::model::ScenarioResult> = merged
         .scenarios
         .drain(..)
         .map(|s| (s.id.clone(), s))

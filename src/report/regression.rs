@@ -19,12 +19,12 @@ pub fn compare(baseline: &RunResult, baseline_name: &str, today: &RunResult) -> 
     let before: BTreeMap<&str, Outcome> = baseline
         .scenarios
         .iter()
-        .map(|s| (s.id.as_str(), s.outcome))
+        .map(|s| (&*s.id, s.outcome))
         .collect();
     let now: BTreeMap<&str, Outcome> = today
         .scenarios
         .iter()
-        .map(|s| (s.id.as_str(), s.outcome))
+        .map(|s| (&*s.id, s.outcome))
         .collect();
     let mut r = Regression {
         baseline: baseline_name.to_owned(),

@@ -128,7 +128,7 @@ fn summary_lines(opts: &RunOptions, r: &RunResult, code: u8) -> String {
         .scenarios
         .iter()
         .filter(|s| s.flaky)
-        .map(|s| s.id.as_str())
+        .map(|s| &*s.id)
         .collect();
     if !flaky.is_empty() {
         out.push_str(&format!(

@@ -140,7 +140,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     if args.list {
         let trials = scenarios
             .iter()
-            .map(|s| Trial::test(s.id.clone(), || Ok(())))
+            .map(|s| Trial::test(s.id.to_string(), || Ok(())))
             .collect();
         let _ = libtest_mimic::run(args, trials);
         let result = finish::empty_result(&suite, "");
@@ -262,7 +262,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             let (ctx, sc2, sink, handle) =
                 (ctx.clone(), sc.clone(), sink.clone(), rt.handle().clone());
             let (progress, suite) = (progress.clone(), shared_suite.clone());
-            Trial::test(sc.id.clone(), move || {
+            Trial::test(sc.id.to_string(), move || {
                 progress.started(&sc2.id);
                 // The scenario runs on the runtime's workers, as a task: the
                 // trial thread only waits for its result.
@@ -298,7 +298,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     progress.stop();
 
     let mut results = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
-    let run_ids: HashSet<String> = results.iter().map(|r| r.id.clone()).collect();
+    let run_ids: HashSet<std::sync::Arc<str>> = results.iter().map(|r| r.id.clone()).collect();
     let runs_ignored = args.ignored || args.include_ignored;
     for sc in &scenarios {
         if run_ids.contains(&sc.id) || !filters_select(&args, &sc.id) {
@@ -312,9 +312,9 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let order: BTreeMap<&str, usize> = scenarios
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
+        .map(|(i, s)| (&*s.id, i))
         .collect();
-    results.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
+    results.sort_by_key(|r| order.get(&*r.id).copied().unwrap_or(usize::MAX));
 
     let embedded_requests = embedded.as_ref().map_or(0, |s| s.request_count());
     if let Some(srv) = embedded {

@@ -17,7 +17,7 @@ fn bundled_contract_loads_and_finds_every_operation() {
     let c = bundled();
     assert_eq!(c.dialect(), Dialect::OpenApi30);
     assert_eq!(c.version(), "3.0.3");
-    let ids: Vec<&str> = c.operations().iter().map(|o| o.id.as_str()).collect();
+    let ids: Vec<&str> = c.operations().iter().map(|o| &*o.id).collect();
     assert_eq!(
         ids,
         [
@@ -40,12 +40,12 @@ fn bundled_contract_loads_and_finds_every_operation() {
             "CancelQuerySpecNodesAsync",
         ),
     ] {
-        assert_eq!(c.find("post", path).map(|o| o.id.as_str()), Some(id));
+        assert_eq!(c.find("post", path).map(|o| &*o.id), Some(id));
         assert_eq!(c.by_id(id).map(|o| o.template.as_str()), Some(path));
         assert!(c.find("GET", path).is_none());
     }
     let get = c.by_id("GetQuerySpecNodesAsync").expect("get");
-    let keys: Vec<&str> = get.responses.iter().map(|r| r.key.as_str()).collect();
+    let keys: Vec<&str> = get.responses.iter().map(|r| &*r.key).collect();
     assert_eq!(keys, ["200", "400", "401", "default"]);
     assert_eq!(get.responses[1].media_types, [JSON]);
     let cancel = c.by_id("CancelQuerySpecNodesAsync").expect("cancel");
@@ -57,25 +57,16 @@ fn bundled_contract_loads_and_finds_every_operation() {
 #[test]
 fn concrete_paths_win_over_templates() {
     let c = pets();
-    assert_eq!(
-        c.find("get", "/pets/mine").map(|o| o.id.as_str()),
-        Some("getMine")
-    );
-    assert_eq!(
-        c.find("get", "/pets/7").map(|o| o.id.as_str()),
-        Some("getPet")
-    );
-    assert_eq!(
-        c.find("PUT", "/pets/mine").map(|o| o.id.as_str()),
-        Some("putPet")
-    );
+    assert_eq!(c.find("get", "/pets/mine").map(|o| &*o.id), Some("getMine"));
+    assert_eq!(c.find("get", "/pets/7").map(|o| &*o.id), Some("getPet"));
+    assert_eq!(c.find("PUT", "/pets/mine").map(|o| &*o.id), Some("putPet"));
 }
 
 #[test]
 fn status_lookup_goes_exact_then_range_then_default() {
     let c = pets();
     let op = c.by_id("getPet").expect("op");
-    let key = |s| op.response_for(s).map(|r| r.key.as_str());
+    let key = |s| op.response_for(s).map(|r| &*r.key);
     assert_eq!(
         (key(200), key(404), key(500)),
         (Some("200"), Some("4XX"), Some("default"))

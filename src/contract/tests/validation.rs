@@ -53,7 +53,7 @@ fn bundled_get_response_is_validated() {
 fn templates_with_colons_and_braces_reach_their_schema() {
     let c = pets();
     let op = c.find("POST", "/v1/jobs/42:cancel").expect("custom method");
-    assert_eq!(op.id, "cancelJob");
+    assert_eq!(&*op.id, "cancelJob");
     assert!(c.find("POST", "/v1/jobs/4/2:cancel").is_none());
     let v = c.validate_response(op, 200, JSON, &json!({"state": "RUNNING"}), false);
     assert_eq!(v.len(), 1, "{v:?}");
