@@ -49,6 +49,11 @@ impl<'a> Actual<'a> {
 impl JPath {
     /// Parses a path; the error names the character position.
     pub fn parse(src: &str) -> Result<JPath, String> {
+        if let Some(at) = unclosed_string(src) {
+            return Err(format!(
+                "invalid JSONPath `{src}`: the string literal at position {at} is not closed"
+            ));
+        }
         let path = JsonPath::parse(src).map_err(|e| {
             let hint = if src.starts_with('$') {
                 ""
@@ -103,6 +108,27 @@ impl JPath {
     }
 }
 
+/// The byte offset of a string literal left open at the end of `src`, if
+/// any. serde_json_path 0.7 panics (nom's `Incomplete`, "we do not use
+/// streaming parsers") on a text that ends inside a `\u` escape, which only
+/// an unclosed string can do, so such a text is refused before it is parsed.
+fn unclosed_string(src: &str) -> Option<usize> {
+    let mut open: Option<(char, usize)> = None;
+    let mut chars = src.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match open {
+            None if c == '\'' || c == '"' => open = Some((c, i)),
+            None => {}
+            Some((quote, _)) if c == quote => open = None,
+            Some(_) if c == '\\' => {
+                chars.next();
+            }
+            Some(_) => {}
+        }
+    }
+    open.map(|(_, at)| at)
+}
+
 impl fmt::Display for JPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0.src)
@@ -135,6 +161,37 @@ mod tests {
         let e = JPath::parse("status").unwrap_err();
         assert!(e.contains("invalid JSONPath `status`"), "{e}");
         assert!(e.contains("position 0"), "{e}");
+    }
+
+    #[test]
+    fn a_path_ending_inside_an_escape_is_refused_not_a_panic() {
+        // Found by fuzzing: serde_json_path panicked on these.
+        for src in [
+            "$['\\u",
+            "$.a['b{{ n }, \\u",
+            "$[\"\\uD",
+            "$['\\uD800\\u",
+            "$['\\uD800\\uD",
+            "$[?@.a == '\\u",
+        ] {
+            let e = JPath::parse(src).unwrap_err();
+            assert!(e.contains("is not closed"), "{src}: {e}");
+        }
+        let e = JPath::parse("$.a['b\\u").unwrap_err();
+        assert!(
+            e.contains("string literal at position 4 is not closed"),
+            "{e}"
+        );
+        // Closed strings, quotes of the other kind and escaped quotes still parse.
+        for src in [
+            "$['a\\'b']",
+            "$[\"it's\"]",
+            "$['\\u00e9']",
+            "$[?@.a == \"'\"]",
+        ] {
+            assert!(JPath::parse(src).is_ok(), "{src}");
+        }
+        assert!(JPath::parse("$['\\u00e9']").unwrap().is_singular());
     }
 
     #[test]
