@@ -175,11 +175,11 @@ impl Matcher {
 
     /// Reads a matcher from its YAML value; the error is one line.
     pub fn parse(v: &Value) -> Result<Matcher, String> {
-        Matcher::parse_with(v, &mut Interner::default())
+        Matcher::parse_with(v, &Interner::default())
     }
 
     /// The same, compiling each regex once per `interner`.
-    pub fn parse_with(v: &Value, interner: &mut Interner) -> Result<Matcher, String> {
+    pub fn parse_with(v: &Value, interner: &Interner) -> Result<Matcher, String> {
         let Value::Object(map) = v else {
             return Ok(Matcher::eq(compile_value(v)?));
         };

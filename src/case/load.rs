@@ -96,7 +96,7 @@ struct FileCtx<'a> {
     file: Arc<str>,
     source: Arc<str>,
     diags: &'a mut Diagnostics,
-    intern: &'a mut Interner,
+    intern: &'a Interner,
 }
 
 impl FileCtx<'_> {
@@ -161,14 +161,11 @@ fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         intern: Arc::default(),
     };
     let intern = suite.intern.clone();
-    let mut intern = intern
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut ctx = FileCtx {
         file: display_path(&suite_path).into(),
         source: text,
         diags,
-        intern: &mut intern,
+        intern: &intern,
     };
     compile_suite(&mut ctx, dir, &file, &mut suite);
     Some(suite)
@@ -191,9 +188,6 @@ fn load_scenarios(
         }
     };
     let intern = suite.intern.clone();
-    let mut intern = intern
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut names: BTreeMap<String, SourceLocation> = BTreeMap::new();
     let mut kept_bytes = 0usize;
     for path in files {
@@ -212,7 +206,7 @@ fn load_scenarios(
             file: display_path(&path).into(),
             source: text,
             diags,
-            intern: &mut intern,
+            intern: &intern,
         };
         let Some((sc, env_uses)) = compile_scenario(&mut ctx, &path, parsed, suite) else {
             continue;
@@ -257,15 +251,11 @@ impl Suite {
         let text = read(&sc.path, &mut diags).ok_or_else(|| diags.clone())?;
         let parsed =
             yaml::parse::<ScenarioFile>(&sc.path, &text).map_err(|d| Diagnostics(vec![d]))?;
-        let mut intern = self
-            .intern
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut ctx = FileCtx {
             file: sc.file.clone(),
             source: text,
             diags: &mut diags,
-            intern: &mut intern,
+            intern: &self.intern,
         };
         let compiled = compile_scenario(&mut ctx, &sc.path, parsed, self);
         match compiled {

@@ -39,7 +39,7 @@ pub struct Suite {
     pub strict: bool,
     /// Regexes and JSONPaths compiled so far, shared by every scenario
     /// (also those compiled again when they run).
-    pub intern: Arc<std::sync::Mutex<super::intern::Interner>>,
+    pub intern: Arc<super::intern::Interner>,
 }
 
 /// A `{{ env.NAME }}` in a file, kept to check the environment before running.

@@ -264,10 +264,13 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             let (progress, suite) = (progress.clone(), shared_suite.clone());
             Trial::test(sc.id.to_string(), move || {
                 progress.started(&sc2.id);
-                // The scenario runs on the runtime's workers, as a task: the
+                // A deferred plan is compiled here, on the trial's thread, so
+                // that the runtime's workers keep serving the running
+                // scenarios; the scenario runs on them, as a task, and the
                 // trial thread only waits for its result.
+                let plan = suite.plan(&sc2);
                 let task = handle.spawn(async move {
-                    match suite.plan(&sc2) {
+                    match plan {
                         Ok(plan) => run_with_retries(&ctx, &plan, retries).await,
                         Err(d) => harness_failure(&sc2, &d.to_string()),
                     }
