@@ -271,7 +271,11 @@ fn throughput(dir: &Path) {
             .map(|p| p.metadata().unwrap().len())
             .sum();
         let kept = yaml <= conform::case::load::KEEP_PLANS_SOURCE_BYTES as u64;
-        let plans = if kept { "plans in memory" } else { "most plans compiled again as they run" };
+        let plans = if kept {
+            "plans in memory"
+        } else {
+            "most plans compiled again as they run"
+        };
         println!(
             "flagship x{n}, {CONCURRENCY} at once ({plans}): {scenarios:.0} scenarios/s, {harness:.0} requests/s; plain reqwest loop: {raw:.0} requests/s; ratio {:.0}% (budget >= 60%)",
             100.0 * harness / raw
