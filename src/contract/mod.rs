@@ -140,32 +140,43 @@ impl Operation {
     }
 }
 
+/// The documented media type (of `types`) that `content_type` falls under.
+fn media_type_for<'a>(types: &'a [String], content_type: &str) -> Option<&'a str> {
+    media::match_media(types, content_type)
+        .and_then(|i| types.get(i))
+        .map(String::as_str)
+}
+
+/// The schema documented for the media type `content_type` falls under.
+fn schema_for<'a>(
+    types: &[String],
+    schemas: &'a [Option<String>],
+    content_type: &str,
+) -> Option<&'a str> {
+    let i = media::match_media(types, content_type)?;
+    schemas.get(i)?.as_deref()
+}
+
 impl ResponseSpec {
     /// The documented media type `content_type` falls under (see
     /// [`Contract::media_type_for`]).
     pub fn media_type_for(&self, content_type: &str) -> Option<&str> {
-        media::match_media(&self.media_types, content_type)
-            .and_then(|i| self.media_types.get(i))
-            .map(String::as_str)
+        media_type_for(&self.media_types, content_type)
     }
 
     fn schema_for(&self, content_type: &str) -> Option<&str> {
-        let i = media::match_media(&self.media_types, content_type)?;
-        self.schemas.get(i)?.as_deref()
+        schema_for(&self.media_types, &self.schemas, content_type)
     }
 }
 
 impl BodySpec {
     /// The documented media type `content_type` falls under.
     pub fn media_type_for(&self, content_type: &str) -> Option<&str> {
-        media::match_media(&self.media_types, content_type)
-            .and_then(|i| self.media_types.get(i))
-            .map(String::as_str)
+        media_type_for(&self.media_types, content_type)
     }
 
     fn schema_for(&self, content_type: &str) -> Option<&str> {
-        let i = media::match_media(&self.media_types, content_type)?;
-        self.schemas.get(i)?.as_deref()
+        schema_for(&self.media_types, &self.schemas, content_type)
     }
 }
 

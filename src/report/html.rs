@@ -53,21 +53,7 @@ const PARTS: [(&str, &str); 5] = [
 /// temporary file in the same folder, renamed into place. Memory holds the
 /// head of the page and one scenario at a time, whatever the run's size.
 pub fn write(result: &RunResult, path: &Path) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    write_file(result, &tmp)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+    super::write_atomic_via(path, |tmp| write_file(result, tmp))
 }
 
 fn write_file(result: &RunResult, tmp: &Path) -> io::Result<()> {

@@ -98,19 +98,8 @@ async fn run_request_step<T: Transport>(
             result.requests = 1;
             match ctx.transport.send(req.clone()).await {
                 Ok(resp) => {
-                    let body = Body::of(&resp);
-                    result.failures = check::check_response(&rs.expect, &resp, &body, vars);
-                    let mut exercised = Vec::new();
-                    result.failures.extend(contract_check(
-                        ctx,
-                        rs,
-                        &step.location,
-                        &req,
-                        &resp,
-                        &body,
-                        &mut exercised,
-                    ));
-                    result.exercised = exercised;
+                    result.failures =
+                        judge_response(ctx, rs, step, &req, &resp, vars, &mut result.exercised);
                     (req, Some(resp))
                 }
                 Err(e) => {
@@ -165,6 +154,31 @@ async fn run_request_step<T: Transport>(
             &ctx.token_env,
         )));
     }
+}
+
+/// The step's expectations and the contract checks on one final response;
+/// records the documented response it exercised.
+fn judge_response<T: Transport>(
+    ctx: &RunContext<T>,
+    rs: &RequestStep,
+    step: &StepPlan,
+    req: &OutgoingRequest,
+    resp: &HttpResponse,
+    vars: &Vars,
+    exercised: &mut Vec<Exercised>,
+) -> Vec<Failure> {
+    let body = Body::of(resp);
+    let mut failures = check::check_response(&rs.expect, resp, &body, vars);
+    failures.extend(contract_check(
+        ctx,
+        rs,
+        &step.location,
+        req,
+        resp,
+        &body,
+        exercised,
+    ));
+    failures
 }
 
 /// The path below the base URL (whose own path is a prefix to strip).
@@ -637,17 +651,7 @@ async fn run_paginate<T: Transport>(
                 return Some((req, None));
             }
         };
-        let body = Body::of(&resp);
-        let mut failures = check::check_response(&rs.expect, &resp, &body, vars);
-        failures.extend(contract_check(
-            ctx,
-            rs,
-            &step.location,
-            &req,
-            &resp,
-            &body,
-            &mut result.exercised,
-        ));
+        let mut failures = judge_response(ctx, rs, step, &req, &resp, vars, &mut result.exercised);
         if !failures.is_empty() {
             for f in &mut failures {
                 f.message = format!("page {page}: {}", f.message);
@@ -655,6 +659,7 @@ async fn run_paginate<T: Transport>(
             result.failures = failures;
             return Some((req, Some(resp)));
         }
+        let body = Body::of(&resp);
         let doc = body.json.as_ref().ok();
         if let Some(doc) = doc {
             for (i, (_, path)) in plan.collect.iter().enumerate() {
