@@ -274,6 +274,42 @@ impl TValue {
         })
     }
 
+    /// Renders straight to JSON text: the bytes of
+    /// `serde_json::to_vec(&self.render(vars)?)`, without building the value
+    /// (objects keep their compiled order, which is the map's).
+    pub fn render_json(&self, vars: &Vars, out: &mut Vec<u8>) -> Result<(), RenderError> {
+        let write = |out: &mut Vec<u8>, v: &Value| {
+            serde_json::to_writer(out, v).expect("a JSON value serialises");
+        };
+        match self {
+            TValue::Lit(v) => write(out, v),
+            TValue::Str(t) => write(out, &t.render_value(vars)?),
+            TValue::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.render_json(vars, out)?;
+                }
+                out.push(b']');
+            }
+            TValue::Object(items) => {
+                out.push(b'{');
+                for (i, (k, item)) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut *out, k).expect("a string serialises");
+                    out.push(b':');
+                    item.render_json(vars, out)?;
+                }
+                out.push(b'}');
+            }
+        }
+        Ok(())
+    }
+
     /// Every template inside, for static checks.
     pub fn templates(&self) -> Vec<&Template> {
         let mut out = Vec::new();
@@ -383,6 +419,31 @@ mod tests {
         assert_eq!(e.pointer, "/x/{{ id }}");
         let e = TValue::compile(&json!({"x": ["ok", "{{ bad"]})).unwrap_err();
         assert_eq!(e.pointer, "/x/1");
+    }
+
+    #[test]
+    fn json_text_is_the_rendered_value_serialised() {
+        let cases = [
+            json!({"b": {"c": "{{ n }}", "a": "x\"y{{ id }}"}, "a": ["{{ id }}", 1, null], "k\u{1}": {}}),
+            json!(["{{ n }}", [], {"z": "{{ id }}", "y": [true, "{{ n }}"]}]),
+            json!("{{ id }}"),
+            json!({"plain": [1.5, "ü"]}),
+        ];
+        for v in cases {
+            let t = TValue::compile(&v).unwrap();
+            let mut text = Vec::new();
+            t.render_json(&vars(), &mut text).unwrap();
+            let expected = serde_json::to_vec(&t.render(&vars()).unwrap()).unwrap();
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+        let t = TValue::compile(&json!({"a": [1, "{{ nope }}"]})).unwrap();
+        assert_eq!(
+            t.render_json(&vars(), &mut Vec::new()),
+            Err(RenderError::Unset("nope".into()))
+        );
     }
 
     #[test]

@@ -356,3 +356,33 @@ fn output_to_a_pipe_is_plain() {
         "no progress line or colour in a pipe: {out:?}"
     );
 }
+
+#[test]
+fn lines_come_in_file_order_whatever_order_scenarios_finish_in() {
+    let dir = tempfile::tempdir().unwrap();
+    // All at once, with a lifecycle that makes the DONE pollers the slowest.
+    let o = run(
+        &["--server-lifecycle", "300ms", "--test-threads", "20"],
+        None,
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let printed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| Some(l.strip_prefix("test ")?.split_once(" ...")?.0))
+        .map(str::trim_end)
+        .collect();
+    let report = conform::report::json::read(&dir.path().join("report.json")).unwrap();
+    let in_files: Vec<&str> = report.scenarios.iter().map(|s| &*s.id).collect();
+    assert_eq!(printed, in_files);
+    // ...while they did not finish in that order.
+    let mut by_end: Vec<(f64, &str)> = report
+        .scenarios
+        .iter()
+        .map(|s| (s.duration_ms, &*s.id))
+        .collect();
+    by_end.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let finished: Vec<&str> = by_end.iter().map(|(_, id)| *id).collect();
+    assert_ne!(finished, in_files, "the run proves nothing about order");
+}

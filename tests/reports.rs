@@ -369,6 +369,130 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Requests the scenarios of a result sent, by their own count.
+fn requests_sent(r: &RunResult) -> u64 {
+    r.scenarios
+        .iter()
+        .flat_map(|s| s.steps.iter().chain(&s.finally))
+        .map(|step| u64::from(step.requests))
+        .sum()
+}
+
+#[test]
+fn only_the_scenarios_libtest_selects_run() {
+    // The bundled suite with one scenario ignored.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(CASES).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let ignored = dir.path().join("02_create_returns_id.yaml");
+    let text = std::fs::read_to_string(&ignored).unwrap();
+    let text = text.replacen("\ntags:", "\nignore: kept for later\ntags:", 1);
+    std::fs::write(&ignored, text).unwrap();
+    let o = RunOptions {
+        cases: dir.path().into(),
+        ..opts(&[], None)
+    };
+    let ran = |args: libtest_mimic::Arguments| {
+        let out = run(&o, &args).expect("the suite runs");
+        let ran: Vec<String> = out
+            .result
+            .scenarios
+            .iter()
+            .filter(|s| s.outcome != Outcome::Skipped)
+            .map(|s| s.id.split("::").next().unwrap().to_owned())
+            .collect();
+        // Nothing reached the server beyond what these scenarios sent.
+        assert_eq!(out.embedded_requests, requests_sent(&out.result), "{ran:?}");
+        (ran, out)
+    };
+
+    let (names, out) = ran(libtest_mimic::Arguments {
+        filter: Some("create".into()),
+        skip: vec!["two_wrappers".into()],
+        ..quiet()
+    });
+    assert_eq!(
+        names,
+        [
+            "05_create_immediate_run",
+            "06_create_cached_result_if_available",
+            "07_create_cached_result_context",
+            "09_create_without_wrapper_400",
+            "14_auth_create_401",
+        ]
+    );
+    assert_eq!(out.exit_code, 0);
+
+    let (names, out) = ran(quiet());
+    assert_eq!(names.len(), 19);
+    let skipped = out
+        .result
+        .scenarios
+        .iter()
+        .find(|s| s.id.starts_with("02_"))
+        .unwrap();
+    assert_eq!(skipped.outcome, Outcome::Skipped);
+    assert_eq!(skipped.skip_reason.as_deref(), Some("kept for later"));
+
+    let (names, out) = ran(libtest_mimic::Arguments {
+        ignored: true,
+        ..quiet()
+    });
+    assert_eq!(names, ["02_create_returns_id"]);
+    assert_eq!(out.exit_code, 0);
+}
+
+#[test]
+fn scenarios_whose_plans_were_not_kept_run_as_the_others() {
+    // The bundled suite with every scenario file padded by a long comment:
+    // past the first mebibyte of YAML, loading keeps no plan and the run
+    // compiles them again (ahead, on the blocking pool).
+    let dir = tempfile::tempdir().unwrap();
+    let padding = format!("\n{}", format!("# {}\n", "x".repeat(98)).repeat(1000));
+    for entry in std::fs::read_dir(CASES).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if name.ends_with(".yaml") && !["conform.yaml", "openapi.yaml"].contains(&name.as_str()) {
+            text.push_str(&padding);
+        }
+        std::fs::write(dir.path().join(&name), text).unwrap();
+    }
+    let suite = conform::case::load_suite(dir.path()).expect("the padded suite loads");
+    let deferred = suite.scenarios.iter().filter(|s| s.deferred).count();
+    assert!(
+        deferred > 0 && deferred < suite.scenarios.len(),
+        "{deferred} deferred"
+    );
+
+    // Against a server that ignores auth, the same scenarios fail either way.
+    let outcomes = |cases: &Path| {
+        let o = RunOptions {
+            cases: cases.into(),
+            ..opts(&[Fault::NoAuth], None)
+        };
+        let out = go(&o);
+        let outcomes: Vec<(String, Outcome)> = out
+            .result
+            .scenarios
+            .iter()
+            .map(|s| (s.id.to_string(), s.outcome))
+            .collect();
+        (out.exit_code, outcomes)
+    };
+    let (code, padded) = outcomes(dir.path());
+    assert_eq!((code, padded.clone()), outcomes(Path::new(CASES)));
+    assert_eq!(code, 1);
+    let failed: Vec<&str> = padded
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Failed)
+        .map(|(id, _)| &id[..2])
+        .collect();
+    assert_eq!(failed, ["14", "15", "16"]);
+}
+
 #[test]
 fn ctrl_c_stops_new_scenarios_cleans_up_and_writes_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -390,13 +514,14 @@ fn ctrl_c_stops_new_scenarios_cleans_up_and_writes_reports() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until some scenarios have finished (the fast ones), then interrupt.
+    // Wait until the first two scenarios (fast ones) are printed, then
+    // interrupt: lines come in file order and the third one polls.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = 0;
     for line in lines.by_ref() {
         if line.unwrap().starts_with("test ") {
             seen += 1;
-            if seen == 3 {
+            if seen == 2 {
                 break;
             }
         }

@@ -18,14 +18,9 @@ pub(crate) fn response_for(responses: &[ResponseSpec], status: u16) -> Option<&R
         .or_else(|| responses.iter().find(|r| &*r.key == "default"))
 }
 
-/// `type/subtype`, lowercase, without parameters.
-fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+/// `type/subtype` without parameters (compared ignoring ASCII case).
+fn essence(media_type: &str) -> &str {
+    media_type.split(';').next().unwrap_or_default().trim()
 }
 
 /// The index of the documented media type `received` falls under: the same
@@ -38,13 +33,15 @@ pub(crate) fn match_media(documented: &[String], received: &str) -> Option<usize
     if kind.is_empty() {
         return None;
     }
-    let documented: Vec<String> = documented.iter().map(|d| essence(d)).collect();
-    let wildcard = format!("{kind}/*");
-    documented
-        .iter()
-        .position(|d| *d == received)
-        .or_else(|| documented.iter().position(|d| *d == wildcard))
-        .or_else(|| documented.iter().position(|d| d == "*/*"))
+    let position = |hit: &dyn Fn(&str) -> bool| documented.iter().position(|d| hit(essence(d)));
+    position(&|d| d.eq_ignore_ascii_case(received))
+        .or_else(|| {
+            position(&|d| {
+                d.split_once('/')
+                    .is_some_and(|(k, sub)| sub == "*" && k.eq_ignore_ascii_case(kind))
+            })
+        })
+        .or_else(|| position(&|d| d == "*/*"))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //! more literal characters wins (concrete before templated, as OpenAPI
 //! asks), then the one with fewer parameters, then document order.
 
+use std::collections::HashMap;
+
 use percent_encoding::percent_decode_str;
 use regex::RegexSet;
 
@@ -51,6 +53,10 @@ pub(crate) struct PathIndex {
     set: RegexSet,
     /// One per pattern of `set`.
     entries: Vec<Entry>,
+    /// The entries of templates without parameters, by their text: a path
+    /// equal to one needs no regex (no templated match can beat it, each
+    /// parameter taking at least one character from the literal count).
+    literal: HashMap<String, usize>,
 }
 
 #[derive(Debug)]
@@ -69,11 +75,15 @@ impl PathIndex {
         let mut templates: Vec<&str> = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
+        let mut literal_slots = HashMap::new();
         for (index, (template, method)) in operations.into_iter().enumerate() {
             let slot = if let Some(i) = templates.iter().position(|t| *t == template) {
                 i
             } else {
                 let (pattern, literal, params) = template_regex(template)?;
+                if params == 0 {
+                    literal_slots.insert(template.to_owned(), entries.len());
+                }
                 templates.push(template);
                 patterns.push(pattern);
                 entries.push(Entry {
@@ -88,7 +98,11 @@ impl PathIndex {
             }
         }
         let set = RegexSet::new(&patterns).map_err(|e| format!("path templates: {e}"))?;
-        Ok(Self { set, entries })
+        Ok(Self {
+            set,
+            entries,
+            literal: literal_slots,
+        })
     }
 
     /// The operation index for `method` (any case) and a concrete `path`.
@@ -103,19 +117,30 @@ impl PathIndex {
     }
 
     fn find_exact(&self, method: &str, path: &str) -> Option<usize> {
+        let with_method = |entry: &Entry| {
+            entry
+                .ops
+                .iter()
+                .find(|(m, _)| m.eq_ignore_ascii_case(method))
+                .map(|&(_, index)| index)
+        };
+        if let Some(index) = self
+            .literal
+            .get(path)
+            .and_then(|&slot| self.entries.get(slot))
+            .and_then(with_method)
+        {
+            return Some(index);
+        }
         let mut best: Option<(usize, usize, usize)> = None;
         for slot in self.set.matches(path).iter() {
-            let Some(Entry {
-                literal,
-                params,
-                ops,
-            }) = self.entries.get(slot)
-            else {
+            let Some(entry) = self.entries.get(slot) else {
                 continue;
             };
-            let Some(&(_, index)) = ops.iter().find(|(m, _)| m.eq_ignore_ascii_case(method)) else {
+            let Some(index) = with_method(entry) else {
                 continue;
             };
+            let (literal, params) = (&entry.literal, &entry.params);
             let better = best.is_none_or(|(l, p, i)| {
                 (
                     *literal,
@@ -185,6 +210,19 @@ mod tests {
         assert_eq!(idx.find("GET", "/users/me"), Some(1));
         assert_eq!(idx.find("GET", "/users/42"), Some(0));
         assert_eq!(idx.find("GET", "/teams/42"), Some(2));
+        // A literal template without the method leaves the path to the
+        // templated ones; the same literal path twice keeps document order.
+        let idx = index(&[
+            ("/users/me", "DELETE"),
+            ("/users/{id}", "GET"),
+            ("/users/me", "GET"),
+            ("/users/me", "get"),
+        ]);
+        assert_eq!(idx.find("GET", "/users/me"), Some(2));
+        assert_eq!(idx.find("PUT", "/users/me"), None);
+        let idx = index(&[("/users/me", "DELETE"), ("/users/{id}", "GET")]);
+        assert_eq!(idx.find("GET", "/users/me"), Some(1));
+        assert_eq!(idx.find("GET", "/users/me/x"), None);
     }
 
     #[test]

@@ -27,12 +27,16 @@ const MAX_VALUE: usize = 200;
 const MAX_QUOTED: usize = 60;
 
 type Compiled = Arc<Result<Validator, String>>;
+/// Validators of one [`Variant`] by schema pointer; looked up on every
+/// response, so without allocating and with a fast hash.
+type Cache = HashMap<Box<str>, Compiled, foldhash::fast::RandomState>;
 
 pub(crate) struct Schemas {
     registries: Vec<Registry<'static>>,
     /// `$id` of a named schema (3.1) → its pointer in the document.
     ids: HashMap<String, String>,
-    cache: RwLock<HashMap<(Variant, String), Compiled>>,
+    /// In [`Variant::ALL`] order.
+    cache: [RwLock<Cache>; 3],
 }
 
 impl std::fmt::Debug for Schemas {
@@ -70,33 +74,34 @@ impl Schemas {
         Ok(Self {
             registries,
             ids,
-            cache: RwLock::new(HashMap::new()),
+            cache: Default::default(),
         })
     }
 
     /// How many validators have been compiled so far.
     pub(crate) fn compiled(&self) -> usize {
         self.cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+            .iter()
+            .map(|c| c.read().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
     }
 
     /// The validator for the schema at `pointer` in `variant`'s document.
     pub(crate) fn validator(&self, variant: Variant, pointer: &str) -> Compiled {
-        let key = (variant, pointer.to_owned());
-        if let Some(v) = self
-            .cache
+        let Some(cache) = self.cache.get(variant.index()) else {
+            return Arc::new(Err("no validator cache".to_owned()));
+        };
+        if let Some(v) = cache
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
+            .get(pointer)
         {
             return Arc::clone(v);
         }
-        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = cache.write().unwrap_or_else(PoisonError::into_inner);
         // Compiling under the write lock keeps it to once per key.
         let compiled = cache
-            .entry(key)
+            .entry(pointer.into())
             .or_insert_with(|| Arc::new(self.compile(variant, pointer)));
         Arc::clone(compiled)
     }

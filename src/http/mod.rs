@@ -85,7 +85,7 @@ pub enum TransportError {
 pub trait Transport: Send + Sync + 'static {
     fn send(
         &self,
-        req: OutgoingRequest,
+        req: &OutgoingRequest,
     ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
 }
 
@@ -155,15 +155,15 @@ impl HttpClient {
         })
     }
 
-    async fn send_inner(&self, req: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+    async fn send_inner(&self, req: &OutgoingRequest) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| TransportError::Other(e.to_string()))?;
-        let mut rb = self.inner.request(method, req.url);
+        let mut rb = self.inner.request(method, req.url.clone());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
-        if let Some(body) = req.body {
-            rb = rb.body(body);
+        if let Some(body) = &req.body {
+            rb = rb.body(body.clone());
         }
         let start = Instant::now();
         let mut resp = rb
@@ -208,7 +208,7 @@ impl HttpClient {
 }
 
 impl Transport for HttpClient {
-    async fn send(&self, req: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+    async fn send(&self, req: &OutgoingRequest) -> Result<HttpResponse, TransportError> {
         // reqwest's own timeout covers the body too; this bounds everything else.
         match tokio::time::timeout(self.request_timeout, self.send_inner(req)).await {
             Ok(r) => r,

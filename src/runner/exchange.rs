@@ -77,7 +77,9 @@ pub fn build(
             if !has(&headers, "content-type") {
                 headers.push(("content-type".into(), "application/json".into()));
             }
-            Some(serde_json::to_vec(&t.render(vars)?).expect("a JSON value serialises"))
+            let mut body = Vec::with_capacity(128);
+            t.render_json(vars, &mut body)?;
+            Some(body)
         }
         BodyPlan::Raw(t) => Some(t.render_string(vars)?.into_bytes()),
     };

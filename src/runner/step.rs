@@ -96,7 +96,7 @@ async fn run_request_step<T: Transport>(
                 }
             };
             result.requests = 1;
-            match ctx.transport.send(req.clone()).await {
+            match ctx.transport.send(&req).await {
                 Ok(resp) => {
                     result.failures =
                         judge_response(ctx, rs, step, &req, &resp, vars, &mut result.exercised);
@@ -399,17 +399,16 @@ async fn run_poll<T: Transport>(
     }
     let outcome = policy
         .run(|_n| {
-            let req = req.clone();
-            let (record, exercised) = (&record, &exercised);
+            let (req, record, exercised) = (&req, &record, &exercised);
             async move {
-                let resp = ctx.transport.send(req.clone()).await;
+                let resp = ctx.transport.send(req).await;
                 let mut contract = Vec::new();
                 if let Ok(r) = &resp
                     && !retryable(r.status)
                 {
                     let body = Body::of(r);
                     let mut ex = lock(exercised);
-                    contract = contract_check(ctx, rs, &step.location, &req, r, &body, &mut ex);
+                    contract = contract_check(ctx, rs, &step.location, req, r, &body, &mut ex);
                 }
                 let (seen, verdict_again, retry_after, judgement) = match &resp {
                     Err(e) => (short_transport(e), true, None, Judgement::Pending),
@@ -644,7 +643,7 @@ async fn run_paginate<T: Transport>(
             }
         };
         result.requests = page;
-        let resp = match ctx.transport.send(req.clone()).await {
+        let resp = match ctx.transport.send(&req).await {
             Ok(r) => r,
             Err(e) => {
                 result.failures.push(transport_failure(&e, &plan.location));

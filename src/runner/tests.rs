@@ -36,8 +36,11 @@ struct Script {
 }
 
 impl Transport for Script {
-    async fn send(&self, req: OutgoingRequest) -> Result<HttpResponse, TransportError> {
-        self.sent.lock().unwrap().push((self.start.elapsed(), req));
+    async fn send(&self, req: &OutgoingRequest) -> Result<HttpResponse, TransportError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((self.start.elapsed(), req.clone()));
         let reply = self
             .replies
             .lock()
@@ -280,7 +283,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
     // timeout is longer than the deadline here.
     struct Hang;
     impl Transport for Hang {
-        async fn send(&self, _: OutgoingRequest) -> Result<HttpResponse, TransportError> {
+        async fn send(&self, _: &OutgoingRequest) -> Result<HttpResponse, TransportError> {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Err(TransportError::Timeout(Duration::from_secs(3600)))
         }
