@@ -91,6 +91,9 @@ fn fault(s: &str) -> Result<Fault, String> {
 
 #[derive(Debug, Args)]
 #[command(help_template = HELP_TEMPLATE, disable_version_flag = true, after_help = "")]
+#[command(mut_arg("test_threads", |a| a.help(
+    "How many scenarios run at once (default 16); lines are printed in file order either way."
+)))]
 pub struct RunArgs {
     /// Base URL of the server under test (a path prefix is kept). Default: the embedded reference server.
     #[arg(long, env = "BASE_URL", value_name = "URL")]

@@ -307,6 +307,8 @@ fn version_and_help_work_despite_the_flattened_libtest_flags() {
         help.contains("--base-url") && help.contains("--test-threads"),
         "{help}"
     );
+    // libtest's own words would say threads; here it is scenarios at once.
+    assert!(help.contains("How many scenarios run at once"), "{help}");
 }
 
 #[test]
