@@ -249,10 +249,11 @@ fn throughput(dir: &Path) {
             config,
         ))
         .unwrap();
-    // 500 flagships are some 800 kB of YAML: every plan stays in memory. At
-    // 2,000, plans beyond KEEP_PLANS_SOURCE_BYTES are compiled again as
-    // their scenarios start (the price of a flat memory for any suite size).
-    for n in [500, 2000] {
+    // 500 and 2,000 flagships are some 0.8 and 3.2 MB of YAML: every plan
+    // stays in memory. At 4,000, most plans are compiled again as their
+    // scenarios start (the price of a flat memory for any suite size; see
+    // conform::case::load::kept_source_bytes).
+    for n in [500, 2000, 4000] {
         let suite = generated_suite(dir, n, true);
         // Rounds alternate, so that a change in the machine's load weighs on
         // both rates alike.
@@ -270,7 +271,7 @@ fn throughput(dir: &Path) {
             .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('g'))
             .map(|p| p.metadata().unwrap().len())
             .sum();
-        let kept = yaml <= conform::case::load::KEEP_PLANS_SOURCE_BYTES as u64;
+        let kept = yaml <= conform::case::load::kept_source_bytes(n) as u64;
         let plans = if kept {
             "plans in memory"
         } else {
@@ -316,7 +317,7 @@ fn peak_rss(dir: &Path, n: usize) -> Option<f64> {
 }
 
 fn memory(dir: &Path) {
-    for n in [1000, 10_000] {
+    for n in [1000, 2000, 5000, 10_000] {
         match peak_rss(dir, n) {
             Some(mib) => println!(
                 "peak memory of a run of {n} scenarios, reports included: {mib:.1} MiB (budget 64 MiB at 10,000)"

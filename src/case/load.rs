@@ -38,12 +38,28 @@ pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
     loader.finish()
 }
 
-/// Compiled plans are kept in memory for scenario files up to this many
-/// bytes of YAML in all (about five times as much in plans: some 600
-/// scenarios the size of the bundled flagship); the rest are
-/// checked at load time and compiled again when they run, so a suite of
-/// any size loads in bounded memory.
-pub const KEEP_PLANS_SOURCE_BYTES: usize = 1 << 20;
+/// Compiled plans are kept in memory for the first scenario files, up to
+/// [`kept_source_bytes`] of their YAML in all (a plan takes some four times
+/// its YAML: 7 KiB for the bundled flagship); the rest are checked at load
+/// time and compiled again when they run. Each scenario's result takes
+/// memory too, so the allowance shrinks as the suite grows: this much, less
+/// [`KEEP_PLANS_LESS_PER_FILE`] per scenario file, and never under
+/// [`KEEP_PLANS_MIN_BYTES`]. A suite of any size runs in bounded memory
+/// (64 MiB at 10,000 scenarios, reports included), and one of a few
+/// thousand flagship-sized scenarios keeps every plan.
+pub const KEEP_PLANS_MAX_BYTES: usize = 5 << 20;
+/// See [`KEEP_PLANS_MAX_BYTES`].
+pub const KEEP_PLANS_LESS_PER_FILE: usize = 500;
+/// See [`KEEP_PLANS_MAX_BYTES`].
+pub const KEEP_PLANS_MIN_BYTES: usize = 1 << 20;
+
+/// Bytes of scenario YAML whose plans are kept, for a suite of `files`
+/// scenario files (see [`KEEP_PLANS_MAX_BYTES`]).
+pub fn kept_source_bytes(files: usize) -> usize {
+    KEEP_PLANS_MAX_BYTES
+        .saturating_sub(files.saturating_mul(KEEP_PLANS_LESS_PER_FILE))
+        .max(KEEP_PLANS_MIN_BYTES)
+}
 
 /// Loads a suite in two phases, so that a caller can load the contract the
 /// settings name before the scenarios are checked against it.
@@ -190,6 +206,7 @@ fn load_scenarios(
     let intern = suite.intern.clone();
     let mut names: BTreeMap<String, SourceLocation> = BTreeMap::new();
     let mut kept_bytes = 0usize;
+    let keep = kept_source_bytes(files.len());
     for path in files {
         let Some(text) = read(&path, diags) else {
             continue;
@@ -231,18 +248,14 @@ fn load_scenarios(
         let problems = check(&sc);
         diags.0.extend(problems);
         kept_bytes += size;
-        let sc = if kept_bytes > KEEP_PLANS_SOURCE_BYTES {
-            sc.deferred()
-        } else {
-            sc
-        };
+        let sc = if kept_bytes > keep { sc.deferred() } else { sc };
         suite.scenarios.push(Arc::new(sc));
     }
 }
 
 impl Suite {
     /// The scenario's full plan: itself, or compiled again from its file when
-    /// loading deferred it (see [`KEEP_PLANS_SOURCE_BYTES`]).
+    /// loading deferred it (see [`KEEP_PLANS_MAX_BYTES`]).
     pub fn plan(&self, sc: &Arc<Scenario>) -> Result<Arc<Scenario>, Diagnostics> {
         if !sc.deferred {
             return Ok(sc.clone());
@@ -1074,6 +1087,17 @@ mod tests {
 
     fn bundled() -> Suite {
         load_suite(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/cases"))).unwrap()
+    }
+
+    #[test]
+    fn the_plan_allowance_shrinks_as_the_suite_grows() {
+        assert_eq!(kept_source_bytes(0), KEEP_PLANS_MAX_BYTES);
+        // 2,000 flagship-sized files (some 3.2 MB) keep every plan...
+        assert!(kept_source_bytes(2_000) > 2_000 * 1_700);
+        assert!(kept_source_bytes(2_000) > kept_source_bytes(5_000));
+        // ...10,000 keep the first MiB, and no suite keeps less.
+        assert_eq!(kept_source_bytes(10_000), KEEP_PLANS_MIN_BYTES);
+        assert_eq!(kept_source_bytes(usize::MAX), KEEP_PLANS_MIN_BYTES);
     }
 
     #[test]
