@@ -222,19 +222,9 @@ fn fallback_page(error: &str, result: &RunResult) -> String {
     )
 }
 
+/// HTML escaping as the templates apply it (minijinja's own).
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
+    minijinja::HtmlEscape(s).to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -985,6 +975,25 @@ fn duration(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fallback_page_escapes_what_it_shows() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/reports/failing.json");
+        let mut result = crate::report::json::read(&path).expect("the fixture reads");
+        let first = result.scenarios.first_mut().expect("a scenario");
+        first.id = "f::<script>alert('id')</script>".into();
+        let page = fallback_page("template error near <b>\"x\" & 'y'</b>", &result);
+        assert!(
+            !page.contains("<script>") && !page.contains("<b>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("template error near &lt;b&gt;&quot;x&quot; &amp; &#x27;y&#x27;&lt;"),
+            "{page}"
+        );
+        assert!(page.contains("f::&lt;script&gt;alert("), "{page}");
+    }
 
     #[test]
     fn base64_matches_known_values() {
