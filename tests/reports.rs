@@ -424,6 +424,15 @@ fn only_the_scenarios_libtest_selects_run() {
         ]
     );
     assert_eq!(out.exit_code, 0);
+    // The ignored one the filter selects is reported skipped; nothing else is.
+    let skipped: Vec<&str> = out
+        .result
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Skipped)
+        .map(|s| &s.id[..2])
+        .collect();
+    assert_eq!(skipped, ["02"]);
 
     let (names, out) = ran(quiet());
     assert_eq!(names.len(), 19);
@@ -441,6 +450,7 @@ fn only_the_scenarios_libtest_selects_run() {
         ..quiet()
     });
     assert_eq!(names, ["02_create_returns_id"]);
+    assert_eq!(out.result.scenarios.len(), 1);
     assert_eq!(out.exit_code, 0);
 }
 

@@ -17,7 +17,7 @@
 //! steps, reports are written and the exit code is 130; a second Ctrl-C
 //! exits at once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -41,7 +41,7 @@ use super::finish::{self, Finished};
 use super::options::{Gate, RunError, RunOptions, RunOutput};
 use super::progress::Progress;
 use super::scenario::{run_scenario, skipped_scenario};
-use super::select::{filters_select, selected};
+use super::select::selected;
 
 /// Scenarios run at once when `--test-threads` is not given.
 pub const DEFAULT_THREADS: usize = 16;
@@ -270,6 +270,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let Trials {
         trials,
         work,
+        ignored,
         progress,
     } = trials(&scenarios, &args, &sink);
     dispatch(
@@ -289,16 +290,10 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let elapsed = start.elapsed();
 
     let mut results = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
-    let run_ids: HashSet<std::sync::Arc<str>> = results.iter().map(|r| r.id.clone()).collect();
-    let runs_ignored = args.ignored || args.include_ignored;
-    for sc in &scenarios {
-        if run_ids.contains(&sc.id) || !filters_select(&args, &sc.id) {
-            continue;
-        }
-        // Selected but not run: ignored, or (with --ignored) not ignored.
-        if let (Some(reason), false) = (&sc.ignore, runs_ignored) {
-            results.push(skipped_scenario(sc, reason.clone(), Outcome::Skipped));
-        }
+    // Selected but ignored: libtest lists them, the reports show them skipped.
+    for sc in ignored {
+        let reason = sc.ignore.clone().unwrap_or_default();
+        results.push(skipped_scenario(&sc, reason, Outcome::Skipped));
     }
     let order: BTreeMap<&str, usize> = scenarios
         .iter()
@@ -368,6 +363,9 @@ struct Trials {
     /// What libtest will run (its own filter and ignore verdicts on each
     /// trial decide), with where each result goes.
     work: Vec<(Arc<Scenario>, oneshot::Sender<ScenarioResult>)>,
+    /// What libtest selects but ignores (`ignore:` without `--ignored` or
+    /// `--include-ignored`).
+    ignored: Vec<Arc<Scenario>>,
     progress: Progress,
 }
 
@@ -377,6 +375,7 @@ fn trials(
     sink: &Arc<Mutex<Vec<ScenarioResult>>>,
 ) -> Trials {
     let mut work = Vec::new();
+    let mut ignored = Vec::new();
     let mut name_width = 0;
     let mut results = Vec::with_capacity(scenarios.len());
     for sc in scenarios {
@@ -386,7 +385,9 @@ fn trials(
             Trial::test(sc.id.to_string(), || Ok(())).with_ignored_flag(sc.ignore.is_some());
         if !args.is_filtered_out(&probe) {
             name_width = name_width.max(sc.id.chars().count());
-            if !args.is_ignored(&probe) {
+            if args.is_ignored(&probe) {
+                ignored.push(sc.clone());
+            } else {
                 work.push((sc.clone(), tx));
             }
         }
@@ -420,6 +421,7 @@ fn trials(
     Trials {
         trials,
         work,
+        ignored,
         progress,
     }
 }
