@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The allocator of the `conform` binary, so both sides of the comparison
+/// (and the harness as users run it) allocate the same way.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
 const BIN: &str = env!("CARGO_BIN_EXE_conform");
 /// Scenarios run at once, by the harness and by the raw loop alike.
