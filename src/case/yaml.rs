@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{DefaultMessageFormatter, Error, MessageFormatter};
 
 use super::diag::{Diagnostic, SourceLocation, did_you_mean, display_path};
@@ -105,8 +106,40 @@ fn message(err: &Error) -> String {
         Error::DuplicateMappingKey { key: None, .. } => {
             "duplicate key: each key may appear once in a mapping".into()
         }
+        Error::Budget { breach, .. } => match breach_message(breach) {
+            Some(m) => m,
+            None => DefaultMessageFormatter.format_message(err).into_owned(),
+        },
         other => DefaultMessageFormatter.format_message(other).into_owned(),
     }
+}
+
+/// What a breached parser limit means for a case file. The limits are
+/// serde-saphyr's defaults: they bound the stack, memory and time one file
+/// can take, and no case file comes near them.
+fn breach_message(breach: &BudgetBreach) -> Option<String> {
+    let limits = serde_saphyr::Budget::default();
+    Some(match breach {
+        BudgetBreach::Depth { .. } => format!(
+            "mappings and sequences nest more than {} levels deep here, the most a case file may",
+            limits.max_depth
+        ),
+        BudgetBreach::Nodes { .. } => format!(
+            "the file holds more than {} values (mappings, sequences and scalars, each use of an alias counted again), the most a case file may",
+            limits.max_nodes
+        ),
+        BudgetBreach::Events { .. } => format!(
+            "the file holds more than {} YAML events, the most a case file may",
+            limits.max_events
+        ),
+        BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => {
+            "too many aliases (`*name`) for the anchors (`&name`) defined: the file would expand far beyond its size".into()
+        }
+        BudgetBreach::ScalarBytes { .. } | BudgetBreach::InputBytes { .. } => {
+            "the file's text is larger than a case file may be".into()
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
