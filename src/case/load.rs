@@ -178,8 +178,10 @@ fn load_file(path: &Path, suite: &Suite) -> LoadedFile {
 }
 
 /// [`load_file`] over `paths`, in their order: the calling thread takes the
-/// first share and scoped threads the others.
+/// first share and scoped threads the others (a share whose thread cannot
+/// be started is loaded by the calling thread too).
 fn load_batch(paths: &[PathBuf], suite: &Suite) -> Vec<LoadedFile> {
+    let load = |part: &[PathBuf]| part.iter().map(|p| load_file(p, suite)).collect::<Vec<_>>();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let share = paths.len().div_ceil(cores).max(1);
     let mut shares = paths.chunks(share);
@@ -189,16 +191,20 @@ fn load_batch(paths: &[PathBuf], suite: &Suite) -> Vec<LoadedFile> {
     std::thread::scope(|scope| {
         let others: Vec<_> = shares
             .map(|part| {
-                scope.spawn(|| part.iter().map(|p| load_file(p, suite)).collect::<Vec<_>>())
+                std::thread::Builder::new()
+                    .name("conform-load".into())
+                    .spawn_scoped(scope, move || load(part))
+                    .map_err(|_| part)
             })
             .collect();
-        let mut all: Vec<LoadedFile> = first.iter().map(|p| load_file(p, suite)).collect();
+        let mut all = load(first);
         for other in others {
-            all.extend(
-                other
+            all.extend(match other {
+                Ok(thread) => thread
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
+                Err(part) => load(part),
+            });
         }
         all
     })
