@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
 
 use serde_json::Value;
 
@@ -128,86 +129,88 @@ impl FileCtx<'_> {
     }
 }
 
-/// Scenario files are read, parsed and compiled at once, on every core:
-/// that is nearly all the time loading takes (reading the YAML alone is
-/// some 66 µs for a flagship file), and files are independent. What ties
-/// files together (unique names, the contract check, which plans are kept)
-/// follows in file order, batch after batch, so that at most this many
-/// compiled files wait at a time.
+/// Scenario files are read and parsed at once, on every core: reading the
+/// YAML is most of the time loading takes (some 66 µs for a flagship file)
+/// and files are independent. Compiling, and what ties files together
+/// (unique names, the contract check, which plans are kept), follows on the
+/// calling thread in file order, batch after batch, so that at most this
+/// many parsed files wait at a time. Plans are compiled on the thread that
+/// keeps them or drops them (the deferred ones), so that what outlives the
+/// load was allocated where the run will free it.
 const LOAD_BATCH: usize = 128;
 
-/// One scenario file, compiled on its own.
-struct LoadedFile {
-    /// The text, when the file could be read.
-    source: Option<Arc<str>>,
-    /// The scenario and the `{{ env.NAME }}` it uses, when it parsed.
-    compiled: Option<(Scenario, Vec<(String, SourceLocation)>)>,
-    /// Its problems (a file with problems may still compile).
-    diags: Diagnostics,
-}
+/// One scenario file's text and parsed form, or why it has none.
+type ParsedFile = Result<(Arc<str>, ScenarioFile), Diagnostic>;
 
-fn load_file(path: &Path, suite: &Suite) -> LoadedFile {
+fn parse_file(path: &Path) -> ParsedFile {
     let mut diags = Diagnostics::default();
-    let Some(source) = read(path, &mut diags) else {
-        return LoadedFile {
-            source: None,
-            compiled: None,
-            diags,
-        };
-    };
-    let compiled = match yaml::parse::<ScenarioFile>(path, &source) {
-        Ok(parsed) => {
-            let mut ctx = FileCtx {
-                file: display_path(path).into(),
-                source: source.clone(),
-                diags: &mut diags,
-                intern: &suite.intern,
-            };
-            compile_scenario(&mut ctx, path, parsed, suite)
-        }
-        Err(d) => {
-            diags.push(d);
-            None
-        }
-    };
-    LoadedFile {
-        source: Some(source),
-        compiled,
-        diags,
+    match read(path, &mut diags) {
+        Some(source) => yaml::parse::<ScenarioFile>(path, &source).map(|parsed| (source, parsed)),
+        None => Err(diags.0.remove(0)),
     }
 }
 
-/// [`load_file`] over `paths`, in their order: the calling thread takes the
-/// first share and scoped threads the others (a share whose thread cannot
-/// be started is loaded by the calling thread too).
-fn load_batch(paths: &[PathBuf], suite: &Suite) -> Vec<LoadedFile> {
-    let load = |part: &[PathBuf]| part.iter().map(|p| load_file(p, suite)).collect::<Vec<_>>();
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let share = paths.len().div_ceil(cores).max(1);
-    let mut shares = paths.chunks(share);
-    let Some(first) = shares.next() else {
-        return Vec::new();
-    };
-    std::thread::scope(|scope| {
-        let others: Vec<_> = shares
-            .map(|part| {
+fn parse_part(part: &[PathBuf]) -> Vec<ParsedFile> {
+    part.iter().map(|p| parse_file(p)).collect()
+}
+
+/// Threads that read and parse scenario files beside the calling thread,
+/// for the whole of a suite's loading (one per further core). A batch is
+/// split in shares: the calling thread parses the first, each helper one of
+/// the others, and the results come back in file order.
+struct Helpers<'env> {
+    workers: Vec<Helper<'env>>,
+}
+
+/// One helper: where its shares go, and where their parsed files come back.
+type Helper<'env> = (Sender<&'env [PathBuf]>, Receiver<Vec<ParsedFile>>);
+
+impl<'env> Helpers<'env> {
+    /// Starts the helpers (as many as the threads that can be started).
+    fn start<'scope>(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let workers = (1..cores)
+            .map_while(|_| {
+                let (jobs, job_rx) = mpsc::channel::<&'env [PathBuf]>();
+                let (done_tx, done) = mpsc::channel();
                 std::thread::Builder::new()
                     .name("conform-load".into())
-                    .spawn_scoped(scope, move || load(part))
-                    .map_err(|_| part)
+                    .spawn_scoped(scope, move || {
+                        for part in job_rx {
+                            if done_tx.send(parse_part(part)).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .ok()?;
+                Some((jobs, done))
             })
             .collect();
-        let mut all = load(first);
-        for other in others {
-            all.extend(match other {
-                Ok(thread) => thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(part) => load(part),
-            });
+        Helpers { workers }
+    }
+
+    /// [`parse_file`] over `batch`, in its order.
+    fn parse(&self, batch: &'env [PathBuf]) -> Vec<ParsedFile> {
+        let share = batch.len().div_ceil(self.workers.len() + 1).max(1);
+        let mut parts = batch.chunks(share);
+        let Some(first) = parts.next() else {
+            return Vec::new();
+        };
+        let sent: Vec<_> = parts
+            .zip(&self.workers)
+            .map(|(part, (jobs, done))| (part, jobs.send(part).ok().map(|()| done)))
+            .collect();
+        let mut all = parse_part(first);
+        for (part, done) in sent {
+            // A helper that is gone (it panicked, and the scope will say
+            // so) leaves its share to this thread.
+            match done.and_then(|d| d.recv().ok()) {
+                Some(parsed) => all.extend(parsed),
+                None => all.extend(parse_part(part)),
+            }
         }
         all
-    })
+    }
 }
 
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<Arc<str>> {
@@ -288,35 +291,50 @@ fn load_scenarios(
     let mut names: BTreeMap<String, SourceLocation> = BTreeMap::new();
     let mut kept_bytes = 0usize;
     let keep = kept_source_bytes(files.len());
-    for batch in files.chunks(LOAD_BATCH) {
-        for loaded in load_batch(batch, suite) {
-            diags.0.extend(loaded.diags.0);
-            let (Some(source), Some((sc, env_uses))) = (loaded.source, loaded.compiled) else {
-                continue;
-            };
-            suite
-                .env_uses
-                .extend(env_uses.into_iter().map(|(name, location)| EnvUse {
-                    name,
-                    location,
+    std::thread::scope(|scope| {
+        let helpers = Helpers::start(scope);
+        for batch in files.chunks(LOAD_BATCH) {
+            for (parsed, path) in helpers.parse(batch).into_iter().zip(batch) {
+                let (source, parsed) = match parsed {
+                    Ok(p) => p,
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                };
+                let mut ctx = FileCtx {
+                    file: display_path(path).into(),
                     source: source.clone(),
-                }));
-            if let Some(first) = names.get(&*sc.name) {
-                let msg = format!(
-                    "scenario name `{}` is already used by {first}; names must be unique in a suite",
-                    sc.name
-                );
-                diags.push(Diagnostic::new(sc.location.clone(), msg).with_source(source));
-                continue;
+                    diags,
+                    intern: &suite.intern,
+                };
+                let Some((sc, env_uses)) = compile_scenario(&mut ctx, path, parsed, suite) else {
+                    continue;
+                };
+                suite
+                    .env_uses
+                    .extend(env_uses.into_iter().map(|(name, location)| EnvUse {
+                        name,
+                        location,
+                        source: source.clone(),
+                    }));
+                if let Some(first) = names.get(&*sc.name) {
+                    let msg = format!(
+                        "scenario name `{}` is already used by {first}; names must be unique in a suite",
+                        sc.name
+                    );
+                    diags.push(Diagnostic::new(sc.location.clone(), msg).with_source(source));
+                    continue;
+                }
+                names.insert(sc.name.to_string(), sc.location.clone());
+                let problems = check(&sc);
+                diags.0.extend(problems);
+                kept_bytes += source.len();
+                let sc = if kept_bytes > keep { sc.deferred() } else { sc };
+                suite.scenarios.push(Arc::new(sc));
             }
-            names.insert(sc.name.to_string(), sc.location.clone());
-            let problems = check(&sc);
-            diags.0.extend(problems);
-            kept_bytes += source.len();
-            let sc = if kept_bytes > keep { sc.deferred() } else { sc };
-            suite.scenarios.push(Arc::new(sc));
         }
-    }
+    });
 }
 
 impl Suite {
@@ -1188,10 +1206,10 @@ mod tests {
     }
 
     #[test]
-    fn files_compiled_in_parallel_keep_their_order_and_their_problems() {
+    fn files_parsed_in_parallel_keep_their_order_and_their_problems() {
         // Three batches' worth of files, each batch split between threads:
         // scenarios, problems and the "already used" check all follow file
-        // order, whichever thread compiled which file.
+        // order, whichever thread parsed which file.
         let dir = tempfile::tempdir().unwrap();
         let cases = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/cases"));
         for f in ["conform.yaml", "openapi.yaml"] {
