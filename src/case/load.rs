@@ -166,10 +166,11 @@ struct Helpers<'env> {
 type Helper<'env> = (Sender<&'env [PathBuf]>, Receiver<Vec<ParsedFile>>);
 
 impl<'env> Helpers<'env> {
-    /// Starts the helpers (as many as the threads that can be started).
-    fn start<'scope>(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+    /// Starts the helpers for `files` files: one per further core, no more
+    /// than there are further files, and as many as can be started.
+    fn start<'scope>(scope: &'scope std::thread::Scope<'scope, 'env>, files: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let workers = (1..cores)
+        let workers = (1..cores.min(files))
             .map_while(|_| {
                 let (jobs, job_rx) = mpsc::channel::<&'env [PathBuf]>();
                 let (done_tx, done) = mpsc::channel();
@@ -292,7 +293,7 @@ fn load_scenarios(
     let mut kept_bytes = 0usize;
     let keep = kept_source_bytes(files.len());
     std::thread::scope(|scope| {
-        let helpers = Helpers::start(scope);
+        let helpers = Helpers::start(scope, files.len());
         for batch in files.chunks(LOAD_BATCH) {
             for (parsed, path) in helpers.parse(batch).into_iter().zip(batch) {
                 let (source, parsed) = match parsed {
