@@ -12,6 +12,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::PoisonError;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -247,6 +248,50 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A run's base URL, and the URLs of its literal request paths joined to it
+/// once each: joining re-parses the path (some 4,000 instructions a
+/// request), and most request paths have no variable.
+#[derive(Debug)]
+pub struct BaseUrl {
+    url: reqwest::Url,
+    joined: std::sync::RwLock<
+        std::collections::HashMap<Box<str>, reqwest::Url, foldhash::fast::RandomState>,
+    >,
+}
+
+impl BaseUrl {
+    pub fn new(url: reqwest::Url) -> BaseUrl {
+        BaseUrl {
+            url,
+            joined: Default::default(),
+        }
+    }
+
+    /// The base URL itself.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// [`join_url`]; a `literal` path (one a request plan gives without
+    /// variables, so a run has few of them) is joined once and remembered.
+    pub fn join(&self, path_and_query: &str, literal: bool) -> Result<reqwest::Url, String> {
+        if !literal {
+            return join_url(&self.url, path_and_query);
+        }
+        let read = self.joined.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(url) = read.get(path_and_query) {
+            return Ok(url.clone());
+        }
+        drop(read);
+        let url = join_url(&self.url, path_and_query)?;
+        self.joined
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path_and_query.into(), url.clone());
+        Ok(url)
+    }
+}
+
 /// Joins a base URL (which may carry a path prefix) and a path.
 /// Only the path and query are parsed: the base's scheme and host were
 /// checked once, when the run started.
@@ -289,5 +334,28 @@ mod tests {
             "http://h:1/a%20b/c:d"
         );
         assert!(join_url(&base, "/a#frag").is_err());
+    }
+
+    #[test]
+    fn literal_paths_are_joined_once_and_others_each_time() {
+        let base = BaseUrl::new(reqwest::Url::parse("http://h:1/prefix").unwrap());
+        for _ in 0..2 {
+            assert_eq!(
+                base.join("/a/b:c", true).unwrap().as_str(),
+                "http://h:1/prefix/a/b:c"
+            );
+        }
+        assert_eq!(base.joined.read().unwrap().len(), 1);
+        assert_eq!(
+            base.join("/q/x%20y?z=1", false).unwrap().as_str(),
+            "http://h:1/prefix/q/x%20y?z=1"
+        );
+        assert_eq!(
+            base.joined.read().unwrap().len(),
+            1,
+            "a rendered path is not kept"
+        );
+        assert!(base.join("/a#frag", true).is_err());
+        assert_eq!(base.joined.read().unwrap().len(), 1, "nor a refused one");
     }
 }

@@ -5,7 +5,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::case::{BodyPlan, RequestStep};
-use crate::http::{HttpResponse, OutgoingRequest, join_url};
+use crate::http::{BaseUrl, HttpResponse, OutgoingRequest};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
 use crate::redact::Redactor;
 use crate::template::{RenderError, Vars};
@@ -48,7 +48,7 @@ fn text(v: Value) -> String {
 /// Renders a step's request against the base URL.
 pub fn build(
     step: &RequestStep,
-    base: &reqwest::Url,
+    base: &BaseUrl,
     token: Option<&str>,
     vars: &Vars,
 ) -> Result<OutgoingRequest, BuildError> {
@@ -56,7 +56,9 @@ pub fn build(
     let path = r
         .path
         .render_encoded(vars, |s| utf8_percent_encode(s, PATH_VALUE).to_string())?;
-    let mut url = join_url(base, &path).map_err(BuildError::Url)?;
+    let mut url = base
+        .join(&path, r.path.is_literal())
+        .map_err(BuildError::Url)?;
     if !r.query.is_empty() {
         let mut pairs = Vec::with_capacity(r.query.len());
         for (k, v) in &r.query {

@@ -248,7 +248,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     }
     let ctx = Arc::new(RunContext {
         transport: client,
-        base_url: parsed,
+        base_url: crate::http::BaseUrl::new(parsed),
         token,
         token_env: suite.token_env.clone().unwrap_or_else(|| "TOKEN".into()),
         suite_vars: suite.vars.clone(),

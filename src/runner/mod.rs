@@ -29,7 +29,7 @@ pub const SHOWN_BODY_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct RunContext<T: Transport> {
     pub transport: T,
-    pub base_url: reqwest::Url,
+    pub base_url: crate::http::BaseUrl,
     /// The bearer token (never shown; masked in every output).
     pub token: Option<String>,
     /// The variable named in curl lines in place of the token.

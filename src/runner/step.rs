@@ -203,7 +203,7 @@ fn contract_check<T: Transport>(
     let Some(contract) = ctx.contract.as_deref() else {
         return Vec::new();
     };
-    let path = relative_path(&ctx.base_url, &req.url);
+    let path = relative_path(ctx.base_url.url(), &req.url);
     let op = match &rs.operation {
         Some((id, _)) => contract.by_id(id),
         None => contract.find(req.method, path),

@@ -89,7 +89,7 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
     };
     let ctx = RunContext {
         transport: script,
-        base_url: reqwest::Url::parse("http://api.test").unwrap(),
+        base_url: crate::http::BaseUrl::new(reqwest::Url::parse("http://api.test").unwrap()),
         token: Some(TOKEN.into()),
         token_env: "VEZA_TOKEN".into(),
         suite_vars: suite.vars.clone(),
@@ -298,7 +298,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
     let suite = load_suite(dir.path()).unwrap_or_else(|d| panic!("{d}"));
     let ctx = RunContext {
         transport: Hang,
-        base_url: reqwest::Url::parse("http://api.test").unwrap(),
+        base_url: crate::http::BaseUrl::new(reqwest::Url::parse("http://api.test").unwrap()),
         token: None,
         token_env: "TOKEN".into(),
         suite_vars: vec![],
