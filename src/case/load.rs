@@ -1219,7 +1219,7 @@ mod tests {
         let flagship =
             std::fs::read_to_string(cases.join("01_cancel_then_poll_unknown.yaml")).unwrap();
         let n = 2 * LOAD_BATCH + 10;
-        let (broken, renamed, twin) = (7, LOAD_BATCH - 2, 2 * LOAD_BATCH + 5);
+        let (broken, bad_path, twin) = (7, LOAD_BATCH - 2, 2 * LOAD_BATCH + 5);
         for i in 0..n {
             let name = match i {
                 _ if i == twin => "copy 00001".to_owned(),
@@ -1232,7 +1232,7 @@ mod tests {
             if i == broken {
                 text = text.replace("status: 200", "status: [200");
             }
-            if i == renamed {
+            if i == bad_path {
                 text = text.replace("$.query_result_id:", "$.query_result_id[:");
             }
             std::fs::write(dir.path().join(format!("g{i:05}.yaml")), text).unwrap();
@@ -1242,7 +1242,7 @@ mod tests {
             .iter()
             .map(|d| d.location.file.to_string())
             .collect();
-        let expected: Vec<String> = [broken, renamed, twin]
+        let expected: Vec<String> = [broken, bad_path, twin]
             .iter()
             .map(|i| display_path(&dir.path().join(format!("g{i:05}.yaml"))))
             .collect();
@@ -1259,7 +1259,7 @@ mod tests {
             flagship.replace("name: cancel makes the result unknown", "name: fixed"),
         )
         .unwrap();
-        for i in [renamed, twin] {
+        for i in [bad_path, twin] {
             std::fs::remove_file(dir.path().join(format!("g{i:05}.yaml"))).unwrap();
         }
         let suite = load_suite(dir.path()).unwrap();
