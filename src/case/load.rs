@@ -143,11 +143,9 @@ const LOAD_BATCH: usize = 128;
 type ParsedFile = Result<(Arc<str>, ScenarioFile), Diagnostic>;
 
 fn parse_file(path: &Path) -> ParsedFile {
-    let mut diags = Diagnostics::default();
-    match read(path, &mut diags) {
-        Some(source) => yaml::parse::<ScenarioFile>(path, &source).map(|parsed| (source, parsed)),
-        None => Err(diags.0.remove(0)),
-    }
+    let source = read(path)?;
+    let parsed = yaml::parse::<ScenarioFile>(path, &source)?;
+    Ok((source, parsed))
 }
 
 fn parse_part(part: &[PathBuf]) -> Vec<ParsedFile> {
@@ -214,14 +212,10 @@ impl<'env> Helpers<'env> {
     }
 }
 
-fn read(path: &Path, diags: &mut Diagnostics) -> Option<Arc<str>> {
-    match std::fs::read_to_string(path) {
-        Ok(s) => Some(Arc::from(s)),
-        Err(e) => {
-            diags.push(Diagnostic::file(path, format!("cannot read the file: {e}")));
-            None
-        }
-    }
+fn read(path: &Path) -> Result<Arc<str>, Diagnostic> {
+    std::fs::read_to_string(path)
+        .map(Arc::from)
+        .map_err(|e| Diagnostic::file(path, format!("cannot read the file: {e}")))
 }
 
 fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
@@ -240,7 +234,13 @@ fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         ));
         return None;
     }
-    let text = read(&suite_path, diags)?;
+    let text = match read(&suite_path) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
     let file = match yaml::parse::<SuiteFile>(&suite_path, &text) {
         Ok(s) => s,
         Err(d) => {
@@ -346,9 +346,7 @@ impl Suite {
             return Ok(sc.clone());
         }
         let mut diags = Diagnostics::default();
-        let text = read(&sc.path, &mut diags).ok_or_else(|| diags.clone())?;
-        let parsed =
-            yaml::parse::<ScenarioFile>(&sc.path, &text).map_err(|d| Diagnostics(vec![d]))?;
+        let (text, parsed) = parse_file(&sc.path).map_err(|d| Diagnostics(vec![d]))?;
         let mut ctx = FileCtx {
             file: sc.file.clone(),
             source: text,
@@ -1269,6 +1267,32 @@ mod tests {
         assert_eq!(ids.len(), n - 2);
         assert_eq!(ids, sorted, "scenarios come in file order");
         assert_eq!(ids[broken], format!("g{broken:05}::fixed"));
+    }
+
+    #[test]
+    fn an_unreadable_file_is_a_located_problem_at_load_and_at_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/cases"));
+        for f in ["conform.yaml", "openapi.yaml", "02_create_returns_id.yaml"] {
+            std::fs::copy(cases.join(f), dir.path().join(f)).unwrap();
+        }
+        let suite = load_suite(dir.path()).unwrap();
+        // Not UTF-8: the file cannot be read as text.
+        let broken = dir.path().join("03_latin1.yaml");
+        std::fs::write(&broken, b"name: caf\xe9\n").unwrap();
+        let problems = load_suite(dir.path()).unwrap_err().0;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(&*problems[0].location.file, display_path(&broken));
+        assert!(
+            problems[0].message.starts_with("cannot read the file: "),
+            "{}",
+            problems[0].message
+        );
+        // A deferred scenario whose file is gone when it runs.
+        let head = Arc::new((*suite.scenarios[0]).clone().deferred());
+        std::fs::remove_file(dir.path().join("02_create_returns_id.yaml")).unwrap();
+        let e = suite.plan(&head).unwrap_err();
+        assert!(e.to_string().contains("cannot read the file"), "{e}");
     }
 
     #[test]
