@@ -32,8 +32,8 @@ pub(crate) struct Terminal {
 
 struct State {
     running: BTreeMap<Arc<str>, Instant>,
-    /// The begun line libtest printed, and since when the harness waits.
-    waiting: Option<(String, Instant)>,
+    /// Whose line libtest has begun, and since when the harness waits.
+    waiting: Option<(Arc<str>, Instant)>,
     drawn: bool,
     term: Terminal,
 }
@@ -115,10 +115,9 @@ impl Progress {
     }
 
     /// libtest has begun the line of `id` and the harness waits for it.
-    pub fn waiting(&self, id: &str) {
+    pub fn waiting(&self, id: &Arc<str>) {
         if let Some(i) = &self.inner {
-            let begun = format!("test {id:<0$} ... ", i.name_width);
-            i.lock().waiting = Some((begun, Instant::now()));
+            i.lock().waiting = Some((id.clone(), Instant::now()));
         }
     }
 
@@ -130,8 +129,9 @@ impl Progress {
             if std::mem::take(&mut s.drawn) {
                 let _ = write!(s.term.err, "\r\x1b[K");
                 let _ = s.term.err.flush();
-                if let Some((begun, _)) = begun {
-                    let _ = write!(s.term.out, "{begun}");
+                if let Some((id, _)) = begun {
+                    // As libtest began it: the name padded to its column.
+                    let _ = write!(s.term.out, "test {id:<0$} ... ", i.name_width);
                     let _ = s.term.out.flush();
                 }
             }
