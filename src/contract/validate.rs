@@ -36,7 +36,7 @@ pub(crate) struct Schemas {
     /// `$id` of a named schema (3.1) → its pointer in the document.
     ids: HashMap<String, String>,
     /// In [`Variant::ALL`] order.
-    cache: [RwLock<Cache>; 3],
+    cache: [RwLock<Cache>; Variant::ALL.len()],
 }
 
 impl std::fmt::Debug for Schemas {
@@ -88,9 +88,8 @@ impl Schemas {
 
     /// The validator for the schema at `pointer` in `variant`'s document.
     pub(crate) fn validator(&self, variant: Variant, pointer: &str) -> Compiled {
-        let Some(cache) = self.cache.get(variant.index()) else {
-            return Arc::new(Err("no validator cache".to_owned()));
-        };
+        // `index` is below `Variant::ALL.len()`, the array's length.
+        let cache = &self.cache[variant.index()];
         if let Some(v) = cache
             .read()
             .unwrap_or_else(PoisonError::into_inner)
