@@ -1,5 +1,7 @@
 //! The embedded reference server: a faithful implementation of the async node-query
-//! contract (`cases/openapi.yaml`) with named fault modes that break one clause each.
+//! contract (`cases/openapi.yaml`) with named fault modes: faults that break one
+//! documented clause each, and variations that a conforming server may show. Each
+//! mode's [`Fault::expected`] is the verdict the bundled suite must reach against it.
 //!
 //! Use [`app`] for in-process tests and [`spawn`] for a real socket:
 //!
@@ -40,7 +42,7 @@ use axum::routing::{get, post};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use fault::{Fault, UnknownFault};
+pub use fault::{Expected, Fault, UnknownFault};
 
 use fault::FaultSet;
 use rows::PageTokens;
