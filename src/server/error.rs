@@ -75,10 +75,14 @@ impl ApiError {
             "timestamp": humantime::format_rfc3339_nanos(SystemTime::now()).to_string(),
             "details": [],
         });
-        if faults.has(Fault::ErrorMissingCode)
-            && let Some(object) = body.as_object_mut()
-        {
-            object.remove("code");
+        if let Some(object) = body.as_object_mut() {
+            if faults.has(Fault::ErrorMissingCode) {
+                object.remove("code");
+            }
+            if faults.has(Fault::ZeroValuesOmitted) {
+                // Protobuf JSON without EmitUnpopulated: an empty list is not written.
+                object.remove("details");
+            }
         }
         add_extra_fields(&mut body, faults);
         body
@@ -86,16 +90,26 @@ impl ApiError {
 
     /// The full response: status, content type and body.
     pub(crate) fn render(&self, faults: FaultSet) -> Response {
+        // Only an oversized body is ResourceExhausted here: under `oversized-413-text`
+        // a proxy in front answers it the way HTTP servers usually do.
+        if faults.has(Fault::Oversized413Text) && self.code == Code::ResourceExhausted {
+            return text_response(StatusCode::PAYLOAD_TOO_LARGE, "payload too large");
+        }
         if faults.has(Fault::ErrorNotJson) {
-            let mut response = Response::new(Body::from("bad request"));
-            *response.status_mut() = self.code.status();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            return response;
+            return text_response(self.code.status(), "bad request");
         }
         json_response(self.code.status(), &self.body(faults))
     }
+}
+
+/// A `text/plain` response.
+fn text_response(status: StatusCode, text: &'static str) -> Response {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
 }
 
 /// A JSON response with `content-type: application/json`.
@@ -156,5 +170,9 @@ mod tests {
         assert!(body.get("code").is_none());
         assert!(body.get("x_debug").is_some());
         assert_eq!(body["message"], "gone");
+        assert_eq!(body["details"], json!([]));
+        let body = ApiError::invalid("bad").body(FaultSet::new(&[Fault::ZeroValuesOmitted]));
+        assert!(body.get("details").is_none(), "{body}");
+        assert_eq!(body["code"], "InvalidArgument");
     }
 }

@@ -14,6 +14,7 @@ use super::error::{ApiError, Code, add_extra_fields, json_response};
 use super::fault::Fault;
 use super::parse::{self, CreateRequest, GetRequest};
 use super::rows;
+use super::state::Status;
 
 /// The contract this server implements, served at `GET /openapi.yaml`.
 pub(crate) const OPENAPI_YAML: &str = include_str!("../../cases/openapi.yaml");
@@ -22,6 +23,19 @@ pub(crate) const OPENAPI_YAML: &str = include_str!("../../cases/openapi.yaml");
 /// over its default maximum (4 MiB): `ResourceExhausted`, which grpc-gateway
 /// answers with 429.
 pub(crate) const MAX_BODY_BYTES: usize = 4 << 20;
+
+/// The limit under `unknown-fields-no-limit`: no message limit as such, but a
+/// cap all the same, so that no client can make the server hold unbounded memory.
+pub(crate) const SAFETY_CAP_BYTES: usize = 64 << 20;
+
+/// The request body limit in force.
+fn body_limit(app: &App) -> usize {
+    if app.faults.has(Fault::UnknownFieldsNoLimit) {
+        SAFETY_CAP_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
 
 type Answer = Result<Response, ApiError>;
 
@@ -104,6 +118,9 @@ fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
         return Err(unauthenticated("the Authorization scheme must be Bearer"));
     }
     if !constant_time_eq(token.trim().as_bytes(), app.token.as_bytes()) {
+        if app.faults.has(Fault::WrongToken400) {
+            return Err(ApiError::invalid("Invalid API key"));
+        }
         return Err(unauthenticated("invalid bearer token"));
     }
     Ok(())
@@ -118,7 +135,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// under the client's feet, losing the answer).
 const DRAIN_BYTES: usize = 64 << 20;
 
-async fn read_body(mut body: Body) -> Result<axum::body::Bytes, ApiError> {
+/// The whole body, or `ResourceExhausted` when it is over `limit` bytes.
+async fn read_body(mut body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     use http_body::Body as _;
     let mut buf = Vec::new();
     let mut total = 0usize;
@@ -132,16 +150,16 @@ async fn read_body(mut body: Body) -> Result<axum::body::Bytes, ApiError> {
             continue;
         };
         total += data.len();
-        if total <= MAX_BODY_BYTES {
+        if total <= limit {
             buf.extend_from_slice(&data);
-        } else if total > MAX_BODY_BYTES + DRAIN_BYTES {
+        } else if total > limit.saturating_add(DRAIN_BYTES) {
             break;
         }
     }
-    if total > MAX_BODY_BYTES {
+    if total > limit {
         return Err(ApiError::new(
             Code::ResourceExhausted,
-            format!("grpc: received message larger than max ({total} vs. {MAX_BODY_BYTES} bytes)"),
+            format!("grpc: received message larger than max ({total} vs. {limit} bytes)"),
         ));
     }
     Ok(buf.into())
@@ -149,7 +167,7 @@ async fn read_body(mut body: Body) -> Result<axum::body::Bytes, ApiError> {
 
 async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     authorize(app, headers)?;
-    let body = read_body(body).await?;
+    let body = read_body(body, body_limit(app)).await?;
     if app.faults.has(Fault::FlakyOnce)
         && !app
             .flaky_spent
@@ -160,7 +178,13 @@ async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
             "transient failure (flaky-once)",
         ));
     }
-    let request = parse::create(&body, app.faults.has(Fault::CreateAcceptsTwoWrappers))?;
+    let mut request = parse::create(&body, app.faults)?;
+    if app.faults.has(Fault::NoRows)
+        && let CreateRequest::ImmediateRun(spec) | CreateRequest::IfAvailable { spec, .. } =
+            &mut request
+    {
+        spec.total = 0;
+    }
     let now = Instant::now();
     let id = {
         let mut store = app.store();
@@ -194,12 +218,12 @@ async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
 
 async fn get_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     authorize(app, headers)?;
-    let body = read_body(body).await?;
+    let body = read_body(body, body_limit(app)).await?;
     let GetRequest {
         query_result_id: id,
         page_size,
         page_token,
-    } = parse::get(&body)?;
+    } = parse::get(&body, app.faults)?;
     let offset = match page_token {
         None => None,
         Some(token) => Some(app.tokens.redeem(&id, &token).ok_or_else(|| {
@@ -210,23 +234,45 @@ async fn get_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
         .store()
         .snapshot(&id, Instant::now(), app.timing, app.cancel.after);
     let (values, next_page_token) = match snapshot.rows {
+        // `first-page-empty`: the first page of a finished result holds no
+        // rows, only the token of the page that starts at the first row.
+        Some((_, total))
+            if app.faults.has(Fault::FirstPageEmpty)
+                && snapshot.status == Status::Done
+                && offset.is_none()
+                && total > 0 =>
+        {
+            (Vec::new(), app.tokens.issue(&id, 0))
+        }
         Some((node_type, total)) => page(app, &id, &node_type, total, offset, page_size),
         None => (Vec::new(), String::new()),
     };
-    let row_count = if app.faults.has(Fault::RowCountNumber) {
-        Value::from(snapshot.row_count)
-    } else {
-        Value::from(snapshot.row_count.to_string())
-    };
-    let mut progress_status = json!({ "row_count": row_count });
+    let has_more = !next_page_token.is_empty();
+    // `zero-values-omitted`: protobuf JSON without EmitUnpopulated leaves out
+    // fields at their zero value.
+    let keep = |is_zero: bool| !(is_zero && app.faults.has(Fault::ZeroValuesOmitted));
+    let mut progress_status = json!({});
+    if keep(snapshot.row_count == 0) {
+        progress_status["row_count"] = if app.faults.has(Fault::RowCountNumber) {
+            Value::from(snapshot.row_count)
+        } else {
+            Value::from(snapshot.row_count.to_string())
+        };
+    }
     add_extra_fields(&mut progress_status, app.faults);
     let mut answer = json!({
-        "status": snapshot.status.name(app.faults.has(Fault::StatusLowercase)),
+        "status": snapshot.status.name(app.faults),
         "progress_status": progress_status,
-        "values": values,
-        "has_more": !next_page_token.is_empty(),
-        "next_page_token": next_page_token,
     });
+    if keep(values.is_empty()) {
+        answer["values"] = Value::from(values);
+    }
+    if keep(!has_more) {
+        answer["has_more"] = Value::from(has_more);
+    }
+    if keep(next_page_token.is_empty()) {
+        answer["next_page_token"] = Value::from(next_page_token);
+    }
     add_extra_fields(&mut answer, app.faults);
     Ok(json_response(StatusCode::OK, &answer))
 }
@@ -262,18 +308,21 @@ fn page(
 
 async fn cancel_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     authorize(app, headers)?;
-    let body = read_body(body).await?;
-    let id = parse::cancel(&body)?;
+    let body = read_body(body, body_limit(app)).await?;
+    let id = parse::cancel(&body, app.faults)?;
     let now = Instant::now();
     let mut store = app.store();
+    if app.faults.has(Fault::CancelUnknown404) && !store.is_live(&id, now) {
+        return Err(ApiError::new(
+            Code::NotFound,
+            format!("query result {id:?} does not exist, was cancelled or has expired"),
+        ));
+    }
     let in_flight = app.faults.has(Fault::CancelRunningNoop) && {
         let status = store
             .snapshot(&id, now, app.timing, app.cancel.after)
             .status;
-        matches!(
-            status,
-            super::state::Status::Pending | super::state::Status::Running
-        )
+        matches!(status, Status::Pending | Status::Running)
     };
     if !in_flight {
         store.cancel(&id, now, app.cancel.mode);
@@ -292,6 +341,41 @@ async fn cancel_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::server::ServerConfig;
+
+    fn app(faults: &[Fault]) -> App {
+        App::new(ServerConfig {
+            faults: faults.to_vec(),
+            ..ServerConfig::default()
+        })
+    }
+
+    #[test]
+    fn the_body_limit_follows_the_variation() {
+        assert_eq!(body_limit(&app(&[])), MAX_BODY_BYTES);
+        assert_eq!(body_limit(&app(&[Fault::Oversized413Text])), MAX_BODY_BYTES);
+        assert_eq!(
+            body_limit(&app(&[Fault::UnknownFieldsNoLimit])),
+            SAFETY_CAP_BYTES
+        );
+        const { assert!(SAFETY_CAP_BYTES > MAX_BODY_BYTES) };
+    }
+
+    #[tokio::test]
+    async fn read_body_refuses_past_the_limit() {
+        let read = |len: usize, limit: usize| read_body(Body::from(vec![b' '; len]), limit);
+        assert_eq!(read(10, 10).await.map(|bytes| bytes.len()), Ok(10));
+        assert_eq!(
+            read(11, 10).await.map_err(|err| err.code),
+            Err(Code::ResourceExhausted)
+        );
+        let over_cap = read(SAFETY_CAP_BYTES + 1, SAFETY_CAP_BYTES).await;
+        assert_eq!(
+            over_cap.map_err(|err| err.code),
+            Err(Code::ResourceExhausted)
+        );
+    }
 
     #[test]
     fn constant_time_compare() {

@@ -1,10 +1,11 @@
-//! Request body validation: JSON bodies in, typed requests or 400 errors out (A7).
+//! Request body validation: JSON bodies in, typed requests or 400 errors out (A9).
 
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
+use super::fault::{Fault, FaultSet};
 use super::rows::{MAX_PAGE_SIZE, SpecDigest};
 
 /// The create wrappers, in the order `create-accepts-two-wrappers` picks from.
@@ -71,27 +72,34 @@ fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.get(name).filter(|value| !value.is_null())
 }
 
-fn query_result_id(map: &Map<String, Value>) -> Result<String, ApiError> {
+/// The id of a Get or cancel; a missing or empty one is `InvalidArgument`,
+/// or `NotFound` under `missing-id-404`.
+fn query_result_id(map: &Map<String, Value>, faults: FaultSet) -> Result<String, ApiError> {
+    let missing = if faults.has(Fault::MissingId404) {
+        Code::NotFound
+    } else {
+        Code::InvalidArgument
+    };
     match field(map, "query_result_id") {
         Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-        Some(Value::String(_)) => Err(ApiError::invalid("query_result_id must not be empty")),
+        Some(Value::String(_)) => Err(ApiError::new(missing, "query_result_id must not be empty")),
         Some(other) => Err(ApiError::invalid(format!(
             "query_result_id must be a string, got {}",
             kind(other)
         ))),
-        None => Err(ApiError::invalid("query_result_id is required")),
+        None => Err(ApiError::new(missing, "query_result_id is required")),
     }
 }
 
 /// Cancel: the id to cancel.
-pub(crate) fn cancel(body: &[u8]) -> Result<String, ApiError> {
-    query_result_id(&json_object(body)?)
+pub(crate) fn cancel(body: &[u8], faults: FaultSet) -> Result<String, ApiError> {
+    query_result_id(&json_object(body)?, faults)
 }
 
 /// Get: id, page size (string or number, clamped to 100) and page token.
-pub(crate) fn get(body: &[u8]) -> Result<GetRequest, ApiError> {
+pub(crate) fn get(body: &[u8], faults: FaultSet) -> Result<GetRequest, ApiError> {
     let map = json_object(body)?;
-    let query_result_id = query_result_id(&map)?;
+    let query_result_id = query_result_id(&map, faults)?;
     let page_size = page_size(field(&map, "page_size"))?;
     let page_token = match field(&map, "page_token") {
         None => None,
@@ -153,8 +161,11 @@ fn page_size(value: Option<&Value>) -> Result<u64, ApiError> {
     }
 }
 
-/// Create: exactly one wrapper (or, with `accept_several`, the first present).
-pub(crate) fn create(body: &[u8], accept_several: bool) -> Result<CreateRequest, ApiError> {
+/// Create: exactly one wrapper (or, under `create-accepts-two-wrappers`, the
+/// first present). `cached_result_context` may omit `request`, unless
+/// `context-requires-request` is on.
+pub(crate) fn create(body: &[u8], faults: FaultSet) -> Result<CreateRequest, ApiError> {
+    let accept_several = faults.has(Fault::CreateAcceptsTwoWrappers);
     let map = json_object(body)?;
     let present: Vec<&str> = WRAPPERS
         .into_iter()
@@ -183,7 +194,11 @@ pub(crate) fn create(body: &[u8], accept_several: bool) -> Result<CreateRequest,
     };
     match name {
         "cached_result_context" => {
-            optional_spec(wrapper, name)?;
+            if faults.has(Fault::ContextRequiresRequest) {
+                required_spec(wrapper, name)?;
+            } else {
+                optional_spec(wrapper, name)?;
+            }
             let cache_id = match field(wrapper, "cache_id") {
                 Some(Value::String(id)) if !id.is_empty() => id.clone(),
                 _ => {
@@ -275,7 +290,6 @@ pub(crate) fn duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::error::Code;
 
     fn message(result: Result<impl std::fmt::Debug, ApiError>) -> String {
         match result {
@@ -289,7 +303,7 @@ mod tests {
 
     #[test]
     fn page_size_forms() {
-        let size = |body: &str| get(body.as_bytes()).map(|req| req.page_size);
+        let size = |body: &str| get(body.as_bytes(), FaultSet::default()).map(|req| req.page_size);
         assert_eq!(size(r#"{"query_result_id": "a"}"#), Ok(100));
         assert_eq!(
             size(r#"{"query_result_id": "a", "page_size": null}"#),
@@ -321,7 +335,8 @@ mod tests {
 
     #[test]
     fn page_token_forms() {
-        let token = |body: &str| get(body.as_bytes()).map(|req| req.page_token);
+        let token =
+            |body: &str| get(body.as_bytes(), FaultSet::default()).map(|req| req.page_token);
         assert_eq!(
             token(r#"{"query_result_id": "a", "page_token": ""}"#),
             Ok(None)
@@ -346,11 +361,14 @@ mod tests {
             r#"{"query_result_id": ""}"#,
             r#"{"query_result_id": 5}"#,
         ] {
-            message(cancel(body.as_bytes()));
-            message(get(body.as_bytes()));
+            message(cancel(body.as_bytes(), FaultSet::default()));
+            message(get(body.as_bytes(), FaultSet::default()));
         }
         assert_eq!(
-            cancel(br#"{"query_result_id": "qr-1", "extra": 1}"#),
+            cancel(
+                br#"{"query_result_id": "qr-1", "extra": 1}"#,
+                FaultSet::default()
+            ),
             Ok("qr-1".to_owned())
         );
     }
@@ -361,12 +379,12 @@ mod tests {
         let digest = SpecDigest::of(&serde_json::json!({"query_type": "SOURCE_TO_DESTINATION"}));
         let body = format!(r#"{{"immediate_run": {spec}}}"#);
         assert_eq!(
-            create(body.as_bytes(), false),
+            create(body.as_bytes(), FaultSet::default()),
             Ok(CreateRequest::ImmediateRun(digest.clone()))
         );
         let body = format!(r#"{{"cached_result_if_available": {spec}}}"#);
         assert_eq!(
-            create(body.as_bytes(), false),
+            create(body.as_bytes(), FaultSet::default()),
             Ok(CreateRequest::IfAvailable {
                 spec: digest.clone(),
                 max_staleness: DEFAULT_MAX_STALENESS
@@ -375,12 +393,12 @@ mod tests {
         let body =
             r#"{"cached_result_if_available": {"request": {"body": {}}, "max_staleness": "1.5s"}}"#;
         assert!(matches!(
-            create(body.as_bytes(), false),
+            create(body.as_bytes(), FaultSet::default()),
             Ok(CreateRequest::IfAvailable { max_staleness, .. }) if max_staleness == Duration::from_millis(1500)
         ));
         let body = r#"{"cached_result_context": {"cache_id": "qr-x"}}"#;
         assert_eq!(
-            create(body.as_bytes(), false),
+            create(body.as_bytes(), FaultSet::default()),
             Ok(CreateRequest::Context {
                 cache_id: "qr-x".to_owned()
             })
@@ -389,7 +407,7 @@ mod tests {
 
     #[test]
     fn create_refusals() {
-        let refused = |body: &str| message(create(body.as_bytes(), false));
+        let refused = |body: &str| message(create(body.as_bytes(), FaultSet::default()));
         assert!(refused("{}").contains("got none"));
         assert!(refused(r#"{"immediate_run": {}, "cached_result_context": {}}"#).contains("got 2"));
         assert!(refused(r#"{"immediate_run": "x"}"#).contains("must be an object"));
@@ -419,9 +437,59 @@ mod tests {
     fn several_wrappers_with_the_fault_use_the_first() {
         let body = r#"{"cached_result_context": {"cache_id": "x"}, "immediate_run": {"request": {"body": {}}}}"#;
         assert!(matches!(
-            create(body.as_bytes(), true),
+            create(
+                body.as_bytes(),
+                FaultSet::new(&[Fault::CreateAcceptsTwoWrappers])
+            ),
             Ok(CreateRequest::ImmediateRun(_))
         ));
+    }
+
+    #[test]
+    fn missing_id_404_changes_only_the_missing_or_empty_id() {
+        let faults = FaultSet::new(&[Fault::MissingId404]);
+        for body in [
+            "{}",
+            r#"{"query_result_id": ""}"#,
+            r#"{"query_result_id": null}"#,
+        ] {
+            for result in [
+                cancel(body.as_bytes(), faults).map(drop),
+                get(body.as_bytes(), faults).map(drop),
+            ] {
+                assert_eq!(
+                    result.map_err(|err| err.code),
+                    Err(Code::NotFound),
+                    "{body}"
+                );
+            }
+        }
+        for body in ["nope", "[]", r#"{"query_result_id": 5}"#] {
+            message(cancel(body.as_bytes(), faults));
+            message(get(body.as_bytes(), faults));
+        }
+        message(get(br#"{"query_result_id": "a", "page_size": 0}"#, faults));
+    }
+
+    #[test]
+    fn context_requires_request_with_the_variation() {
+        let faults = FaultSet::new(&[Fault::ContextRequiresRequest]);
+        for body in [
+            r#"{"cached_result_context": {"cache_id": "qr-x"}}"#,
+            r#"{"cached_result_context": {"cache_id": "qr-x", "request": {}}}"#,
+        ] {
+            assert!(
+                message(create(body.as_bytes(), faults)).contains("request.body"),
+                "{body}"
+            );
+        }
+        let body = r#"{"cached_result_context": {"cache_id": "qr-x", "request": {"body": {}}}}"#;
+        assert_eq!(
+            create(body.as_bytes(), faults),
+            Ok(CreateRequest::Context {
+                cache_id: "qr-x".to_owned()
+            })
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::fault::FaultSet;
+use super::fault::{Fault, FaultSet};
 
 /// Largest page the server returns; larger `page_size` values are clamped.
 pub(crate) const MAX_PAGE_SIZE: u64 = 100;
@@ -81,15 +81,23 @@ impl SpecDigest {
     }
 }
 
-/// Row `index` (0-based) of a result whose rows are of `node_type`.
+/// Row `index` (0-based) of a result whose rows are of `node_type`; under
+/// `minimal-rows` only the required `id`, `type` and `properties`.
 pub(crate) fn row(node_type: &str, index: u64, faults: FaultSet) -> Value {
     let mut row = json!({
         "id": format!("{node_type}-{index:05}"),
         "type": node_type,
         "properties": {"name": format!("{node_type} {index}"), "index": index},
-        "destination_node_count": index % 7,
-        "risk_level": RISK_LEVELS[(index % 4) as usize],
     });
+    if !faults.has(Fault::MinimalRows)
+        && let Some(object) = row.as_object_mut()
+    {
+        object.insert("destination_node_count".to_owned(), Value::from(index % 7));
+        object.insert(
+            "risk_level".to_owned(),
+            Value::from(RISK_LEVELS[(index % 4) as usize]),
+        );
+    }
     super::error::add_extra_fields(&mut row, faults);
     row
 }
@@ -186,6 +194,14 @@ mod tests {
                 "properties": {"name": "AwsIamRole 9", "index": 9},
                 "destination_node_count": 2,
                 "risk_level": "MEDIUM",
+            })
+        );
+        assert_eq!(
+            row("AwsIamRole", 9, FaultSet::new(&[Fault::MinimalRows])),
+            json!({
+                "id": "AwsIamRole-00009",
+                "type": "AwsIamRole",
+                "properties": {"name": "AwsIamRole 9", "index": 9},
             })
         );
     }

@@ -22,13 +22,18 @@ pub(crate) enum Status {
 }
 
 impl Status {
-    pub(crate) fn name(self, lowercase: bool) -> &'static str {
-        match (self, lowercase) {
+    /// The enum name Get writes: `QUEUED` for PENDING under `queued-status`,
+    /// lower-case under `status-lowercase`.
+    pub(crate) fn name(self, faults: FaultSet) -> &'static str {
+        let queued = faults.has(Fault::QueuedStatus);
+        match (self, faults.has(Fault::StatusLowercase)) {
             (Status::Unknown, false) => "UNKNOWN",
+            (Status::Pending, false) if queued => "QUEUED",
             (Status::Pending, false) => "PENDING",
             (Status::Running, false) => "RUNNING",
             (Status::Done, false) => "DONE",
             (Status::Unknown, true) => "unknown",
+            (Status::Pending, true) if queued => "queued",
             (Status::Pending, true) => "pending",
             (Status::Running, true) => "running",
             (Status::Done, true) => "done",
@@ -45,7 +50,9 @@ pub(crate) struct Timing {
 
 impl Timing {
     pub(crate) fn new(lifecycle: Duration, faults: FaultSet) -> Self {
-        let lifecycle = if faults.has(Fault::SlowLifecycle) {
+        let lifecycle = if faults.has(Fault::InstantDone) {
+            Duration::ZERO
+        } else if faults.has(Fault::SlowLifecycle) {
             lifecycle.saturating_mul(5).max(Duration::from_secs(3))
         } else {
             lifecycle
@@ -300,6 +307,11 @@ impl Store {
         }
     }
 
+    /// Whether `id` names a query that is neither cancelled nor expired.
+    pub(crate) fn is_live(&self, id: &str, now: Instant) -> bool {
+        self.live(id, now).is_some()
+    }
+
     /// Cancels `id` (idempotent; unknown ids are fine).
     pub(crate) fn cancel(&mut self, id: &str, now: Instant, mode: CancelMode) {
         match mode {
@@ -433,6 +445,30 @@ mod tests {
         );
         let never = Timing::new(Duration::ZERO, FaultSet::new(&[Fault::NeverCompletes]));
         assert_eq!(never.progress(Duration::ZERO, 10), (Status::Running, 9));
+        let instant = Timing::new(
+            Duration::from_secs(60),
+            FaultSet::new(&[Fault::InstantDone, Fault::SlowLifecycle]),
+        );
+        assert_eq!(instant.progress(Duration::ZERO, 10), (Status::Done, 10));
+        assert_eq!(timing(1000).progress(ms(500), 0), (Status::Running, 0));
+        assert_eq!(timing(1000).progress(ms(1000), 0), (Status::Done, 0));
+    }
+
+    #[test]
+    fn status_names() {
+        let name = |status: Status, faults: &[Fault]| status.name(FaultSet::new(faults));
+        assert_eq!(name(Status::Pending, &[]), "PENDING");
+        assert_eq!(name(Status::Pending, &[Fault::QueuedStatus]), "QUEUED");
+        assert_eq!(name(Status::Running, &[Fault::QueuedStatus]), "RUNNING");
+        assert_eq!(name(Status::Unknown, &[Fault::QueuedStatus]), "UNKNOWN");
+        assert_eq!(name(Status::Done, &[Fault::StatusLowercase]), "done");
+        assert_eq!(
+            name(
+                Status::Pending,
+                &[Fault::QueuedStatus, Fault::StatusLowercase]
+            ),
+            "queued"
+        );
     }
 
     #[test]
@@ -455,7 +491,9 @@ mod tests {
         let t0 = Instant::now();
         let a = store.run(spec(1), t0);
         let b = store.run(spec(2), t0);
+        assert!(store.is_live(&a, t0) && !store.is_live("qr-never", t0));
         store.cancel(&a, t0, CancelMode::Forget);
+        assert!(!store.is_live(&a, t0));
         store.cancel(&a, t0, CancelMode::Forget);
         store.cancel("qr-never", t0, CancelMode::Forget);
         assert_eq!(status(&mut store, &a, t0 + ms(2000)), Status::Unknown);
