@@ -674,7 +674,8 @@ async fn after_cancel_faults() {
 }
 
 #[tokio::test]
-async fn error_and_auth_faults() {
+async fn auth_fault() {
+    assert_eq!(Fault::NoAuth.expected(), Expected::Fails(&["D6"]));
     let h = start(instant(&[Fault::NoAuth])).await;
     assert_eq!(
         h.raw("POST", CREATE_PATH, None, &immediate("A").to_string())
@@ -682,48 +683,23 @@ async fn error_and_auth_faults() {
             .status,
         200
     );
-    let h = start(instant(&[Fault::ErrorNotJson])).await;
-    for reply in [
-        h.raw("POST", CREATE_PATH, None, "{}").await,
-        h.post(GET_PATH, &json!({})).await,
-    ] {
-        assert!(reply.status == 400 || reply.status == 401);
-        assert_eq!(
-            (reply.content_type(), reply.body.as_slice()),
-            ("text/plain", &b"bad request"[..])
-        );
-    }
-    let h = start(instant(&[Fault::ErrorMissingCode])).await;
-    let error = h.post(GET_PATH, &json!({})).await.json();
-    assert!(
-        error.get("code").is_none() && error.get("message").is_some(),
-        "{error}"
-    );
 }
 
 #[tokio::test]
 async fn response_shape_faults() {
+    assert_eq!(Fault::CreateWithoutId.expected(), Expected::Fails(&["D1"]));
     let h = start(instant(&[Fault::CreateWithoutId])).await;
     let reply = h.post(CREATE_PATH, &immediate("A")).await;
     assert_eq!((reply.status, reply.json()), (StatusCode::OK, json!({})));
-    let h = start(instant(&[Fault::RowCountNumber, Fault::StatusLowercase])).await;
+    assert_eq!(Fault::StatusLowercase.expected(), Expected::Fails(&["D5"]));
+    let h = start(instant(&[Fault::StatusLowercase])).await;
     let id = h.create(&immediate("A")).await;
-    let get = h.status(&id).await;
-    assert!(get["progress_status"]["row_count"].is_u64(), "{get}");
-    assert_eq!(get["status"], "done");
+    assert_eq!(h.status(&id).await["status"], "done");
     assert_eq!(h.status("qr-nope").await["status"], "unknown");
+    assert_eq!(Fault::NeverCompletes.expected(), Expected::Fails(&["D7"]));
     let h = start(instant(&[Fault::NeverCompletes])).await;
     let id = h.create(&immediate("A")).await;
     assert_eq!(h.status(&id).await["status"], "RUNNING");
-    let h = start(instant(&[Fault::SlowLifecycle])).await;
-    let id = h.create(&immediate("A")).await;
-    assert_eq!(h.status(&id).await["status"], "PENDING");
-    let h = start(instant(&[Fault::CreateAcceptsTwoWrappers])).await;
-    let two = json!({"immediate_run": {"request": {"body": {}}}, "cached_result_context": {"cache_id": "x"}});
-    assert_eq!(h.post(CREATE_PATH, &two).await.status, 200);
-    h.post(CREATE_PATH, &json!({}))
-        .await
-        .error(400, "InvalidArgument");
 }
 
 #[tokio::test]
@@ -746,8 +722,27 @@ async fn paging_faults() {
     }
 }
 
+// ---- variations: each must be visible over HTTP, with its expected verdict ----
+
+#[tokio::test]
+async fn slow_lifecycle_passes() {
+    assert_eq!(Fault::SlowLifecycle.expected(), Expected::Passes);
+    let h = start(instant(&[Fault::SlowLifecycle])).await;
+    let id = h.create(&immediate("A")).await;
+    assert_eq!(h.status(&id).await["status"], "PENDING");
+}
+
 #[tokio::test]
 async fn extra_fields_and_charset_variations() {
+    for fault in [
+        Fault::ExtraFields,
+        Fault::Charset,
+        Fault::Gzip,
+        Fault::Chunked,
+        Fault::LateUnknown,
+    ] {
+        assert_eq!(fault.expected(), Expected::Passes, "{fault}");
+    }
     let h = start(instant(&[Fault::ExtraFields, Fault::Charset])).await;
     let reply = h.post(CREATE_PATH, &immediate("A")).await;
     assert_eq!(reply.content_type(), "application/json; charset=utf-8");
@@ -848,4 +843,488 @@ async fn chunked_variation_sends_several_chunks() {
     assert!(chunks >= 2, "{chunks} chunk(s): {raw}");
     let created: Value = serde_json::from_str(&joined).expect("json");
     assert!(created["query_result_id"].is_string());
+}
+
+#[tokio::test]
+async fn error_body_variations_deviate_from_a12() {
+    assert_eq!(Fault::ErrorNotJson.expected(), Expected::Deviates(&["A12"]));
+    assert!(Fault::ErrorNotJson.is_variation());
+    let h = start(instant(&[Fault::ErrorNotJson])).await;
+    for reply in [
+        h.raw("POST", CREATE_PATH, None, "{}").await,
+        h.post(GET_PATH, &json!({})).await,
+    ] {
+        assert!(reply.status == 400 || reply.status == 401);
+        assert_eq!(
+            (reply.content_type(), reply.body.as_slice()),
+            ("text/plain", &b"bad request"[..])
+        );
+    }
+    assert_eq!(
+        Fault::ErrorMissingCode.expected(),
+        Expected::Deviates(&["A12"])
+    );
+    assert!(Fault::ErrorMissingCode.is_variation());
+    let h = start(instant(&[Fault::ErrorMissingCode])).await;
+    let reply = h.post(GET_PATH, &json!({})).await;
+    assert_eq!(
+        (reply.status, reply.content_type()),
+        (StatusCode::BAD_REQUEST, "application/json")
+    );
+    let error = reply.json();
+    assert!(
+        error.get("code").is_none() && error.get("message").is_some(),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn row_count_number_deviates_from_a4() {
+    assert_eq!(
+        Fault::RowCountNumber.expected(),
+        Expected::Deviates(&["A4"])
+    );
+    assert!(Fault::RowCountNumber.is_variation());
+    let h = start(instant(&[Fault::RowCountNumber])).await;
+    let id = h.create(&immediate("A")).await;
+    let get = h.status(&id).await;
+    assert_eq!(get["status"], "DONE");
+    assert!(
+        get["progress_status"]["row_count"].as_u64() >= Some(120),
+        "{get}"
+    );
+    assert_eq!(
+        h.status("qr-nope").await["progress_status"]["row_count"],
+        json!(0)
+    );
+}
+
+#[tokio::test]
+async fn create_accepts_two_wrappers_deviates_from_a9() {
+    assert_eq!(
+        Fault::CreateAcceptsTwoWrappers.expected(),
+        Expected::Deviates(&["A9"])
+    );
+    assert!(Fault::CreateAcceptsTwoWrappers.is_variation());
+    let h = start(instant(&[Fault::CreateAcceptsTwoWrappers])).await;
+    let two = json!({"immediate_run": {"request": {"body": {}}}, "cached_result_context": {"cache_id": "x"}});
+    let reply = h.post(CREATE_PATH, &two).await;
+    assert_eq!(reply.status, 200);
+    let id = reply.json()["query_result_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        h.status(&id).await["status"],
+        "DONE",
+        "the first wrapper ran"
+    );
+    h.post(CREATE_PATH, &json!({}))
+        .await
+        .error(400, "InvalidArgument");
+}
+
+/// `{"query_result_id": id, "padding": "xxx…"}` of more than `bytes` bytes.
+fn padded(fields: Value, bytes: usize) -> String {
+    let mut body = fields;
+    body["padding"] = Value::from("x".repeat(bytes));
+    body.to_string()
+}
+
+#[tokio::test]
+async fn unknown_fields_no_limit_deviates_from_a12() {
+    assert_eq!(
+        Fault::UnknownFieldsNoLimit.expected(),
+        Expected::Deviates(&["A12"])
+    );
+    let h = start(instant(&[Fault::UnknownFieldsNoLimit])).await;
+    let auth = format!("Bearer {TOKEN}");
+    let five_mib = 5 << 20;
+    let id = h.create(&immediate("Big")).await;
+    let get = padded(json!({"query_result_id": id, "page_size": 10}), five_mib);
+    let reply = h.raw("POST", GET_PATH, Some(&auth), &get).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let body = reply.json();
+    assert_eq!(body["status"], "DONE", "{body}");
+    assert_eq!(body["values"].as_array().map(Vec::len), Some(10));
+    assert_eq!(body["values"][0]["id"], "Big-00000");
+    assert!(body.get("padding").is_none());
+    let unknown = padded(json!({"query_result_id": "qr-nope"}), five_mib);
+    let reply = h.raw("POST", GET_PATH, Some(&auth), &unknown).await;
+    assert_eq!(reply.status, 200);
+    assert_unknown(&reply.json());
+    let create = padded(immediate("Big"), five_mib);
+    let reply = h.raw("POST", CREATE_PATH, Some(&auth), &create).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.json()["query_result_id"].is_string());
+    let cancel = padded(json!({"query_result_id": id}), five_mib);
+    let reply = h.raw("POST", CANCEL_PATH, Some(&auth), &cancel).await;
+    assert_eq!((reply.status, reply.body.len()), (StatusCode::OK, 0));
+    assert_unknown(&h.status(&id).await);
+    // Past the safety cap the body is still refused.
+    let huge = padded(
+        json!({"query_result_id": "qr-nope"}),
+        handlers::SAFETY_CAP_BYTES,
+    );
+    h.raw("POST", GET_PATH, Some(&auth), &huge)
+        .await
+        .error(429, "ResourceExhausted");
+}
+
+#[tokio::test]
+async fn oversized_413_text_deviates_from_a12() {
+    assert_eq!(
+        Fault::Oversized413Text.expected(),
+        Expected::Deviates(&["A12"])
+    );
+    let h = start(instant(&[Fault::Oversized413Text])).await;
+    let auth = format!("Bearer {TOKEN}");
+    for path in [CREATE_PATH, GET_PATH, CANCEL_PATH] {
+        let big = padded(json!({"query_result_id": "qr-x"}), 5 << 20);
+        let reply = h.raw("POST", path, Some(&auth), &big).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(reply.content_type(), "text/plain", "{path}");
+        let text = String::from_utf8_lossy(&reply.body).into_owned();
+        assert!(!text.is_empty() && text.len() < 100, "{text}");
+        assert!(
+            serde_json::from_slice::<Value>(&reply.body).is_err(),
+            "{text}"
+        );
+    }
+    // Other errors keep the JSON body, and a small body is served.
+    h.post(GET_PATH, &json!({}))
+        .await
+        .error(400, "InvalidArgument");
+    h.raw("POST", GET_PATH, None, "{}")
+        .await
+        .error(401, "Unauthenticated");
+    let small = padded(json!({"query_result_id": "qr-x"}), 1000);
+    assert_eq!(
+        h.raw("POST", GET_PATH, Some(&auth), &small).await.status,
+        200
+    );
+}
+
+/// A Get answer as it comes, without the checks of [`Harness::get`].
+async fn bare_get(h: &Harness, id: &str, page_token: &str) -> Value {
+    let body = json!({"query_result_id": id, "page_size": 100, "page_token": page_token});
+    let reply = h.post(GET_PATH, &body).await;
+    assert_eq!(reply.status, 200);
+    reply.json()
+}
+
+#[tokio::test]
+async fn zero_values_omitted_deviates_from_a5() {
+    assert_eq!(
+        Fault::ZeroValuesOmitted.expected(),
+        Expected::Deviates(&["A5"])
+    );
+    let h = start(instant(&[Fault::ZeroValuesOmitted])).await;
+    assert_eq!(
+        bare_get(&h, "qr-nope", "").await,
+        json!({"status": "UNKNOWN", "progress_status": {}})
+    );
+    let id = h.create(&immediate("Z")).await;
+    let first = bare_get(&h, &id, "").await;
+    assert_eq!(first["status"], "DONE");
+    assert!(first["progress_status"]["row_count"].is_string(), "{first}");
+    assert_eq!(first["values"].as_array().map(Vec::len), Some(100));
+    assert_eq!(first["has_more"], true);
+    let mut token = first["next_page_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let last = loop {
+        let page = bare_get(&h, &id, &token).await;
+        match page.get("next_page_token").and_then(Value::as_str) {
+            Some(next) => token = next.to_owned(),
+            None => break page,
+        }
+    };
+    assert!(last.get("has_more").is_none(), "{last}");
+    assert!(
+        last["values"].as_array().is_some_and(|v| !v.is_empty()),
+        "{last}"
+    );
+    // An in-flight query: no rows, no count yet.
+    let h = start(config(Duration::from_secs(60), &[Fault::ZeroValuesOmitted])).await;
+    let id = h.create(&immediate("Z")).await;
+    let reply = h.post(GET_PATH, &json!({"query_result_id": id})).await;
+    assert_eq!(
+        reply.json(),
+        json!({"status": "PENDING", "progress_status": {}})
+    );
+    // The error body leaves out its empty details, nothing else.
+    let reply = h.post(GET_PATH, &json!({})).await;
+    assert_eq!(
+        (reply.status, reply.content_type()),
+        (StatusCode::BAD_REQUEST, "application/json")
+    );
+    let error = reply.json();
+    assert!(error.get("details").is_none(), "{error}");
+    for field in ["code", "message", "request_id", "timestamp"] {
+        assert!(error.get(field).is_some(), "{field}: {error}");
+    }
+    // The reference server emits every zero value.
+    let h = start(instant(&[])).await;
+    assert_unknown(&h.status("qr-nope").await);
+    assert_eq!(
+        h.post(GET_PATH, &json!({})).await.json()["details"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn queued_status_deviates_from_a3() {
+    assert_eq!(Fault::QueuedStatus.expected(), Expected::Deviates(&["A3"]));
+    let h = start(config(Duration::from_secs(60), &[Fault::QueuedStatus])).await;
+    let id = h.create(&immediate("Q")).await;
+    let get = h.status(&id).await;
+    assert_eq!(get["status"], "QUEUED", "{get}");
+    assert_eq!(get["values"], json!([]));
+    let h = start(config(Duration::from_millis(300), &[Fault::QueuedStatus])).await;
+    let id = h.create(&immediate("Q")).await;
+    let mut seen: Vec<String> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let status = h.status(&id).await["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status == "DONE" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never DONE: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let order = ["QUEUED", "RUNNING", "DONE"];
+    assert!(
+        order.ends_with(&seen.iter().map(String::as_str).collect::<Vec<_>>()),
+        "{seen:?}"
+    );
+    assert_unknown(&h.status("qr-nope").await);
+}
+
+#[tokio::test]
+async fn missing_id_404_deviates_from_a9() {
+    assert_eq!(Fault::MissingId404.expected(), Expected::Deviates(&["A9"]));
+    let h = start(instant(&[Fault::MissingId404])).await;
+    let auth = format!("Bearer {TOKEN}");
+    for path in [GET_PATH, CANCEL_PATH] {
+        for body in ["{}", r#"{"query_result_id": ""}"#] {
+            h.raw("POST", path, Some(&auth), body)
+                .await
+                .error(404, "NotFound");
+        }
+        for body in ["not json", r#"{"query_result_id": 12}"#] {
+            h.raw("POST", path, Some(&auth), body)
+                .await
+                .error(400, "InvalidArgument");
+        }
+    }
+    h.raw("POST", CREATE_PATH, Some(&auth), "{}")
+        .await
+        .error(400, "InvalidArgument");
+    let id = h.create(&immediate("A")).await;
+    assert_eq!(h.status(&id).await["status"], "DONE");
+}
+
+#[tokio::test]
+async fn cancel_unknown_404_deviates_from_a7() {
+    assert_eq!(
+        Fault::CancelUnknown404.expected(),
+        Expected::Deviates(&["A7"])
+    );
+    let h = start(config(Duration::from_secs(60), &[Fault::CancelUnknown404])).await;
+    h.cancel("qr-never-created").await.error(404, "NotFound");
+    let running = h.create(&immediate("A")).await;
+    let reply = h.cancel(&running).await;
+    assert_eq!((reply.status, reply.body.len()), (StatusCode::OK, 0));
+    assert_unknown(&h.status(&running).await);
+    h.cancel(&running).await.error(404, "NotFound");
+    let h = start(instant(&[Fault::CancelUnknown404])).await;
+    let done = h.create(&immediate("A")).await;
+    assert_eq!(h.status(&done).await["status"], "DONE");
+    let reply = h.cancel(&done).await;
+    assert_eq!((reply.status, reply.body.len()), (StatusCode::OK, 0));
+    assert_unknown(&h.status(&done).await);
+    h.cancel(&done).await.error(404, "NotFound");
+    let h = start(ServerConfig {
+        query_ttl: Duration::ZERO,
+        ..instant(&[Fault::CancelUnknown404])
+    })
+    .await;
+    let expired = h.create(&immediate("A")).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    h.cancel(&expired).await.error(404, "NotFound");
+}
+
+#[tokio::test]
+async fn wrong_token_400_deviates_from_a11() {
+    assert_eq!(
+        Fault::WrongToken400.expected(),
+        Expected::Deviates(&["A11"])
+    );
+    let h = start(instant(&[Fault::WrongToken400])).await;
+    let good = immediate("A").to_string();
+    let wrong = format!("Bearer {TOKEN}x");
+    for path in [CREATE_PATH, GET_PATH, CANCEL_PATH] {
+        let error = h
+            .raw("POST", path, Some(&wrong), &good)
+            .await
+            .error(400, "InvalidArgument");
+        assert_eq!(error["message"], "Invalid API key", "{path}");
+        h.raw("POST", path, None, &good)
+            .await
+            .error(401, "Unauthenticated");
+    }
+    let auth = format!("Bearer {TOKEN}");
+    assert_eq!(
+        h.raw("POST", CREATE_PATH, Some(&auth), &good).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn first_page_empty_passes() {
+    assert_eq!(Fault::FirstPageEmpty.expected(), Expected::Passes);
+    let h = start(instant(&[Fault::FirstPageEmpty])).await;
+    let id = h.create(&immediate("F")).await;
+    let first = h.status(&id).await;
+    assert_eq!(first["status"], "DONE");
+    assert_eq!(first["values"], json!([]));
+    assert_eq!(first["has_more"], true);
+    assert!(
+        first["next_page_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    let total: usize = first["progress_status"]["row_count"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .expect("row_count");
+    for page_size in [json!(100), json!(37)] {
+        let (rows, lengths) = h.all_rows(&id, page_size.clone()).await;
+        let expected: Vec<String> = (0..total).map(|i| format!("F-{i:05}")).collect();
+        assert_eq!(ids(&rows), expected, "page_size {page_size}");
+        assert_eq!(lengths[0], 0);
+        assert!(lengths[1] > 0, "{lengths:?}");
+    }
+    // Not yet DONE, or DONE without rows: the ordinary last page.
+    let h = start(config(Duration::from_secs(60), &[Fault::FirstPageEmpty])).await;
+    let id = h.create(&immediate("F")).await;
+    let early = h.status(&id).await;
+    assert_eq!(
+        (early["has_more"].clone(), early["values"].clone()),
+        (json!(false), json!([]))
+    );
+    let h = start(instant(&[Fault::FirstPageEmpty, Fault::NoRows])).await;
+    let id = h.create(&immediate("F")).await;
+    let empty = h.status(&id).await;
+    assert_eq!(
+        empty,
+        json!({"status": "DONE", "progress_status": {"row_count": "0"}, "values": [], "next_page_token": "", "has_more": false})
+    );
+}
+
+#[tokio::test]
+async fn context_requires_request_passes() {
+    assert_eq!(Fault::ContextRequiresRequest.expected(), Expected::Passes);
+    let h = start(instant(&[Fault::ContextRequiresRequest])).await;
+    let original = h.create(&immediate("C")).await;
+    for wrapper in [
+        json!({"cache_id": original}),
+        json!({"cache_id": original, "request": {}}),
+    ] {
+        h.post(CREATE_PATH, &json!({"cached_result_context": wrapper}))
+            .await
+            .error(400, "InvalidArgument");
+    }
+    let attached = h
+        .create(&json!({"cached_result_context": {"cache_id": original, "request": {"body": spec("C")}}}))
+        .await;
+    assert_ne!(attached, original);
+    assert_eq!(h.status(&attached).await["status"], "DONE");
+    let unknown = json!({"cached_result_context": {"cache_id": "qr-unknown", "request": {"body": spec("C")}}});
+    h.post(CREATE_PATH, &unknown).await.error(404, "NotFound");
+    // The reference server accepts it without `request`.
+    let h = start(instant(&[])).await;
+    let original = h.create(&immediate("C")).await;
+    h.create(&json!({"cached_result_context": {"cache_id": original}}))
+        .await;
+}
+
+#[tokio::test]
+async fn minimal_rows_passes() {
+    assert_eq!(Fault::MinimalRows.expected(), Expected::Passes);
+    let h = start(instant(&[Fault::MinimalRows])).await;
+    let id = h.create(&immediate("M")).await;
+    let (rows, _) = h.all_rows(&id, json!(100)).await;
+    assert!(rows.len() >= 120);
+    for row in &rows {
+        let keys: Vec<_> = row
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(keys.len(), 3, "{row}");
+        for key in ["id", "type", "properties"] {
+            assert!(row.get(key).is_some(), "{key}: {row}");
+        }
+    }
+    assert_eq!(
+        rows[8],
+        json!({"id": "M-00008", "type": "M", "properties": {"name": "M 8", "index": 8}})
+    );
+}
+
+#[tokio::test]
+async fn no_rows_is_inconclusive_on_p1() {
+    assert_eq!(Fault::NoRows.expected(), Expected::Inconclusive(&["P1"]));
+    let h = start(config(Duration::from_millis(200), &[Fault::NoRows])).await;
+    let id = h.create(&immediate("N")).await;
+    let early = h.status(&id).await;
+    assert_eq!(early["progress_status"]["row_count"], "0", "{early}");
+    let done = h.poll_until(&id, "DONE").await;
+    assert_eq!(
+        done,
+        json!({"status": "DONE", "progress_status": {"row_count": "0"}, "values": [], "next_page_token": "", "has_more": false})
+    );
+    let cached = json!({"cached_result_if_available": {"request": {"body": spec("N")}}});
+    let copy = h.create(&cached).await;
+    assert_eq!(
+        h.status(&copy).await,
+        done,
+        "a cache hit has no rows either"
+    );
+}
+
+#[tokio::test]
+async fn instant_done_is_inconclusive_on_p2() {
+    assert_eq!(
+        Fault::InstantDone.expected(),
+        Expected::Inconclusive(&["P2"])
+    );
+    let h = start(config(Duration::from_secs(60), &[Fault::InstantDone])).await;
+    let id = h.create(&immediate("I")).await;
+    let get = h.status(&id).await;
+    assert_eq!(get["status"], "DONE", "{get}");
+    assert_eq!(get["values"].as_array().map(Vec::len), Some(100));
+    let reply = h.cancel(&id).await;
+    assert_eq!((reply.status, reply.body.len()), (StatusCode::OK, 0));
+    assert_unknown(&h.status(&id).await);
+    // Without it the same lifecycle starts PENDING.
+    let h = start(config(Duration::from_secs(60), &[])).await;
+    let id = h.create(&immediate("I")).await;
+    assert_eq!(h.status(&id).await["status"], "PENDING");
 }
