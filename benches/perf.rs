@@ -1,7 +1,8 @@
 //! Performance figures (`cargo bench`): printed, never asserted.
 //!
 //! Against the reference server in instant mode on the same machine:
-//! - the flagship scenario (create, cancel, poll until UNKNOWN, cleanup) run
+//! - the flagship scenario (create, check it is in progress, cancel, poll
+//!   until UNKNOWN, walk the pages, cleanup: six requests) run
 //!   many times in parallel: scenarios and requests per second, next to a plain
 //!   reqwest loop sending the same requests at the same concurrency (the limit
 //!   on this machine), and the ratio of the two;
@@ -204,13 +205,18 @@ fn raw_loop(url: &str, n: usize) -> f64 {
                         let created = post("nodes_async_create", create.into()).await.unwrap();
                         let v: Value = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
                         let id = json!({"query_result_id": v["query_result_id"]}).to_string();
+                        // Still in progress? (the flagship's P2)
+                        post("nodes_async_get", id.clone()).await.unwrap().bytes().await.unwrap();
                         let cancel = post("nodes_async_cancel", id.clone()).await.unwrap();
                         cancel.bytes().await.unwrap();
                         let got = post("nodes_async_get", id.clone()).await.unwrap();
                         let got: Value = serde_json::from_slice(&got.bytes().await.unwrap()).unwrap();
                         assert_eq!(got["status"], "UNKNOWN");
+                        // The walk over the pages: one, empty.
+                        let page = json!({"query_result_id": v["query_result_id"], "page_token": ""});
+                        post("nodes_async_get", page.to_string()).await.unwrap().bytes().await.unwrap();
                         post("nodes_async_cancel", id).await.unwrap().bytes().await.unwrap();
-                        count.fetch_add(4, Ordering::Relaxed);
+                        count.fetch_add(6, Ordering::Relaxed);
                     }
                 })
             })

@@ -85,6 +85,10 @@ fn duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 500ms or 10s: {e}"))
 }
 
+fn assumptions(s: &str) -> Result<crate::clause::Assumptions, String> {
+    s.parse()
+}
+
 fn fault(s: &str) -> Result<Fault, String> {
     s.parse::<Fault>().map_err(|e| e.to_string())
 }
@@ -119,6 +123,13 @@ pub struct RunArgs {
     /// Exit 4 when fewer than PCT percent of the contract's documented responses were exercised.
     #[arg(long, value_name = "PCT")]
     pub min_coverage: Option<f64>,
+    /// Exit 4 when fewer than PCT percent of the suite's documented clauses are met.
+    #[arg(long, value_name = "PCT")]
+    pub min_clauses: Option<f64>,
+    /// `strict`: a deviation from an assumption fails the run (for a gate on your own
+    /// deployment); `lenient` reports it and passes. Default: the suite's `assumptions:`, else lenient.
+    #[arg(long, value_name = "MODE", value_parser = assumptions)]
+    pub assumptions: Option<crate::clause::Assumptions>,
     /// Where report.json, junit.xml, report.html and summary.md are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports: PathBuf,
@@ -280,6 +291,8 @@ fn run(a: RunArgs) -> u8 {
         skip_checks: a.skip_checks,
         strict: a.strict,
         min_coverage: a.min_coverage,
+        min_clauses: a.min_clauses,
+        assumptions: a.assumptions,
         ..RunOptions::new()
     };
     match runner::run(&opts, &a.test) {
@@ -327,14 +340,19 @@ fn diff(a: DiffArgs) -> u8 {
         (Ok(o), Ok(n)) => (o, n),
         (Err(c), _) | (_, Err(c)) => return c,
     };
+    // Only new failures fail a comparison: the new run's verdict under
+    // `--gate regressions`, without its other gates.
+    new.policy.gate = crate::model::Gate::Regressions;
+    new.policy.min_coverage = None;
+    new.policy.min_clauses = None;
     let reg = crate::report::regression::compare(&old, &a.old.display().to_string(), &new);
     print!("{}", crate::report::regression::render(&reg));
-    let code = if reg.new_failures.is_empty() {
-        exit_code::PASSED
-    } else {
-        exit_code::FAILED
-    };
     new.regression = Some(reg);
+    crate::verdict::finalize(&mut new);
+    let code = new
+        .verdict
+        .as_ref()
+        .map_or(exit_code::FAILED, |v| v.exit_code);
     match write_reports(&new, &a.out, a.junit_file_line) {
         Ok(()) => code,
         Err(c) => c,
@@ -368,33 +386,30 @@ fn merge(a: MergeArgs) -> u8 {
             Err(c) => return c,
         }
     }
-    let counts = [
-        crate::model::Outcome::Passed,
-        crate::model::Outcome::Failed,
-        crate::model::Outcome::Error,
-        crate::model::Outcome::Skipped,
-    ]
-    .map(|o| merged.count(o));
+    crate::verdict::finalize(&mut merged);
     println!(
-        "merged {} reports: {} scenarios ({} passed, {} failed, {} errors, {} skipped)",
+        "merged {} reports: {} scenarios ({})",
         a.reports.len(),
         merged.scenarios.len(),
-        counts[0],
-        counts[1],
-        counts[2],
-        counts[3]
+        crate::report::text::counts(&merged)
     );
+    print!("{}", crate::report::text::closing_block(&merged));
+    let code = merged
+        .verdict
+        .as_ref()
+        .map_or(exit_code::FAILED, |v| v.exit_code);
     match write_reports(&merged, &a.out, a.junit_file_line) {
-        Ok(()) => merged.exit_code(),
+        Ok(()) => code,
         Err(c) => c,
     }
 }
 
 fn selfcheck(a: SelfcheckArgs) -> u8 {
     eprintln!(
-        "conform selfcheck: {} runs of {} against the reference server, in parallel",
+        "conform selfcheck: {} runs of {} against the reference server, {} at a time",
         crate::server::Fault::ALL.len() + 1,
-        a.cases.display()
+        a.cases.display(),
+        crate::selfcheck::RUNS_AT_ONCE
     );
     match crate::selfcheck::check(&a.cases) {
         Ok(rows) => {
@@ -424,6 +439,20 @@ fn lint(a: LintArgs) -> u8 {
                 a.cases.display(),
                 suite.scenarios.len()
             );
+            let unexercised = suite.unexercised_clauses();
+            if !suite.registry.is_empty() {
+                if unexercised.is_empty() {
+                    println!(
+                        "every one of the {} clauses is named by a scenario",
+                        suite.registry.clauses().len()
+                    );
+                } else {
+                    println!("clauses no scenario exercises:");
+                    for c in unexercised {
+                        println!("  {} ({}): {}", c.id, c.level, c.statement);
+                    }
+                }
+            }
             exit_code::PASSED
         }
         Err(d) => {

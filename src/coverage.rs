@@ -129,6 +129,7 @@ mod tests {
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),
             ],
             finally: vec![step(vec![("CancelQuerySpecNodesAsync", "200")])],
+            clauses: vec![],
             flaky: false,
             reruns: vec![],
         };

@@ -7,6 +7,7 @@
 
 pub mod case;
 pub mod check;
+pub mod clause;
 pub mod cli;
 pub mod contract;
 pub mod coverage;
@@ -24,3 +25,4 @@ pub mod schema;
 pub mod selfcheck;
 pub mod server;
 pub mod template;
+pub mod verdict;

@@ -59,6 +59,10 @@ pub fn load_all(
             None
         }
     };
+    if let (Some(c), Some(suite)) = (&contract, loader.suite()) {
+        let problems = contract_clauses(c, &suite.registry);
+        loader.add_problems(problems);
+    }
     let mut sources = Sources::default();
     let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
     loader.load_scenarios(&mut |sc| match &contract {
@@ -71,6 +75,44 @@ pub fn load_all(
         return Err(missing);
     }
     Ok((suite, contract))
+}
+
+/// Every `x-clause` of the contract names a clause of the suite's registry.
+fn contract_clauses(contract: &Contract, registry: &crate::clause::Registry) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut source: Option<Option<Arc<str>>> = None;
+    for mark in contract.clause_marks() {
+        if registry.get(&mark.id).is_some() {
+            continue;
+        }
+        let message = if registry.is_empty() {
+            format!(
+                "`x-clause: {}` names a clause, but the suite declares none (`clauses:` in conform.yaml)",
+                mark.id
+            )
+        } else {
+            let hint = did_you_mean(&mark.id, registry.clauses().iter().map(|c| &*c.id))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            format!(
+                "`x-clause: {}` at {} names no clause of the suite{hint}",
+                mark.id, mark.pointer
+            )
+        };
+        let location = SourceLocation::new(
+            contract.file(),
+            u64::from(mark.line),
+            u64::from(mark.column),
+        );
+        let d = Diagnostic::new(location, message);
+        let text = source
+            .get_or_insert_with(|| std::fs::read_to_string(contract.file()).ok().map(Arc::from));
+        out.push(match text {
+            Some(t) if mark.line > 0 => d.with_source(t.clone()),
+            _ => d,
+        });
+    }
+    out
 }
 
 /// File texts for excerpts, read once each.

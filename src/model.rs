@@ -4,12 +4,17 @@
 //! Memory stays proportional to the number of steps: the request and
 //! response of a step are kept only when the step fails.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::case::SourceLocation;
+pub use crate::clause::{Assumptions, Level};
 
-/// Version of the serialised model (`report.json`).
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the serialised model (`report.json`). Version 2 added
+/// clauses, levels, the policy and the verdict; version 1 reports still
+/// read (as runs without clauses).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,6 +23,10 @@ pub struct RunResult {
     /// `conform <version>`.
     pub tool: String,
     pub suite: String,
+    /// SHA-256 of the suite: `conform.yaml` and every scenario file, by name
+    /// and content in file order (hex; empty when unknown).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suite_sha256: String,
     pub base_url: String,
     /// Whether the run used the embedded reference server.
     pub embedded_server: bool,
@@ -39,7 +48,115 @@ pub struct RunResult {
     /// The comparison with a baseline run (`--baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regression: Option<Regression>,
+    /// What makes the run fail besides a broken documented clause.
+    #[serde(default)]
+    pub policy: Policy,
+    /// The clause matrix: one row per clause of the suite's registry, in
+    /// the order written (empty when the suite declares no clauses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clauses: Vec<ClauseRow>,
+    /// The verdict these results and the policy call for (derived: see
+    /// `verdict::Verdict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::verdict::Verdict>,
     pub scenarios: Vec<ScenarioResult>,
+}
+
+/// Which failures fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gate {
+    /// Every failing scenario (the default).
+    #[default]
+    All,
+    /// Only scenarios failing now that did not fail in the baseline.
+    Regressions,
+}
+
+/// What makes a run fail besides a broken documented clause, as asked on
+/// the command line and in the suite: kept in the result so that `merge`,
+/// `diff` and every report reach the same verdict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// `strict`: deviations from assumptions fail the run.
+    #[serde(default)]
+    pub assumptions: Assumptions,
+    /// `regressions`: only scenarios failing anew fail the run.
+    #[serde(default)]
+    pub gate: Gate,
+    /// A scenario that passed only on a rerun fails the run.
+    #[serde(default)]
+    pub fail_on_flaky: bool,
+    /// Exit 4 when contract coverage is below this percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_coverage: Option<f64>,
+    /// Exit 4 when fewer than this percentage of the documented clauses are met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_clauses: Option<f64>,
+}
+
+/// What a run (or a scenario) showed of one clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClauseVerdict {
+    /// Exercised, and every check of it held.
+    Met,
+    /// A documented clause a check found broken.
+    Broken,
+    /// An assumption the server differs from.
+    Deviates,
+    /// A precondition that did not hold.
+    Unmet,
+    /// Not exercised for want of a precondition.
+    Inconclusive,
+    /// No scenario that ran checked it.
+    NotExercised,
+}
+
+impl ClauseVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClauseVerdict::Met => "met",
+            ClauseVerdict::Broken => "broken",
+            ClauseVerdict::Deviates => "deviates",
+            ClauseVerdict::Unmet => "unmet",
+            ClauseVerdict::Inconclusive => "inconclusive",
+            ClauseVerdict::NotExercised => "not exercised",
+        }
+    }
+}
+
+impl std::fmt::Display for ClauseVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of the clause matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClauseRow {
+    pub id: Arc<str>,
+    pub level: Level,
+    pub statement: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub verdict: ClauseVerdict,
+    /// The scenarios that decided the verdict (for `met`, those that met it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<Arc<str>>,
+    /// For an inconclusive clause: the preconditions that were not met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<Arc<str>>,
+}
+
+/// What one scenario showed of one clause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioClause {
+    pub id: Arc<str>,
+    pub verdict: ClauseVerdict,
+    /// For an inconclusive clause: the precondition that was not met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<Arc<str>>,
 }
 
 /// Today's run against a baseline: scenario ids in each group.
@@ -111,13 +228,32 @@ pub struct Exercised {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
-    /// An assertion or contract check failed.
+    /// A check of a documented clause (or of no clause) failed.
     Failed,
-    /// A runtime problem (transport, timeout) and no assertion failed.
+    /// A runtime problem (transport, timeout) and no documented check failed.
     Error,
     Skipped,
     /// Ctrl-C stopped the run before or while the scenario ran.
     Interrupted,
+    /// Only checks of assumptions failed.
+    Deviates,
+    /// A precondition was not met, so the clauses it guards were not
+    /// exercised; nothing else failed.
+    Inconclusive,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Error => "error",
+            Outcome::Skipped => "skipped",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Deviates => "deviates",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
 }
 
 /// One scenario's result.
@@ -135,6 +271,9 @@ pub struct ScenarioResult {
     pub duration_ms: f64,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
+    /// What the scenario showed of each clause it exercised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clauses: Vec<ScenarioClause>,
     /// Passed after failing: earlier attempts are in `reruns`.
     #[serde(default)]
     pub flaky: bool,
@@ -157,9 +296,33 @@ pub struct Rerun {
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Passed,
+    /// A check of a documented clause (or of no clause) failed.
     Failed,
     Error,
     Skipped,
+    /// Only checks of assumptions failed: the scenario goes on.
+    Deviates,
+    /// A precondition was not met: the scenario goes on, the clauses it
+    /// guards inconclusive.
+    Inconclusive,
+}
+
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Passed => "passed",
+            StepOutcome::Failed => "failed",
+            StepOutcome::Error => "error",
+            StepOutcome::Skipped => "skipped",
+            StepOutcome::Deviates => "deviates",
+            StepOutcome::Inconclusive => "inconclusive",
+        }
+    }
+
+    /// Whether the step did not pass and its failures are shown.
+    pub fn is_shown(self) -> bool {
+        !matches!(self, StepOutcome::Passed | StepOutcome::Skipped)
+    }
 }
 
 /// One step's result.
@@ -204,6 +367,16 @@ pub struct Failure {
     /// The check's stable name (`status_code`, `empty_body`, `json_path`, ...).
     pub check: String,
     pub kind: FailureKind,
+    /// The clause the check rests on, when the case or the contract names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause: Option<Arc<str>>,
+    /// The clause's level; documented when no clause is named.
+    #[serde(default, skip_serializing_if = "Level::is_documented")]
+    pub level: Level,
+    /// Set when an unmet precondition (this one) guards the clause: the
+    /// failure is shown, and the clause is inconclusive instead of failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guarded_by: Option<Arc<str>>,
     /// One line.
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,6 +462,22 @@ impl PollRecord {
     }
 }
 
+impl Failure {
+    /// Whether the failure counts against the server (not inconclusive).
+    pub fn counts(&self) -> bool {
+        self.guarded_by.is_none()
+    }
+
+    /// `[D2] ` for a failure naming a clause, else nothing.
+    pub fn clause_tag(&self) -> String {
+        match (&self.clause, &self.guarded_by) {
+            (Some(c), Some(p)) => format!("[{c}, inconclusive: {p} not met] "),
+            (Some(c), None) => format!("[{c}] "),
+            (None, _) => String::new(),
+        }
+    }
+}
+
 impl ScenarioResult {
     /// All failures of the scenario, steps then `finally`.
     pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &Failure)> {
@@ -305,18 +494,6 @@ impl RunResult {
             .iter()
             .filter(|s| s.outcome == outcome)
             .count()
-    }
-
-    /// The exit code this result calls for (see `exit_code`).
-    pub fn exit_code(&self) -> u8 {
-        use crate::exit_code::*;
-        if self.count(Outcome::Failed) > 0 {
-            FAILED
-        } else if self.count(Outcome::Error) > 0 {
-            RUNTIME_ERROR
-        } else {
-            PASSED
-        }
     }
 }
 

@@ -187,8 +187,26 @@ fn the_embedded_default_passes_and_says_so() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
     assert_eq!(report["embedded_server"], true);
+    // Every clause met, and the certification statement says so everywhere.
+    let clauses = report["clauses"].as_array().expect("the clause matrix");
+    assert_eq!(clauses.len(), 23);
+    assert!(clauses.iter().all(|c| c["verdict"] == "met"), "{clauses:?}");
+    let statement = "Conformant to the documented contract (D1–D8 met). No deviation from the assumptions (A1–A13 met). Inconclusive: none.";
+    assert_eq!(report["verdict"]["statement"], statement);
+    assert_eq!(report["verdict"]["exit_code"], 0);
+    assert!(
+        out.contains(&format!("certification: {statement}")),
+        "{out}"
+    );
+    for file in ["summary.md", "report.html", "junit.xml"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(
+            text.contains("Conformant to the documented contract (D1–D8 met)."),
+            "{file}"
+        );
+    }
     let coverage = report["coverage"]["percent"]
         .as_f64()
         .expect("coverage in the report");
@@ -322,7 +340,7 @@ fn min_coverage_is_a_gate_with_its_own_exit_code() {
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(4), "{out}");
-    assert!(out.contains("coverage gate failed"), "{out}");
+    assert!(out.contains("is below --min-coverage 90"), "{out}");
     let o = run(
         &["02_create", "--min-coverage", "5", "-q"],
         None,

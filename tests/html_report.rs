@@ -170,7 +170,20 @@ fn failing_report_shows_every_failure() {
     let r = fixture("failing.json");
     let page = html::render(&r);
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert!(page.contains("<span class=\"verdict-label\">Failed</span>"));
+    assert!(page.contains("<span class=\"verdict-label\">Not conformant</span>"));
+    // The certification statement opens the page, and the clause matrix follows.
+    let statement = &r.verdict.as_ref().unwrap().statement;
+    assert!(page.contains(&esc(statement)), "{statement}");
+    let clauses = between(&page, "<section id=\"clauses\">", "</section>");
+    for c in &r.clauses {
+        assert!(
+            clauses.contains(&format!("<code>{}</code>", c.id)),
+            "{}",
+            c.id
+        );
+        assert!(clauses.contains(&esc(&c.statement)), "{}", c.id);
+    }
+    assert!(clauses.contains("<span class=\"badge b-failed\">broken</span>"));
     let mut failed = 0;
     for s in &r.scenarios {
         assert!(page.contains(&esc(&s.id)), "scenario id {} missing", s.id);
@@ -225,7 +238,8 @@ fn failing_report_shows_every_failure() {
 fn passing_report_is_collapsed_and_fetches_nothing() {
     let r = fixture("passing.json");
     let page = html::render(&r);
-    assert!(page.contains("<span class=\"verdict-label\">Passed</span>"));
+    assert!(page.contains("<span class=\"verdict-label\">Conformant</span>"));
+    assert!(page.contains("Conformant to the documented contract (D1–D8 met)."));
     assert!(
         !page.contains("class=\"detail "),
         "a passing run has no failure detail"
@@ -236,8 +250,53 @@ fn passing_report_is_collapsed_and_fetches_nothing() {
 }
 
 #[test]
+fn deviations_and_inconclusive_clauses_are_shown_apart_from_failures() {
+    let r = fixture("verdicts.json");
+    let page = html::render(&r);
+    let statement = &r.verdict.as_ref().unwrap().statement;
+    assert!(statement.contains("Deviates from"), "{statement}");
+    assert!(statement.contains("P1 not met"), "{statement}");
+    assert!(page.contains(&esc(statement)));
+    let clauses = between(&page, "<section id=\"clauses\">", "</section>");
+    for (badge, label) in [
+        ("failed", "broken"),
+        ("deviates", "deviates"),
+        ("inconclusive", "unmet"),
+        ("inconclusive", "inconclusive"),
+        ("passed", "met"),
+        ("skipped", "not exercised"),
+    ] {
+        assert!(
+            clauses.contains(&format!("<span class=\"badge b-{badge}\">{label}</span>")),
+            "{label}"
+        );
+    }
+    assert!(clauses.contains("(P1 not met)"));
+    // Deviating and inconclusive scenarios are open, with their badge, and
+    // each failure names its clause and whether it counts.
+    for outcome in [Outcome::Deviates, Outcome::Inconclusive] {
+        let n = r.count(outcome);
+        let class = format!("<details class=\"scenario s-{}\"", outcome.as_str());
+        let open = page
+            .lines()
+            .filter(|l| l.contains(&class) && l.ends_with(" open>"))
+            .count();
+        if n > 0 {
+            assert_eq!(open, n, "{outcome:?}");
+        }
+    }
+    assert!(page.contains("<span class=\"clause\">clause A4 (assumption)</span>"));
+    assert!(page.contains("<span class=\"badge b-deviates\">deviation</span>"));
+    let counts = between(&page, "<section id=\"counts\">", "</section>");
+    assert!(counts.contains(&format!(
+        "<div class=\"count c-deviates\">\n      <span class=\"num\">{}</span>",
+        r.count(Outcome::Deviates)
+    )));
+}
+
+#[test]
 fn content_security_policy_allows_exactly_the_inline_style_and_script() {
-    let page = html::render(&fixture("failing.json"));
+    let page = html::render(&fixture("v1-failing.json"));
     let csp = between(
         &page,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"",
@@ -415,6 +474,9 @@ fn failing_step(message: &str) -> StepResult {
         failures: vec![Failure {
             check: "poll_timeout".into(),
             kind: FailureKind::Assertion,
+            clause: None,
+            level: Default::default(),
+            guarded_by: None,
             message: message.into(),
             expected: Some("DONE".into()),
             actual: Some("RUNNING".into()),
@@ -495,13 +557,13 @@ fn verdict_follows_the_outcomes() {
         between(&page, "<span class=\"verdict-label\">", "</span>").to_owned()
     };
     let mut r = fixture("failing.json");
-    assert_eq!(verdict(&r), "Failed");
+    assert_eq!(verdict(&r), "Not conformant");
     for s in &mut r.scenarios {
         if s.outcome == Outcome::Failed {
             s.outcome = Outcome::Error;
         }
     }
-    assert_eq!(verdict(&r), "Errors");
+    assert_eq!(verdict(&r), "No verdict");
     r.interrupted = true;
     r.scenarios[0].outcome = Outcome::Interrupted;
     assert_eq!(verdict(&r), "Interrupted");
@@ -619,6 +681,7 @@ fn pages_match_their_golden_files_byte_for_byte() {
     for (fixture_name, golden_name) in [
         ("failing.json", "html-failing.html"),
         ("passing.json", "html-passing.html"),
+        ("verdicts.json", "html-verdicts.html"),
     ] {
         let r = fixture(fixture_name);
         let path = dir.path().join(golden_name);

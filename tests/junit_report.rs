@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use conform::clause::Assumptions;
 use conform::model::{
-    Failure, FailureKind, Outcome, Regression, Rerun, RunResult, ScenarioResult, StepOutcome,
-    StepResult,
+    ClauseVerdict, Failure, FailureKind, Outcome, Regression, Rerun, RunResult, ScenarioResult,
+    StepOutcome, StepResult,
 };
 use conform::report::junit::{self, JunitOptions};
 use regex::Regex;
@@ -114,16 +115,33 @@ fn junitparser(path: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("the script prints JSON")
 }
 
-/// The counts the model calls for: (tests, failures, errors, skipped).
+/// The counts the model calls for: (tests, failures, errors, skipped),
+/// scenarios and clauses together. A deviation is a `<skipped>` (a
+/// `<failure>` under strict assumptions), an inconclusive scenario a
+/// `<skipped>`; a broken clause is a `<failure>`, any other clause that is
+/// not met a `<skipped>`.
 fn expected_counts(r: &RunResult) -> (usize, usize, usize, usize) {
+    let strict = r.policy.assumptions == Assumptions::Strict;
     let started = |s: &&ScenarioResult| s.outcome == Outcome::Interrupted && !s.steps.is_empty();
     let interrupted_started = r.scenarios.iter().filter(started).count();
     let interrupted = r.count(Outcome::Interrupted);
+    let deviates = r.count(Outcome::Deviates);
+    let clauses = |v: ClauseVerdict| r.clauses.iter().filter(|c| c.verdict == v).count();
+    let (dev_failures, dev_skipped) = if strict {
+        (deviates + clauses(ClauseVerdict::Deviates), 0)
+    } else {
+        (0, deviates + clauses(ClauseVerdict::Deviates))
+    };
     (
-        r.scenarios.len(),
-        r.count(Outcome::Failed),
+        r.scenarios.len() + r.clauses.len(),
+        r.count(Outcome::Failed) + clauses(ClauseVerdict::Broken) + dev_failures,
         r.count(Outcome::Error) + interrupted_started,
-        r.count(Outcome::Skipped) + interrupted - interrupted_started,
+        r.count(Outcome::Skipped) + interrupted - interrupted_started
+            + r.count(Outcome::Inconclusive)
+            + dev_skipped
+            + clauses(ClauseVerdict::Unmet)
+            + clauses(ClauseVerdict::Inconclusive)
+            + clauses(ClauseVerdict::NotExercised),
     )
 }
 
@@ -156,6 +174,23 @@ fn case<'a>(parsed: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no testcase {name}"))
 }
 
+/// The test case of clause `id` in the `clauses` suite.
+fn clause_case<'a>(parsed: &'a Value, id: &str) -> &'a Value {
+    parsed["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| {
+            c["classname"]
+                .as_str()
+                .is_some_and(|n| n.ends_with(".clauses"))
+                && c["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(&format!("{id}: ")))
+        })
+        .unwrap_or_else(|| panic!("no testcase for clause {id}"))
+}
+
 fn testcase_names(xml: &str) -> Vec<String> {
     Regex::new(r#"<testcase name="([^"]*)""#)
         .expect("regex")
@@ -176,7 +211,7 @@ fn assert_unique_names(xml: &str) {
     );
 }
 
-// --- the two real reports ------------------------------------------------
+// --- real reports --------------------------------------------------------
 
 #[test]
 fn passing_report_validates_and_parses() {
@@ -185,12 +220,12 @@ fn passing_report_validates_and_parses() {
     assert_valid(&path);
     let parsed = junitparser(&path);
     assert_counts(&r, &parsed);
-    assert_eq!(expected_counts(&r), (20, 0, 0, 0));
+    assert_eq!(expected_counts(&r), (20 + 23, 0, 0, 0));
     assert_unique_names(&xml);
     assert_eq!(
         xml.matches("<testsuite ").count(),
-        20,
-        "one testsuite per case file"
+        21,
+        "the clause matrix, then one testsuite per case file"
     );
     let c = case(
         &parsed,
@@ -203,9 +238,20 @@ fn passing_report_validates_and_parses() {
     let log = c["system_out"].as_str().expect("system-out");
     assert!(log.contains("polled PENDING → RUNNING"), "{log}");
     assert!(
-        log.contains("step `walk the pages`: passed, status 200, 5 requests"),
+        log.contains("step `walk the pages`: passed, status 200, "),
         "{log}"
     );
+    // Each clause is a passing test case of the `clauses` suite, naming the
+    // scenarios that met it.
+    let c = clause_case(&parsed, "D6");
+    assert_eq!(c["classname"], "veza-query-builder-async-nodes.clauses");
+    assert!(c["results"].as_array().unwrap().is_empty(), "{c}");
+    let log = c["system_out"].as_str().unwrap();
+    assert!(log.contains("verdict: met"), "{log}");
+    assert!(log.contains("14_auth_create_401::"), "{log}");
+    assert!(xml.contains(
+        "<property name=\"certification\" value=\"Conformant to the documented contract (D1–D8 met). No deviation from the assumptions (A1–A13 met). Inconclusive: none.\"/>"
+    ));
 }
 
 #[test]
@@ -215,7 +261,6 @@ fn failing_report_validates_and_parses() {
     assert_valid(&path);
     let parsed = junitparser(&path);
     assert_counts(&r, &parsed);
-    assert_eq!(expected_counts(&r), (20, 19, 0, 0));
     assert_unique_names(&xml);
 
     let c = case(
@@ -225,15 +270,17 @@ fn failing_report_validates_and_parses() {
     let f = &c["results"][0];
     assert_eq!(f["tag"], "failure");
     assert_eq!(f["type"], "empty_body");
-    assert_eq!(
-        f["message"],
-        "step `cancel`: expected an empty body, got 2 bytes: {} (and 2 more failures)"
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("[D2] step `cancel`: expected an empty body, got 2 bytes: {} (and "),
+        "{message}"
     );
     let body = f["text"].as_str().expect("a failure body");
     for needle in [
-        "step `cancel` failed (cases/01_cancel_then_poll_unknown.yaml:25:5)",
+        "step `cancel` failed (cases/01_cancel_then_poll_unknown.yaml:",
+        "[empty_body, D2] expected an empty body",
         "expected: an empty body (0 bytes)",
-        "at cases/01_cancel_then_poll_unknown.yaml:32:13",
+        "[content_type, D2] CancelQuerySpecNodesAsync 200: the contract documents no body",
         "finally step `cleanup` failed",
         "\"authorization: Bearer $VEZA_TOKEN\"",
     ] {
@@ -252,9 +299,103 @@ fn failing_report_validates_and_parses() {
         c["results"][0]["message"]
             .as_str()
             .expect("message")
-            .starts_with("finally step `cleanup`: CancelQuerySpecNodesAsync 200:")
+            .starts_with("[D2] finally step `cleanup`: CancelQuerySpecNodesAsync 200:")
     );
 
+    // The broken clause is a failure of the `clauses` suite, naming where.
+    let d2 = clause_case(&parsed, "D2");
+    assert_eq!(d2["results"][0]["tag"], "failure");
+    assert_eq!(d2["results"][0]["type"], "broken");
+    assert!(
+        d2["results"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("01_cancel_then_poll_unknown::cancel makes the result unknown / step `cancel`: [empty_body, D2]")
+    );
+    for c in parsed["cases"].as_array().expect("cases") {
+        for res in c["results"].as_array().expect("results") {
+            let m = res["message"].as_str().expect("every result has a message");
+            assert!(!m.contains('\n') && m.chars().count() <= 300, "{m:?}");
+        }
+    }
+}
+
+#[test]
+fn deviations_and_inconclusive_ones_are_skipped_and_fail_only_when_strict() {
+    let mut r = fixture("verdicts.json");
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    assert_counts(&r, &parsed);
+    assert_unique_names(&xml);
+    assert!(
+        r.count(Outcome::Deviates) > 0
+            && r.count(Outcome::Inconclusive) + r.count(Outcome::Deviates) > 1
+    );
+    // A deviating scenario: skipped, typed, its first deviation in the message.
+    let c = case(
+        &parsed,
+        "03_done_rows_paged::uncancelled query reaches DONE and pages every row once",
+    );
+    let res = &c["results"][0];
+    assert_eq!(res["tag"], "skipped");
+    assert_eq!(res["type"], "deviates");
+    assert!(
+        res["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("deviates from an assumption: ["),
+        "{res}"
+    );
+    // A deviating clause and an unmet precondition in the matrix.
+    let a4 = case(
+        &parsed,
+        "A4: int64 fields are JSON strings (\"row_count\": \"23\"), as protobuf JSON writes them.",
+    );
+    assert_eq!(a4["results"][0]["tag"], "skipped");
+    assert_eq!(a4["results"][0]["type"], "deviates");
+    let p1 = clause_case(&parsed, "P1");
+    assert_eq!(p1["results"][0]["type"], "unmet");
+    let d7 = clause_case(&parsed, "D7");
+    assert_eq!(d7["results"][0]["type"], "inconclusive");
+    assert!(
+        d7["results"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("P1 not met"),
+        "{d7}"
+    );
+
+    // Under strict assumptions the same deviations are failures.
+    r.policy.assumptions = Assumptions::Strict;
+    let (_dir, path, _) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    assert_counts(&r, &parsed);
+    let c = case(
+        &parsed,
+        "03_done_rows_paged::uncancelled query reaches DONE and pages every row once",
+    );
+    assert_eq!(c["results"][0]["tag"], "failure");
+    let a4 = case(
+        &parsed,
+        "A4: int64 fields are JSON strings (\"row_count\": \"23\"), as protobuf JSON writes them.",
+    );
+    assert_eq!(a4["results"][0]["tag"], "failure");
+}
+
+#[test]
+fn a_version_1_report_validates_and_cuts_long_bodies() {
+    // Written before clauses existed: no matrix, every failure documented.
+    let r = fixture("v1-failing.json");
+    assert_eq!(r.format_version, 1);
+    assert!(r.clauses.is_empty());
+    let (_dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    assert_counts(&r, &parsed);
+    assert_eq!(expected_counts(&r), (20, 19, 0, 0));
+    assert!(!xml.contains("<testsuite name=\"clauses\""));
     // A 64 KiB request body is cut in the body, and so is its curl line.
     let c = case(
         &parsed,
@@ -267,13 +408,6 @@ fn failing_report_validates_and_parses() {
         body.len()
     );
     assert!(body.contains("more characters)"), "the cut is marked");
-
-    for c in parsed["cases"].as_array().expect("cases") {
-        for res in c["results"].as_array().expect("results") {
-            let m = res["message"].as_str().expect("every result has a message");
-            assert!(!m.contains('\n') && m.chars().count() <= 300, "{m:?}");
-        }
-    }
 }
 
 // --- built by hand: flaky, reruns, skipped, interrupted, errors ----------
@@ -294,6 +428,9 @@ fn runtime_step() -> StepResult {
         failures: vec![Failure {
             check: "transport".into(),
             kind: FailureKind::Runtime,
+            clause: None,
+            level: Default::default(),
+            guarded_by: None,
             message: "timed out after 10s".into(),
             expected: None,
             actual: None,
@@ -307,8 +444,8 @@ fn runtime_step() -> StepResult {
 
 /// A run holding every outcome and every kind of earlier attempt.
 fn mixed_run() -> RunResult {
-    let pass = fixture("passing.json");
-    let fail = fixture("failing.json");
+    let pass = fixture("v1-passing.json");
+    let fail = fixture("v1-failing.json");
     let mut r = pass.clone();
     r.scenarios.clear();
     r.interrupted = true;
@@ -481,7 +618,7 @@ fn flaky_reruns_skipped_and_interrupted_validate_and_parse() {
 #[test]
 fn hostile_text_is_escaped_or_dropped() {
     let hostile = "\x1b[31mred\x1b[0m nul\0 bell\x07 vt\x0b ]]> <tag> a&b \"q\" 'a' \u{ffff}end";
-    let mut r = fixture("failing.json");
+    let mut r = fixture("v1-failing.json");
     r.suite = format!("suite {hostile}");
     r.scenarios.truncate(1);
     let s = &mut r.scenarios[0];
@@ -525,7 +662,7 @@ fn hostile_text_is_escaped_or_dropped() {
 
 #[test]
 fn file_line_is_opt_in_and_breaks_only_the_strict_xsd() {
-    let r = fixture("failing.json");
+    let r = fixture("v1-failing.json");
     let (_dir, path, xml) = written(&r, &JunitOptions { file_line: true });
     let testcases = xml.matches("<testcase ").count();
     assert_eq!(testcases, r.scenarios.len());
@@ -557,7 +694,7 @@ fn file_line_is_opt_in_and_breaks_only_the_strict_xsd() {
 fn names_stay_unique_when_ids_collide() {
     // The same stem in two folders gives the same ids; so does a merge of
     // overlapping partitions.
-    let mut r = fixture("passing.json");
+    let mut r = fixture("v1-passing.json");
     let mut twin = r.scenarios[0].clone();
     twin.file = format!("other/{}", twin.file).into();
     r.scenarios.push(twin);
@@ -631,6 +768,12 @@ fn golden(name: &str, actual: &str) {
 fn golden_failing() {
     let xml = junit::render(&fixture("failing.json"), &JunitOptions::default());
     golden("junit-failing.xml", &mask(&xml));
+}
+
+#[test]
+fn golden_verdicts() {
+    let xml = junit::render(&fixture("verdicts.json"), &JunitOptions::default());
+    golden("junit-verdicts.xml", &mask(&xml));
 }
 
 #[test]

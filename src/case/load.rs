@@ -19,11 +19,12 @@ use serde_json::Value;
 use super::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean, display_path};
 use super::intern::Interner;
 use super::model::{
-    CaptureFull, CaptureSpec, Defaults, Expect, Located, Paginate, PathMatchers, Poll,
+    CaptureFull, CaptureSpec, ClauseSpec, Defaults, Expect, Located, Paginate, PathMatchers, Poll,
     PollSettings, Request, ScenarioFile, Step, SuiteFile,
 };
 use super::plan::*;
 use super::yaml;
+use crate::clause::{Clause, ClauseRef, Level, Registry};
 use crate::jsonpath::JPath;
 use crate::matcher::Matcher;
 use crate::poll::PollPolicy;
@@ -68,17 +69,21 @@ pub struct Loader {
     dir: PathBuf,
     suite: Option<Suite>,
     diags: Diagnostics,
+    /// The suite's hash so far: `conform.yaml`, then the scenario files.
+    digest: ring::digest::Context,
 }
 
 impl Loader {
     /// Reads `conform.yaml`; problems are kept for [`Loader::finish`].
     pub fn open(dir: &Path) -> Loader {
         let mut diags = Diagnostics::default();
-        let suite = open_suite(dir, &mut diags);
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        let suite = open_suite(dir, &mut diags, &mut digest);
         Loader {
             dir: dir.to_path_buf(),
             suite,
             diags,
+            digest,
         }
     }
 
@@ -96,13 +101,22 @@ impl Loader {
     /// (while its plan is in memory) and returns more problems.
     pub fn load_scenarios(&mut self, check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>) {
         let Some(suite) = &mut self.suite else { return };
-        load_scenarios(&self.dir, suite, &mut self.diags, check);
+        load_scenarios(&self.dir, suite, &mut self.diags, &mut self.digest, check);
     }
 
     /// The suite, or every problem found.
     pub fn finish(self) -> Result<Suite, Diagnostics> {
         match self.suite {
-            Some(s) if self.diags.is_empty() => Ok(s),
+            Some(mut s) if self.diags.is_empty() => {
+                s.sha256 = self
+                    .digest
+                    .finish()
+                    .as_ref()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                Ok(s)
+            }
             _ => Err(self.diags),
         }
     }
@@ -218,7 +232,19 @@ fn read(path: &Path) -> Result<Arc<str>, Diagnostic> {
         .map_err(|e| Diagnostic::file(path, format!("cannot read the file: {e}")))
 }
 
-fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
+/// Adds one file to the suite's hash: its name, its text, each ended by a NUL.
+fn hash_file(digest: &mut ring::digest::Context, name: &str, text: &str) {
+    digest.update(name.as_bytes());
+    digest.update(b"\0");
+    digest.update(text.as_bytes());
+    digest.update(b"\0");
+}
+
+fn open_suite(
+    dir: &Path,
+    diags: &mut Diagnostics,
+    digest: &mut ring::digest::Context,
+) -> Option<Suite> {
     if !dir.is_dir() {
         diags.push(Diagnostic::file(
             dir,
@@ -241,6 +267,7 @@ fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
             return None;
         }
     };
+    hash_file(digest, SUITE_FILE, &text);
     let file = match yaml::parse::<SuiteFile>(&suite_path, &text) {
         Ok(s) => s,
         Err(d) => {
@@ -260,6 +287,10 @@ fn open_suite(dir: &Path, diags: &mut Diagnostics) -> Option<Suite> {
         scenarios: Vec::new(),
         skip_checks: Vec::new(),
         strict: false,
+        registry: Arc::default(),
+        assumptions: None,
+        sha256: String::new(),
+        named_clauses: Default::default(),
         intern: Arc::default(),
     };
     let intern = suite.intern.clone();
@@ -277,6 +308,7 @@ fn load_scenarios(
     dir: &Path,
     suite: &mut Suite,
     diags: &mut Diagnostics,
+    digest: &mut ring::digest::Context,
     check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>,
 ) {
     let files = match scenario_files(dir, suite.spec.as_deref()) {
@@ -303,6 +335,8 @@ fn load_scenarios(
                         continue;
                     }
                 };
+                let name = path.file_name().map(|n| n.to_string_lossy());
+                hash_file(digest, name.as_deref().unwrap_or_default(), &source);
                 let mut ctx = FileCtx {
                     file: display_path(path).into(),
                     source: source.clone(),
@@ -328,6 +362,9 @@ fn load_scenarios(
                     continue;
                 }
                 names.insert(sc.name.to_string(), sc.location.clone());
+                suite
+                    .named_clauses
+                    .extend(sc.named_clauses().map(|c| c.id.clone()));
                 let problems = check(&sc);
                 diags.0.extend(problems);
                 kept_bytes += source.len();
@@ -405,6 +442,8 @@ fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mu
         suite.spec = Some(path);
     }
     suite.settings = compile_defaults(ctx, &file.defaults);
+    suite.registry = Arc::new(compile_clauses(ctx, &file.clauses));
+    suite.assumptions = file.assumptions;
     if let Some(checks) = &file.checks {
         suite.strict = checks.strict;
         for name in &checks.skip {
@@ -450,6 +489,117 @@ fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mu
         check_var_name(ctx, name, &loc);
         suite.vars.push((name.clone(), t));
     }
+}
+
+/// The registry of `clauses:`: ids unique and well-formed, statements
+/// given, guards only on preconditions and naming clauses of the registry
+/// that are not preconditions.
+fn compile_clauses(ctx: &mut FileCtx<'_>, specs: &[Located<ClauseSpec>]) -> Registry {
+    let mut clauses: Vec<Clause> = Vec::new();
+    // The spec each kept clause comes from.
+    let mut kept: Vec<&ClauseSpec> = Vec::new();
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for spec in specs {
+        let c = &spec.value;
+        let id = c.id.value.trim();
+        let loc = ctx.at(&c.id);
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
+        {
+            ctx.error(
+                loc,
+                format!(
+                    "clause id `{id}` must be letters, digits, `_`, `-` or `.` (like `D2` or `A4`)"
+                ),
+            );
+            continue;
+        }
+        if let Some(line) = seen.get(id) {
+            ctx.error(
+                loc,
+                format!("clause `{id}` is already declared at line {line}; ids must be unique"),
+            );
+            continue;
+        }
+        seen.insert(id.to_owned(), loc.line);
+        if c.statement.trim().is_empty() {
+            let l = ctx.at(spec);
+            ctx.error(l, format!("clause `{id}` needs a `statement`"));
+        }
+        if c.level != Level::Precondition
+            && let Some(g) = c.guards.first()
+        {
+            let l = ctx.at(g);
+            ctx.error(
+                l,
+                format!("only a precondition guards clauses; `{id}` is {}", c.level),
+            );
+        }
+        clauses.push(Clause {
+            id: id.into(),
+            level: c.level,
+            statement: c.statement.split_whitespace().collect::<Vec<_>>().join(" "),
+            source: c.source.clone(),
+            guards: Vec::new(),
+        });
+        kept.push(c);
+    }
+    let levels: BTreeMap<String, Level> = clauses
+        .iter()
+        .map(|c| (c.id.to_string(), c.level))
+        .collect();
+    for (spec, clause) in kept.into_iter().zip(clauses.iter_mut()) {
+        if clause.level != Level::Precondition {
+            continue;
+        }
+        for g in &spec.guards {
+            let loc = ctx.at(g);
+            match levels.get(g.value.as_str()) {
+                Some(Level::Precondition) => ctx.error(
+                    loc,
+                    format!("`{}` is a precondition; a precondition guards documented clauses and assumptions", g.value),
+                ),
+                Some(_) => clause.guards.push(g.value.as_str().into()),
+                None => {
+                    let hint = did_you_mean(&g.value, levels.keys().map(String::as_str))
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    ctx.error(loc, format!("unknown clause `{}`{hint}", g.value));
+                }
+            }
+        }
+    }
+    Registry::new(clauses)
+}
+
+/// The clause `id` names, or a located problem when the registry lacks it.
+fn resolve_clause(
+    ctx: &mut FileCtx<'_>,
+    registry: &Registry,
+    id: &Located<String>,
+) -> Option<ClauseRef> {
+    let name = id.value.trim();
+    if let Some(c) = registry.resolve(name) {
+        return Some(c);
+    }
+    let loc = ctx.at(id);
+    if registry.is_empty() {
+        ctx.error(
+            loc,
+            format!("unknown clause `{name}`: the suite declares no clauses (`clauses:` in {SUITE_FILE})"),
+        );
+    } else {
+        let hint = did_you_mean(name, registry.clauses().iter().map(|c| &*c.id))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        ctx.error(
+            loc,
+            format!("unknown clause `{name}`{hint}: the suite's clauses are declared under `clauses:` in {SUITE_FILE}"),
+        );
+    }
+    None
 }
 
 fn compile_defaults(ctx: &mut FileCtx<'_>, d: &Defaults) -> Settings {
@@ -686,6 +836,21 @@ fn compile_scenario(
         vars.push((var.clone(), t));
     }
     scope.defined.extend(file.vars.keys().cloned());
+    let mut clauses: Vec<ClauseRef> = Vec::new();
+    for id in &file.clauses {
+        let Some(c) = resolve_clause(ctx, &suite.registry, id) else {
+            continue;
+        };
+        if c.level == Level::Precondition {
+            let l = ctx.at(id);
+            ctx.error(
+                l,
+                format!("`{}` is a precondition: a step or an expectation that checks it names it with `clause:`, and when it does not hold the clauses it guards are inconclusive", c.id),
+            );
+        } else if !clauses.contains(&c) {
+            clauses.push(c);
+        }
+    }
 
     let mut steps = Vec::new();
     for step in &file.steps {
@@ -706,6 +871,7 @@ fn compile_scenario(
         name: name.into(),
         description: file.description,
         tags: file.tags,
+        clauses,
         ignore: file.ignore,
         vars,
         steps,
@@ -732,6 +898,11 @@ fn compile_step(
     }
     let mut uses: Vec<Use> = Vec::new();
     let mut extra_defined: Vec<String> = Vec::new();
+    let clause = step
+        .clause
+        .as_ref()
+        .and_then(|c| resolve_clause(ctx, &suite.registry, c));
+    let mut clauses: Vec<ClauseRef> = clause.iter().cloned().collect();
     let action = match (&step.request, step.check.is_empty()) {
         (Some(req), true) => {
             let rs = compile_request_step(
@@ -739,10 +910,18 @@ fn compile_step(
                 step,
                 req,
                 suite,
+                clause.as_ref(),
                 &mut uses,
                 &mut extra_defined,
                 &mut scope.env_uses,
             );
+            if let Some(rs) = &rs {
+                for c in rs.expect.iter().filter_map(|e| e.clause.as_ref()) {
+                    if !clauses.contains(c) {
+                        clauses.push(c.clone());
+                    }
+                }
+            }
             rs.map(|r| Action::Request(Box::new(r)))
         }
         (None, false) => {
@@ -841,24 +1020,38 @@ fn compile_step(
         location: loc,
         action: action?,
         uses,
+        clause,
+        clauses,
     })
 }
 
+#[expect(clippy::too_many_arguments, reason = "one step's compile state")]
 fn compile_request_step(
     ctx: &mut FileCtx<'_>,
     step: &Step,
     req: &Request,
     suite: &Suite,
+    clause: Option<&ClauseRef>,
     uses: &mut Vec<Use>,
     extra_defined: &mut Vec<String>,
     env_uses: &mut Vec<(String, SourceLocation)>,
 ) -> Option<RequestStep> {
     let request = compile_request(ctx, req, uses, env_uses);
-    let expect = step
+    let expect: Vec<ExpectPlan> = step
         .expect
         .as_ref()
-        .map(|e| compile_expect(ctx, e, uses))
-        .unwrap_or_default();
+        .map(|e| e.blocks())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            let mut plan = compile_expect(ctx, e, uses);
+            plan.clause = match &e.clause {
+                Some(id) => resolve_clause(ctx, &suite.registry, id),
+                None => clause.cloned(),
+            };
+            plan
+        })
+        .collect();
     let mut captures = Vec::new();
     for (var, spec) in &step.capture {
         let l = ctx.at(spec);
@@ -873,9 +1066,14 @@ fn compile_request_step(
             ctx.error(l, "a step can `poll` or `paginate`, not both");
             Mode::Once
         }
-        (Some(p), None) => Mode::Poll(Box::new(compile_poll(ctx, p, &suite.settings.poll, uses))),
+        (Some(p), None) => {
+            let mut plan = compile_poll(ctx, p, &suite.settings.poll, uses);
+            plan.clause = clause.cloned();
+            Mode::Poll(Box::new(plan))
+        }
         (None, Some(p)) => match compile_paginate(ctx, p, uses) {
-            Some(pp) => {
+            Some(mut pp) => {
+                pp.clause = clause.cloned();
                 extra_defined.push(pp.cursor_var.clone());
                 Mode::Paginate(Box::new(pp))
             }
@@ -893,6 +1091,7 @@ fn compile_request_step(
         schema: step.schema.unwrap_or(true),
         auth: step.auth.unwrap_or(true),
         expect,
+        clause: clause.cloned(),
         captures,
         mode,
     })
@@ -1038,6 +1237,7 @@ fn compile_capture(
             json: Some(p.clone()),
             header: None,
             secret: false,
+            optional: false,
             convert: None,
         },
         CaptureSpec::Full(f) => f.clone(),
@@ -1063,6 +1263,7 @@ fn compile_capture(
         var: var.to_owned(),
         source,
         secret: full.secret,
+        optional: full.optional,
         convert: full.convert,
         location: loc,
     })
@@ -1093,6 +1294,7 @@ fn compile_poll(
         uses_of(c.matcher.templates(), &c.location, uses);
     }
     PollPlan {
+        clause: None,
         policy,
         until,
         fail_if,
@@ -1137,6 +1339,7 @@ fn compile_paginate(
         ctx.error(loc.clone(), "`paginate.max_pages` must be at least 1");
     }
     Some(PaginatePlan {
+        clause: None,
         cursor_var: var.clone(),
         cursor_path: cursor_path?,
         start: pg.start.clone().unwrap_or(Value::String(String::new())),

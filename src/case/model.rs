@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+pub use crate::clause::{Assumptions, Level};
+
 /// A value with the line and column where it appears in its YAML file.
 #[derive(Debug, Clone)]
 pub struct Located<T> {
@@ -94,6 +96,34 @@ pub struct SuiteFile {
     /// Which contract checks run.
     #[serde(default)]
     pub checks: Option<ChecksSpec>,
+    /// The clauses the suite certifies, each with a stable id that scenarios,
+    /// steps, expectations and the contract's `x-clause` name.
+    #[serde(default)]
+    pub clauses: Vec<Located<ClauseSpec>>,
+    /// `strict`: a deviation from an assumption fails the run, as
+    /// `--assumptions strict` does (default `lenient`: reported, not failed).
+    #[serde(default)]
+    pub assumptions: Option<Assumptions>,
+}
+
+/// One clause of the suite's registry.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClauseSpec {
+    /// Stable id, unique in the suite (`D2`, `A4`, `P1`): letters, digits, `_`, `-`, `.`.
+    pub id: Located<String>,
+    /// `documented` (breaking it fails the run), `assumption` (differing is a
+    /// deviation) or `precondition` (unmet, the clauses it guards are inconclusive).
+    pub level: Level,
+    /// What the clause says, in one line.
+    pub statement: String,
+    /// Where it comes from (a documentation page, a convention).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// For a precondition: the clauses that are inconclusive in a scenario
+    /// where it is not met.
+    #[serde(default)]
+    pub guards: Vec<Located<String>>,
 }
 
 /// Switches for the contract checks (`undocumented_status`, `content_type`,
@@ -168,17 +198,23 @@ pub struct ScenarioFile {
     /// What the scenario proves.
     #[serde(default)]
     pub description: Option<String>,
-    /// Labels for selecting scenarios (`--tag`, `--skip-tag`); `assumption` marks
-    /// a scenario resting on an assumption about the contract.
+    /// Labels for selecting scenarios (`--tag`, `--skip-tag`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The clauses the scenario exercises, besides those its steps and
+    /// expectations name (for instance those the contract's `x-clause`
+    /// attaches to the responses it checks).
+    #[serde(default)]
+    pub clauses: Vec<Located<String>>,
     /// A reason to skip the scenario unless `--ignored` or `--include-ignored` is given.
     #[serde(default)]
     pub ignore: Option<String>,
     /// Variables for this scenario's steps (they shadow suite variables).
     #[serde(default)]
     pub vars: BTreeMap<String, Located<Value>>,
-    /// Steps run in order; the first failing step ends the scenario.
+    /// Steps run in order; a step that breaks a documented clause (or cannot
+    /// run) ends the scenario, one that only deviates from an assumption or
+    /// finds a precondition unmet does not.
     pub steps: Vec<Located<Step>>,
     /// Steps that always run afterwards (cleanup); one whose variables were never
     /// captured is skipped.
@@ -192,6 +228,12 @@ pub struct ScenarioFile {
 pub struct Step {
     /// Shown in results and failures.
     pub name: Located<String>,
+    /// The clause every check of the step rests on, unless an expectation
+    /// names its own (a check naming none counts as documented). A
+    /// precondition makes the step a requirement: when it does not hold,
+    /// the clauses it guards are inconclusive.
+    #[serde(default)]
+    pub clause: Option<Located<String>>,
     /// The request to send. A step without one is a `check` step.
     #[serde(default)]
     pub request: Option<Request>,
@@ -208,9 +250,10 @@ pub struct Step {
     /// Values taken from the (final) response for later steps.
     #[serde(default)]
     pub capture: BTreeMap<String, Located<CaptureSpec>>,
-    /// What the (final) response must satisfy.
+    /// What the (final) response must satisfy: one block, or a list of
+    /// blocks that each name the clause they check.
     #[serde(default)]
-    pub expect: Option<Expect>,
+    pub expect: Option<ExpectSpec>,
     /// Repeat the request until a condition holds.
     #[serde(default)]
     pub poll: Option<Located<Poll>>,
@@ -281,10 +324,72 @@ impl fmt::Display for Method {
     }
 }
 
+/// One expectation block, or several, each with its own clause.
+#[derive(Debug, Clone)]
+pub enum ExpectSpec {
+    One(Box<Expect>),
+    Many(Vec<Located<Expect>>),
+}
+
+impl ExpectSpec {
+    /// The blocks, in the order written.
+    pub fn blocks(&self) -> Vec<&Expect> {
+        match self {
+            ExpectSpec::One(e) => vec![e],
+            ExpectSpec::Many(list) => list.iter().map(|e| &e.value).collect(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpectSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ExpectSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an expectation block (a mapping) or a list of them")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExpectSpec, A::Error> {
+                Expect::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|e| ExpectSpec::One(Box::new(e)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ExpectSpec, A::Error> {
+                let mut list = Vec::new();
+                while let Some(e) = seq.next_element::<Located<Expect>>()? {
+                    list.push(e);
+                }
+                if list.is_empty() {
+                    return Err(de::Error::custom(
+                        "an empty list of expectation blocks expects nothing",
+                    ));
+                }
+                Ok(ExpectSpec::Many(list))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ExpectSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExpectSpec".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let one = generator.subschema_for::<Expect>();
+        schemars::json_schema!({
+            "description": "One expectation block, or a list of blocks that each name the clause they check.",
+            "anyOf": [one, {"type": "array", "items": one, "minItems": 1}]
+        })
+    }
+}
+
 /// What a response must satisfy.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The clause this block checks (default: the step's clause).
+    #[serde(default)]
+    pub clause: Option<Located<String>>,
     /// A code (`200`), a list (`[200, 204]`) or a class (`2xx`).
     #[serde(default)]
     pub status: Option<Located<StatusSpec>>,
@@ -382,6 +487,11 @@ pub struct CaptureFull {
     /// Mask the value as `***` in every output.
     #[serde(default)]
     pub secret: bool,
+    /// The response may lack the value (a server that differs from an
+    /// assumption, say): then the variable stays unset, no check fails, and
+    /// steps that use it are skipped in `finally`.
+    #[serde(default)]
+    pub optional: bool,
     /// Convert the value: `integer` parses an int64 string such as `"120"`.
     #[serde(rename = "as", default)]
     pub convert: Option<Conversion>,

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::diag::SourceLocation;
 use super::model::{BodyExpect, Conversion, Method, StatusSpec};
+use crate::clause::{Assumptions, ClauseRef, Registry};
 use crate::jsonpath::JPath;
 use crate::matcher::Matcher;
 use crate::poll::PollPolicy;
@@ -37,6 +38,16 @@ pub struct Suite {
     pub skip_checks: Vec<(String, SourceLocation)>,
     /// The suite asks for strict contract checks.
     pub strict: bool,
+    /// The clauses the suite certifies (empty when it declares none).
+    pub registry: Arc<Registry>,
+    /// Whether deviations from assumptions fail the run (`assumptions:`).
+    pub assumptions: Option<Assumptions>,
+    /// SHA-256 (hex) of `conform.yaml` and every scenario file, each by its
+    /// name and text, in file order: which suite a report comes from.
+    pub sha256: String,
+    /// Every clause some scenario names (in `clauses:`, on a step or on an
+    /// expectation): the others are exercised by no scenario.
+    pub named_clauses: std::collections::BTreeSet<Arc<str>>,
     /// Regexes and JSONPaths compiled so far, shared by every scenario
     /// (also those compiled again when they run).
     pub intern: Arc<super::intern::Interner>,
@@ -85,6 +96,8 @@ pub struct Scenario {
     pub name: std::sync::Arc<str>,
     pub description: Option<String>,
     pub tags: Vec<String>,
+    /// The clauses the scenario says it exercises (`clauses:`).
+    pub clauses: Vec<ClauseRef>,
     pub ignore: Option<String>,
     pub vars: Vec<(String, TValue)>,
     pub steps: Vec<StepPlan>,
@@ -119,6 +132,11 @@ pub struct StepPlan {
     pub action: Action,
     /// Variables the step reads (a `finally` step is skipped when one is unset).
     pub uses: Vec<String>,
+    /// The step's own clause (`clause:`), the default of its checks.
+    pub clause: Option<ClauseRef>,
+    /// Every clause the step's checks name: its own, then its expectation
+    /// blocks', without repeats.
+    pub clauses: Vec<ClauseRef>,
 }
 
 /// What a step does.
@@ -139,7 +157,12 @@ pub struct RequestStep {
     pub schema: bool,
     /// Send the suite's bearer token (default true).
     pub auth: bool,
-    pub expect: ExpectPlan,
+    /// The expectation blocks; when none states a status, any 2xx is expected
+    /// (under the step's clause).
+    pub expect: Vec<ExpectPlan>,
+    /// The step's clause, for what no block names (the default status,
+    /// captures).
+    pub clause: Option<ClauseRef>,
     pub captures: Vec<CapturePlan>,
     pub mode: Mode,
 }
@@ -199,6 +222,8 @@ pub struct VarCheck {
 
 #[derive(Debug, Clone, Default)]
 pub struct ExpectPlan {
+    /// The clause the block checks: its own, else the step's.
+    pub clause: Option<ClauseRef>,
     pub status: Option<(StatusSpec, SourceLocation)>,
     pub headers: Vec<HeaderCheck>,
     pub body: Option<(BodyExpect, SourceLocation)>,
@@ -218,12 +243,16 @@ pub struct CapturePlan {
     pub var: String,
     pub source: CaptureSource,
     pub secret: bool,
+    /// A missing value leaves the variable unset instead of failing.
+    pub optional: bool,
     pub convert: Option<Conversion>,
     pub location: SourceLocation,
 }
 
 #[derive(Debug, Clone)]
 pub struct PollPlan {
+    /// The step's clause: `fail_if` and the deadline check it.
+    pub clause: Option<ClauseRef>,
     pub policy: PollPolicy,
     pub until: Vec<PathCheck>,
     pub fail_if: Vec<PathCheck>,
@@ -232,6 +261,8 @@ pub struct PollPlan {
 
 #[derive(Debug, Clone)]
 pub struct PaginatePlan {
+    /// The step's clause: the walk's own checks rest on it.
+    pub clause: Option<ClauseRef>,
     pub cursor_var: String,
     pub cursor_path: JPath,
     pub start: Value,
@@ -241,7 +272,44 @@ pub struct PaginatePlan {
     pub location: SourceLocation,
 }
 
+impl RequestStep {
+    /// Whether a block expects another status than `status` (a poll ends on
+    /// such a response at once).
+    pub fn refuses_status(&self, status: u16) -> bool {
+        self.expect
+            .iter()
+            .filter_map(|e| e.status.as_ref())
+            .any(|(s, _)| !s.matches(status))
+    }
+
+    /// Whether some block states the expected status.
+    pub fn states_status(&self) -> bool {
+        self.expect.iter().any(|e| e.status.is_some())
+    }
+}
+
+impl Scenario {
+    /// Every clause the scenario names: its `clauses:`, then its steps'.
+    pub fn named_clauses(&self) -> impl Iterator<Item = &ClauseRef> {
+        self.clauses.iter().chain(
+            self.steps
+                .iter()
+                .chain(&self.finally)
+                .flat_map(|s| s.clauses.iter()),
+        )
+    }
+}
+
 impl Suite {
+    /// The clauses of the registry that no scenario names, in the order written.
+    pub fn unexercised_clauses(&self) -> Vec<&crate::clause::Clause> {
+        self.registry
+            .clauses()
+            .iter()
+            .filter(|c| !self.named_clauses.contains(&c.id))
+            .collect()
+    }
+
     /// Names of all variables defined at suite level.
     pub fn var_names(&self) -> BTreeMap<&str, ()> {
         self.vars.iter().map(|(k, _)| (k.as_str(), ())).collect()

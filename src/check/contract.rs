@@ -7,6 +7,7 @@
 //! `--skip-check` and `--strict` change that.
 
 use crate::case::SourceLocation;
+use crate::clause::Registry;
 use crate::contract::{Contract, Operation};
 use crate::http::HttpResponse;
 use crate::model::Failure;
@@ -84,8 +85,11 @@ impl ContractChecks {
 
 /// Applies the enabled checks to a response of `op`; also returns the
 /// documented response it exercised (`"200"`, `"4XX"`, `"default"`), if any.
+/// Each failure names the clause the contract's `x-clause` attaches to
+/// what failed, with its level in `registry` (see `contract::clauses`).
 pub fn check(
     contract: &Contract,
+    registry: &Registry,
     checks: ContractChecks,
     op: &Operation,
     resp: &HttpResponse,
@@ -93,28 +97,36 @@ pub fn check(
     loc: &SourceLocation,
 ) -> (Vec<Failure>, Option<std::sync::Arc<str>>) {
     let label = format!("{} {}", op.id, resp.status);
+    let attribute = |mut f: Failure, clause: Option<&std::sync::Arc<str>>| {
+        f.clause = clause.cloned();
+        f.level = registry.level(f.clause.as_deref());
+        f
+    };
     let Some(spec) = op.response_for(resp.status) else {
         let f = if checks.undocumented_status {
             undocumented_status::check(op, resp.status, loc)
         } else {
             None
         };
-        return (f.into_iter().collect(), None);
+        return (
+            f.into_iter()
+                .map(|f| attribute(f, op.clause.as_ref()))
+                .collect(),
+            None,
+        );
     };
     let mut out = Vec::new();
     let content_type = resp.header("content-type").unwrap_or("");
     if checks.content_type {
-        out.extend(content_type::check(
-            &label,
-            spec,
-            content_type,
-            body.raw,
-            loc,
-        ));
+        out.extend(
+            content_type::check(&label, spec, content_type, body.raw, loc)
+                .map(|f| attribute(f, spec.clause.as_ref())),
+        );
     }
     if (checks.response_schema || checks.undocumented_property) && !spec.media_types.is_empty() {
         out.extend(response_schema::check(
             contract,
+            registry,
             op,
             &label,
             resp.status,
@@ -123,6 +135,11 @@ pub fn check(
             checks,
             loc,
         ));
+        // A body that is not JSON breaks what the response rests on.
+        for f in out.iter_mut().filter(|f| f.clause.is_none()) {
+            f.clause.clone_from(&spec.clause);
+            f.level = registry.level(f.clause.as_deref());
+        }
     }
     (out, Some(spec.key.clone()))
 }

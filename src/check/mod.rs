@@ -17,7 +17,7 @@ pub mod variables;
 
 use serde_json::Value;
 
-use crate::case::{ExpectPlan, SourceLocation};
+use crate::case::{ExpectPlan, RequestStep, SourceLocation};
 use crate::http::HttpResponse;
 use crate::model::{Failure, FailureKind};
 use crate::template::Vars;
@@ -34,6 +34,7 @@ pub mod names {
     pub const VARIABLE: &str = "variable";
     pub const POLL_TIMEOUT: &str = "poll_timeout";
     pub const POLL_FAIL_IF: &str = "poll_fail_if";
+    pub const POLL_STATUS: &str = "poll_status";
     pub const PAGINATE: &str = "paginate";
     pub const TRANSPORT: &str = "transport";
     pub const TEMPLATE: &str = "template";
@@ -63,6 +64,9 @@ impl Failure {
         Failure {
             check: check.to_owned(),
             kind: FailureKind::Assertion,
+            clause: None,
+            level: crate::clause::Level::Documented,
+            guarded_by: None,
             message: message.into(),
             expected: None,
             actual: None,
@@ -76,6 +80,18 @@ impl Failure {
             kind: FailureKind::Runtime,
             ..Failure::assertion(check, location, message)
         }
+    }
+
+    /// The failure of a check resting on `clause` (none: documented).
+    pub fn under(mut self, clause: Option<&crate::clause::ClauseRef>) -> Failure {
+        self.set_clause(clause);
+        self
+    }
+
+    /// Attributes the failure to `clause` (none: documented).
+    pub fn set_clause(&mut self, clause: Option<&crate::clause::ClauseRef>) {
+        self.clause = clause.map(|c| c.id.clone());
+        self.level = clause.map_or(crate::clause::Level::Documented, |c| c.level);
     }
 
     pub fn expected_actual(
@@ -115,15 +131,39 @@ impl<'a> Body<'a> {
     }
 }
 
-/// Every expectation of a step on one response.
+/// Every expectation of a step on one response, each block's failures
+/// under its clause; when no block states a status, any 2xx is expected
+/// under the step's clause.
 pub fn check_response(
-    expect: &ExpectPlan,
+    step: &RequestStep,
     resp: &HttpResponse,
     body: &Body<'_>,
     vars: &Vars,
 ) -> Vec<Failure> {
     let mut out = Vec::new();
-    out.extend(status::check(expect.status.as_ref(), resp.status));
+    if !step.states_status() {
+        out.extend(status::check(None, resp.status).map(|f| f.under(step.clause.as_ref())));
+    }
+    for expect in &step.expect {
+        let start = out.len();
+        check_block(expect, resp, body, vars, &mut out);
+        for f in &mut out[start..] {
+            f.set_clause(expect.clause.as_ref());
+        }
+    }
+    out
+}
+
+fn check_block(
+    expect: &ExpectPlan,
+    resp: &HttpResponse,
+    body: &Body<'_>,
+    vars: &Vars,
+    out: &mut Vec<Failure>,
+) {
+    if let Some(s) = &expect.status {
+        out.extend(status::check(Some(s), resp.status));
+    }
     out.extend(headers::check(&expect.headers, resp, vars));
     if let Some((want, loc)) = &expect.body {
         out.extend(body::check(*want, loc, body.raw));
@@ -132,5 +172,4 @@ pub fn check_response(
     if let Some((max, loc)) = &expect.max_duration {
         out.extend(duration::check(*max, loc, resp.elapsed));
     }
-    out
 }

@@ -5,6 +5,7 @@
 //! the schema path, the reason and the offending value.
 
 use crate::case::SourceLocation;
+use crate::clause::Registry;
 use crate::contract::{Contract, Operation, SchemaViolation};
 use crate::model::Failure;
 
@@ -28,6 +29,7 @@ fn is_json(content_type: &str) -> bool {
 #[expect(clippy::too_many_arguments, reason = "one response's full context")]
 pub fn check(
     contract: &Contract,
+    registry: &Registry,
     op: &Operation,
     label: &str,
     status: u16,
@@ -52,8 +54,10 @@ pub fn check(
         }
         Err(_) => return Vec::new(),
     };
-    let violations =
+    let mut violations =
         contract.validate_response(op, status, content_type, doc, checks.undocumented_property);
+    // Violations of documented clauses first, so the cap never hides one.
+    violations.sort_by_key(|v| registry.level(v.clause.as_deref()));
     let (extra, schema): (Vec<SchemaViolation>, Vec<SchemaViolation>) =
         violations.into_iter().partition(|v| v.undocumented);
     let mut out = Vec::new();
@@ -63,9 +67,15 @@ pub fn check(
     if checks.undocumented_property {
         out.extend(report(UNDOCUMENTED_PROPERTY, label, &extra, loc));
     }
+    for f in &mut out {
+        f.level = registry.level(f.clause.as_deref());
+    }
     out
 }
 
+/// Failures of `violations` (at most [`MAX_REPORTED`], then a count of the
+/// rest), each naming the clause of its violation (its level is set by
+/// the caller).
 fn report(
     check: &str,
     label: &str,
@@ -76,30 +86,38 @@ fn report(
         .iter()
         .take(MAX_REPORTED)
         .map(|v| {
-            let at = if v.instance_path.is_empty() {
-                "(the body)"
-            } else {
-                v.instance_path.as_str()
-            };
-            Failure::assertion(
-                check,
-                loc,
-                format!("{label}: {at}: {} (schema: {})", v.message, v.schema_path),
-            )
-            .expected_actual(
-                format!("the schema at {}", v.schema_path),
-                format!("{at} = {}", v.value),
-            )
+            let mut f = one(check, label, v, loc);
+            f.clause.clone_from(&v.clause);
+            f
         })
         .collect();
-    if violations.len() > MAX_REPORTED {
-        out.push(Failure::assertion(
+    if let Some(first) = violations.get(MAX_REPORTED) {
+        let mut f = Failure::assertion(
             check,
             loc,
             format!("{label}: and {} more", violations.len() - MAX_REPORTED),
-        ));
+        );
+        f.clause.clone_from(&first.clause);
+        out.push(f);
     }
     out
+}
+
+fn one(check: &str, label: &str, v: &SchemaViolation, loc: &SourceLocation) -> Failure {
+    let at = if v.instance_path.is_empty() {
+        "(the body)"
+    } else {
+        v.instance_path.as_str()
+    };
+    Failure::assertion(
+        check,
+        loc,
+        format!("{label}: {at}: {} (schema: {})", v.message, v.schema_path),
+    )
+    .expected_actual(
+        format!("the schema at {}", v.schema_path),
+        format!("{at} = {}", v.value),
+    )
 }
 
 #[cfg(test)]
@@ -128,6 +146,7 @@ mod tests {
         let loc = SourceLocation::new("a.yaml", 4, 5);
         check(
             &c,
+            &Registry::default(),
             op,
             "X 200",
             200,
@@ -210,6 +229,7 @@ mod tests {
                 message: "bad".into(),
                 value: "1".into(),
                 undocumented: false,
+                clause: None,
             })
             .collect();
         let f = report(

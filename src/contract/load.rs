@@ -16,7 +16,8 @@ use super::direction::{self, Variant};
 use super::tree::Node;
 use super::validate::Schemas;
 use super::{
-    Contract, ContractError, ContractErrors, Dialect, check, convert, operations, paths, walk,
+    Contract, ContractError, ContractErrors, Dialect, check, clauses, convert, operations, paths,
+    walk,
 };
 use crate::case::diag::display_path;
 use crate::case::yaml;
@@ -28,6 +29,11 @@ pub(crate) struct Problems(Vec<(String, String)>);
 impl Problems {
     pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.0.push((pointer.into(), message.into()));
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The problems in document order (by line; unlocated ones first, as found).
@@ -129,7 +135,15 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
     };
     let scan = walk::scan(&doc);
     check::references(&doc, dialect, &scan, &mut problems);
-    let operations = operations::collect(&doc, dialect, tree, &mut problems);
+    let marks = clauses::Marks::collect(&doc, tree, &mut problems);
+    let mut operations = operations::collect(&doc, dialect, tree, &mut problems);
+    for op in &mut operations {
+        let op_mark = marks.at(&op.pointer).cloned();
+        op.clause.clone_from(&op_mark);
+        for r in &mut op.responses {
+            r.clause = marks.at(&r.pointer).cloned().or_else(|| op_mark.clone());
+        }
+    }
     let index = paths::PathIndex::new(
         operations
             .iter()
@@ -167,6 +181,7 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
         index,
         by_id,
         schemas,
+        marks,
         sha256: String::new(),
     })
 }

@@ -53,6 +53,8 @@ mod tests {
             key: key.into(),
             media_types: Vec::new(),
             schemas: Vec::new(),
+            pointer: String::new(),
+            clause: None,
         }
     }
 

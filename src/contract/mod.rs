@@ -23,6 +23,7 @@
 //! - a received `Content-Type` that is empty matches no media type.
 
 mod check;
+mod clauses;
 mod convert;
 mod direction;
 mod discriminator;
@@ -42,6 +43,7 @@ mod tests;
 
 use std::collections::HashMap;
 
+pub use clauses::ClauseMark;
 pub use error::{ContractError, ContractErrors};
 pub use load::{from_value, load, parse};
 
@@ -78,6 +80,8 @@ pub struct Contract {
     index: paths::PathIndex,
     by_id: HashMap<String, usize>,
     schemas: validate::Schemas,
+    /// The `x-clause` marks of the document.
+    marks: clauses::Marks,
     /// SHA-256 of the contract's text (hex), for provenance.
     sha256: String,
 }
@@ -96,6 +100,8 @@ pub struct Operation {
     /// In document order.
     pub responses: Vec<ResponseSpec>,
     pub request_body: Option<BodySpec>,
+    /// The operation's `x-clause`: what its undocumented statuses break.
+    pub clause: Option<std::sync::Arc<str>>,
 }
 
 /// One documented response.
@@ -107,6 +113,11 @@ pub struct ResponseSpec {
     pub media_types: Vec<String>,
     /// Per media type, the JSON pointer of its schema (`None`: no schema).
     schemas: Vec<Option<String>>,
+    /// JSON pointer of the response object (a `$ref` resolved).
+    pub pointer: String,
+    /// The response's `x-clause`, else its operation's: what a wrong media
+    /// type, and a schema violation under no nearer mark, break.
+    pub clause: Option<std::sync::Arc<str>>,
 }
 
 /// A documented request body.
@@ -130,6 +141,9 @@ pub struct SchemaViolation {
     pub value: String,
     /// `true` for a property the contract does not document (strict mode only).
     pub undocumented: bool,
+    /// The clause the failing keyword rests on (its nearest `x-clause`,
+    /// else the response's); filled for responses only.
+    pub clause: Option<std::sync::Arc<str>>,
 }
 
 impl Operation {
@@ -243,10 +257,10 @@ impl Contract {
         body: &serde_json::Value,
         strict: bool,
     ) -> Vec<SchemaViolation> {
-        let Some(pointer) = op
-            .response_for(status)
-            .and_then(|r| r.schema_for(content_type))
-        else {
+        let Some(response) = op.response_for(status) else {
+            return Vec::new();
+        };
+        let Some(pointer) = response.schema_for(content_type) else {
             return Vec::new();
         };
         let variant = if strict {
@@ -254,7 +268,20 @@ impl Contract {
         } else {
             Variant::Response
         };
-        self.schemas.validate(variant, pointer, body)
+        let mut violations = self.schemas.validate(variant, pointer, body);
+        for v in &mut violations {
+            v.clause = self
+                .marks
+                .nearest(&v.schema_path)
+                .or(response.clause.as_ref())
+                .cloned();
+        }
+        violations
+    }
+
+    /// Every `x-clause` of the document, in document order.
+    pub fn clause_marks(&self) -> &[ClauseMark] {
+        &self.marks.marks
     }
 
     /// A request body against the operation's request schema (`conform lint`).

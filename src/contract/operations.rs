@@ -170,6 +170,7 @@ impl Reader<'_> {
             pointer: pointer.to_owned(),
             responses,
             request_body,
+            clause: None,
         }
     }
 
@@ -220,6 +221,8 @@ impl Reader<'_> {
                 key: key.as_str().into(),
                 media_types,
                 schemas,
+                pointer: at,
+                clause: None,
             });
         }
         out

@@ -139,6 +139,7 @@ impl Schemas {
                 message: format!("the contract's schema does not compile: {message}"),
                 value: String::new(),
                 undocumented: false,
+                clause: None,
             }],
         }
     }
@@ -184,6 +185,7 @@ fn violations(e: &ValidationError<'_>, ids: &HashMap<String, String>) -> Vec<Sch
                 message: format!("undocumented property `{name}`"),
                 value: e.instance().get(name).map(compact).unwrap_or_default(),
                 undocumented: true,
+                clause: None,
             })
             .collect();
     }
@@ -200,6 +202,7 @@ fn violations(e: &ValidationError<'_>, ids: &HashMap<String, String>) -> Vec<Sch
         message: one_line(&message),
         value,
         undocumented: false,
+        clause: None,
     }]
 }
 

@@ -21,9 +21,10 @@ use minijinja::{Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
 use crate::model::{
-    Coverage, Exchange, Failure, FailureKind, Outcome, Regression, RunResult, ScenarioResult,
-    StepOutcome, StepResult,
+    ClauseVerdict, Coverage, Exchange, Failure, FailureKind, Outcome, Regression, RunResult,
+    ScenarioResult, StepOutcome, StepResult,
 };
+use crate::verdict::{RunOutcome, Verdict};
 
 /// Bytes of a request or response body shown on the page; the rest is cut
 /// with a note. (The runner has already cut what it kept.)
@@ -238,12 +239,30 @@ struct Head {
     tool: String,
     format_version: u32,
     verdict: Badge,
+    /// What decided the exit code, in one line.
     verdict_detail: String,
+    /// The certification statement.
+    statement: String,
+    exit_code: u8,
     provenance: Vec<Row>,
+    /// The clause matrix (empty when the suite declares no clauses).
+    clauses: Vec<ClauseView>,
     counts: Vec<CountView>,
     total: usize,
     coverage: Option<CoverageView>,
     regression: Option<RegressionView>,
+}
+
+/// One row of the clause matrix.
+#[derive(Serialize)]
+struct ClauseView {
+    id: String,
+    level: &'static str,
+    statement: String,
+    source: Option<String>,
+    badge: Badge,
+    because: String,
+    scenarios: Vec<ScenarioLink>,
 }
 
 /// A label and the CSS class that colours it.
@@ -385,6 +404,11 @@ struct StepDetail {
 struct FailureView {
     check: String,
     kind: &'static str,
+    /// `D2`, `A6 (assumption)`, or empty when the check names no clause.
+    clause: String,
+    /// `deviation`, `unmet`, `inconclusive` or empty (a counted failure of
+    /// a documented clause).
+    counts_as: &'static str,
     message: String,
     expected: Option<String>,
     actual: Option<String>,
@@ -428,14 +452,17 @@ struct BodyView {
 }
 
 fn head(r: &RunResult, anchors: &[String]) -> Head {
-    let (verdict, verdict_detail) = verdict(r);
+    let v = Verdict::of(r);
     Head {
         suite: r.suite.clone(),
         tool: r.tool.clone(),
         format_version: r.format_version,
-        verdict,
-        verdict_detail,
+        verdict: verdict_badge(&v),
+        verdict_detail: format!("{} {}.", v.headline, crate::report::text::counts(r)),
+        statement: v.statement.clone(),
+        exit_code: v.exit_code,
         provenance: provenance(r),
+        clauses: clauses(r, anchors),
         counts: counts(r),
         total: r.scenarios.len(),
         coverage: r.coverage.as_ref().map(coverage),
@@ -443,70 +470,67 @@ fn head(r: &RunResult, anchors: &[String]) -> Head {
     }
 }
 
-fn verdict(r: &RunResult) -> (Badge, String) {
-    let n = r.scenarios.len();
-    let failed = r.count(Outcome::Failed);
-    let errors = r.count(Outcome::Error);
-    let passed = r.count(Outcome::Passed);
-    let mut parts = vec![format!("{passed} of {n} {} passed", plural(n, "scenario"))];
-    if failed > 0 {
-        parts.push(format!("{failed} failed"));
-    }
-    if errors > 0 {
-        parts.push(format!("{errors} could not complete"));
-    }
-    let skipped = r.count(Outcome::Skipped);
-    if skipped > 0 {
-        parts.push(format!("{skipped} skipped"));
-    }
-    let interrupted = r.count(Outcome::Interrupted);
-    if interrupted > 0 {
-        parts.push(format!("{interrupted} interrupted"));
-    }
-    let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
-    if flaky > 0 {
-        parts.push(format!("{flaky} flaky (passed on a retry)"));
-    }
-    let counts = parts.join(", ");
-    let (label, class, why) = if r.interrupted {
-        (
-            "Interrupted",
-            "interrupted",
-            "The run was stopped before it finished; it is no verdict on the contract.",
-        )
-    } else if failed > 0 {
-        (
-            "Failed",
-            "failed",
-            "The server contradicts the scenarios or the contract.",
-        )
-    } else if errors > 0 {
-        (
-            "Errors",
-            "error",
-            "Some scenarios could not complete (transport, timeout): no verdict on them.",
-        )
-    } else {
-        (
-            "Passed",
-            "passed",
-            "Every scenario that ran conforms to its expectations and the contract.",
-        )
+/// The page's badge: what the verdict means for the contract.
+fn verdict_badge(v: &Verdict) -> Badge {
+    let (label, class) = match v.outcome {
+        RunOutcome::Interrupted => ("Interrupted", "interrupted"),
+        RunOutcome::Failed if !v.conformant => ("Not conformant", "failed"),
+        RunOutcome::Failed => ("Failed", "failed"),
+        RunOutcome::Error => ("No verdict", "error"),
+        RunOutcome::GateFailed => ("Gate failed", "error"),
+        RunOutcome::Passed if v.conformant => ("Conformant", "passed"),
+        RunOutcome::Passed => ("Passed", "passed"),
     };
-    (
-        Badge {
-            label: label.into(),
-            class,
-        },
-        format!("{why} {counts}."),
-    )
+    Badge {
+        label: label.into(),
+        class,
+    }
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_owned()
-    } else {
-        format!("{word}s")
+fn clauses(r: &RunResult, anchors: &[String]) -> Vec<ClauseView> {
+    let by_id: HashMap<&str, &str> = r
+        .scenarios
+        .iter()
+        .zip(anchors)
+        .map(|(s, a)| (&*s.id, a.as_str()))
+        .collect();
+    r.clauses
+        .iter()
+        .map(|c| ClauseView {
+            id: c.id.to_string(),
+            level: c.level.as_str(),
+            statement: c.statement.clone(),
+            source: c.source.clone(),
+            badge: clause_badge(c.verdict),
+            because: c
+                .because
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            scenarios: c
+                .scenarios
+                .iter()
+                .map(|id| ScenarioLink {
+                    id: id.to_string(),
+                    anchor: by_id.get(&**id).map(|a| (*a).to_owned()),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn clause_badge(v: ClauseVerdict) -> Badge {
+    let class = match v {
+        ClauseVerdict::Met => "passed",
+        ClauseVerdict::Broken => "failed",
+        ClauseVerdict::Deviates => "deviates",
+        ClauseVerdict::Unmet | ClauseVerdict::Inconclusive => "inconclusive",
+        ClauseVerdict::NotExercised => "skipped",
+    };
+    Badge {
+        label: v.as_str().into(),
+        class,
     }
 }
 
@@ -523,6 +547,25 @@ fn provenance(r: &RunResult) -> Vec<Row> {
     let mut rows = vec![
         row("Tool", &r.tool, false),
         row("Suite", &r.suite, false),
+        row(
+            "Suite SHA-256",
+            if r.suite_sha256.is_empty() {
+                "not recorded"
+            } else {
+                &r.suite_sha256
+            },
+            !r.suite_sha256.is_empty(),
+        ),
+        row(
+            "Assumptions",
+            match r.policy.assumptions {
+                crate::clause::Assumptions::Lenient => {
+                    "lenient: a deviation is reported, not failed"
+                }
+                crate::clause::Assumptions::Strict => "strict: a deviation fails the run",
+            },
+            false,
+        ),
         Row {
             note: r
                 .embedded_server
@@ -586,6 +629,16 @@ fn counts(r: &RunResult) -> Vec<CountView> {
             label: "Failed",
             value: r.count(Outcome::Failed),
             class: "failed",
+        },
+        CountView {
+            label: "Deviate",
+            value: r.count(Outcome::Deviates),
+            class: "deviates",
+        },
+        CountView {
+            label: "Inconclusive",
+            value: r.count(Outcome::Inconclusive),
+            class: "inconclusive",
         },
         CountView {
             label: "Errors",
@@ -741,6 +794,8 @@ fn outcome_badge(o: Outcome) -> Badge {
         Outcome::Error => ("error", "error"),
         Outcome::Skipped => ("skipped", "skipped"),
         Outcome::Interrupted => ("interrupted", "interrupted"),
+        Outcome::Deviates => ("deviates", "deviates"),
+        Outcome::Inconclusive => ("inconclusive", "inconclusive"),
     };
     Badge {
         label: label.into(),
@@ -754,6 +809,8 @@ fn step_badge(o: StepOutcome) -> Badge {
         StepOutcome::Failed => ("failed", "failed"),
         StepOutcome::Error => ("error", "error"),
         StepOutcome::Skipped => ("skipped", "skipped"),
+        StepOutcome::Deviates => ("deviates", "deviates"),
+        StepOutcome::Inconclusive => ("inconclusive", "inconclusive"),
     };
     Badge {
         label: label.into(),
@@ -811,7 +868,10 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
         name: &s.name,
         badge: outcome_badge(s.outcome),
         flaky: s.flaky,
-        open: matches!(s.outcome, Outcome::Failed | Outcome::Error) || s.flaky,
+        open: matches!(
+            s.outcome,
+            Outcome::Failed | Outcome::Error | Outcome::Deviates | Outcome::Inconclusive
+        ) || s.flaky,
         file_line: if s.location.line > 0 {
             format!("{}:{}", s.location.file, s.location.line)
         } else {
@@ -859,10 +919,7 @@ fn attempt(
             })
             .collect(),
         details: all()
-            .filter(|(_, s)| {
-                matches!(s.outcome, StepOutcome::Failed | StepOutcome::Error)
-                    || !s.failures.is_empty()
-            })
+            .filter(|(_, s)| s.outcome.is_shown() || !s.failures.is_empty())
             .map(|(finally, s)| step_detail(s, finally))
             .collect(),
     }
@@ -890,6 +947,19 @@ fn failure(f: &Failure) -> FailureView {
         kind: match f.kind {
             FailureKind::Assertion => "assertion",
             FailureKind::Runtime => "runtime",
+        },
+        clause: match (&f.clause, &f.guarded_by) {
+            (Some(c), Some(p)) => format!("{c} (not counted: precondition {p} not met)"),
+            (Some(c), None) if f.level.is_documented() => c.to_string(),
+            (Some(c), None) => format!("{c} ({})", f.level),
+            (None, _) => String::new(),
+        },
+        counts_as: match (f.kind, f.counts(), f.level) {
+            (FailureKind::Runtime, ..) => "",
+            (_, false, _) => "inconclusive",
+            (_, true, crate::clause::Level::Assumption) => "deviation",
+            (_, true, crate::clause::Level::Precondition) => "unmet",
+            (_, true, crate::clause::Level::Documented) => "",
         },
         message: f.message.clone(),
         expected: f.expected.clone(),

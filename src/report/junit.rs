@@ -122,7 +122,11 @@ use quick_junit::{
 };
 
 use super::text::steps_text;
-use crate::model::{FailureKind, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult};
+use crate::clause::Assumptions;
+use crate::model::{
+    ClauseRow, ClauseVerdict, FailureKind, Outcome, RunResult, ScenarioResult, StepOutcome,
+    StepResult,
+};
 
 /// Characters of a response body (and of a request body, a curl line, a
 /// failure's expected or actual) shown in a failure body. 8 KiB keeps a
@@ -184,24 +188,46 @@ fn write_to(
         }
         suite
     };
+    let clauses = (!result.clauses.is_empty()).then(|| {
+        let mut suite = clause_suite(result);
+        if let Some(t) = timestamp {
+            suite.set_timestamp(t);
+        }
+        suite.add_properties(properties.iter().cloned());
+        suite
+    });
     let mut root = Report::new(clean(&result.suite));
     root.set_time(seconds(result.duration_ms));
     let mut names = Names::default();
-    for (file, scenarios) in &groups {
-        let suite = suite_of(&mut names, file, scenarios);
+    let mut count = |suite: &TestSuite| {
         root.tests += suite.tests;
         root.failures += suite.failures;
         root.errors += suite.errors;
         root.skipped += suite.skipped;
+    };
+    if let Some(c) = &clauses {
+        count(c);
+    }
+    for (file, scenarios) in &groups {
+        count(&suite_of(&mut names, file, scenarios));
     }
     // An empty report is the declaration, the root's start tag and its end tag.
     let frame = strict_root(serialise(&root)?);
     let end_at = frame.rfind("</testsuites>").unwrap_or(frame.len());
     w.write_all(&frame.as_bytes()[..end_at])?;
     let mut names = Names::default();
-    for (file, scenarios) in &groups {
+    let suites = clauses.into_iter().map(Ok).chain(
+        groups
+            .iter()
+            .map(|(file, scenarios)| Err((file, scenarios))),
+    );
+    for suite in suites {
+        let suite = match suite {
+            Ok(clauses) => clauses,
+            Err((file, scenarios)) => suite_of(&mut names, file, scenarios),
+        };
         let mut one = Report::new(clean(&result.suite));
-        one.add_test_suite(suite_of(&mut names, file, scenarios));
+        one.add_test_suite(suite);
         let xml = serialise(&one)?;
         // Between the root's start line and its end tag, indentation kept.
         let start = xml
@@ -213,6 +239,136 @@ fn write_to(
         }
     }
     w.write_all(&frame.as_bytes()[end_at..])
+}
+
+/// Name of the `<testsuite>` holding the clause matrix.
+pub const CLAUSE_SUITE: &str = "clauses";
+
+/// The clause matrix as a `<testsuite name="clauses">`, one `<testcase>`
+/// per clause named `ID: STATEMENT`: met is a success; broken a
+/// `<failure type="broken">`; a deviation a `<skipped type="deviates">`
+/// (a `<failure type="deviates">` under `--assumptions strict`); an unmet
+/// precondition, an inconclusive or unexercised clause a `<skipped>` of
+/// that type. Each names the scenarios that decided it.
+fn clause_suite(r: &RunResult) -> TestSuite {
+    let strict = r.policy.assumptions == Assumptions::Strict;
+    let mut suite = TestSuite::new(CLAUSE_SUITE);
+    for c in &r.clauses {
+        let decided = c
+            .scenarios
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let status = match c.verdict {
+            ClauseVerdict::Met => TestCaseStatus::success(),
+            ClauseVerdict::Broken => clause_status(
+                Some(NonSuccessKind::Failure),
+                "broken",
+                format!("{} broken in {decided}", c.id),
+                r,
+                c,
+            ),
+            ClauseVerdict::Deviates => clause_status(
+                strict.then_some(NonSuccessKind::Failure),
+                "deviates",
+                format!("{} ({}) deviates in {decided}", c.id, c.level),
+                r,
+                c,
+            ),
+            ClauseVerdict::Unmet => clause_status(
+                None,
+                "unmet",
+                format!("precondition {} not met in {decided}", c.id),
+                r,
+                c,
+            ),
+            ClauseVerdict::Inconclusive => {
+                let because: Vec<&str> = c.because.iter().map(|p| &**p).collect();
+                clause_status(
+                    None,
+                    "inconclusive",
+                    format!(
+                        "{} inconclusive: {} not met in {decided}",
+                        c.id,
+                        because.join(", ")
+                    ),
+                    r,
+                    c,
+                )
+            }
+            ClauseVerdict::NotExercised => clause_status(
+                None,
+                "not_exercised",
+                format!("{} was not exercised by any scenario that ran", c.id),
+                r,
+                c,
+            ),
+        };
+        let mut tc = TestCase::new(clean(&clause_case_name(c)), status);
+        tc.set_classname(clean(&format!("{}.{CLAUSE_SUITE}", r.suite)));
+        let mut log = format!("{} ({}): {}\n", c.id, c.level, c.statement);
+        if let Some(src) = &c.source {
+            let _ = writeln!(log, "source: {src}");
+        }
+        let _ = writeln!(log, "verdict: {}", c.verdict);
+        if !decided.is_empty() {
+            let _ = writeln!(log, "decided by: {decided}");
+        }
+        tc.set_system_out(clean(&log));
+        suite.add_test_case(tc);
+    }
+    suite
+}
+
+/// Characters of a clause's testcase name.
+const CLAUSE_NAME_CHARS: usize = 100;
+
+/// `D2: Cancelling an in-progress query …`: the id, then the statement cut
+/// at [`CLAUSE_NAME_CHARS`] (ids are unique, so names are).
+fn clause_case_name(c: &ClauseRow) -> String {
+    let name = format!("{}: {}", c.id, c.statement);
+    if name.chars().count() <= CLAUSE_NAME_CHARS {
+        return name;
+    }
+    let mut cut: String = name.chars().take(CLAUSE_NAME_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// A clause's `<failure>` (when `kind` is given) or `<skipped>`: the
+/// message, and as body the failed checks of it in the deciding scenarios.
+fn clause_status(
+    kind: Option<NonSuccessKind>,
+    ty: &str,
+    message: String,
+    r: &RunResult,
+    c: &ClauseRow,
+) -> TestCaseStatus {
+    let mut st = match kind {
+        Some(k) => TestCaseStatus::non_success(k),
+        None => TestCaseStatus::skipped(),
+    };
+    st.set_type(ty).set_message(one_line(&message));
+    let mut body = String::new();
+    for s in r.scenarios.iter().filter(|s| c.scenarios.contains(&s.id)) {
+        for (step, f) in s.failures() {
+            if f.clause.as_deref() == Some(&*c.id) {
+                let _ = writeln!(
+                    body,
+                    "{} / step `{}`: [{}] {}",
+                    s.id,
+                    step.name,
+                    super::text::check_label(f),
+                    crate::matcher::truncate(&f.message, JUNIT_BODY_CHARS)
+                );
+            }
+        }
+    }
+    if !body.is_empty() {
+        st.set_description(clean(&body));
+    }
+    st
 }
 
 /// The case files in order of first appearance, each with its scenarios.
@@ -250,13 +406,25 @@ impl Names {
 
 /// The run's provenance, repeated on every `<testsuite>`.
 fn properties(r: &RunResult) -> Vec<Property> {
-    let mut p = vec![
-        ("tool", r.tool.clone()),
-        ("suite", r.suite.clone()),
+    let mut p = vec![("tool", r.tool.clone()), ("suite", r.suite.clone())];
+    if !r.suite_sha256.is_empty() {
+        p.push(("suite_sha256", r.suite_sha256.clone()));
+    }
+    p.extend([
         ("base_url", r.base_url.clone()),
         ("embedded_server", r.embedded_server.to_string()),
         ("started_at", r.started_at.clone()),
-    ];
+    ]);
+    let verdict = crate::verdict::Verdict::of(r);
+    p.push(("verdict", verdict.headline));
+    p.push(("certification", verdict.statement));
+    p.push((
+        "assumptions",
+        match r.policy.assumptions {
+            Assumptions::Lenient => "lenient".to_owned(),
+            Assumptions::Strict => "strict".to_owned(),
+        },
+    ));
     if let Some(c) = &r.contract {
         p.push(("contract", c.file.clone()));
         p.push(("contract_sha256", c.sha256.clone()));
@@ -285,10 +453,13 @@ fn properties(r: &RunResult) -> Vec<Property> {
 }
 
 fn test_case(run: &RunResult, s: &ScenarioResult, name: String, opts: &JunitOptions) -> TestCase {
+    let strict = run.policy.assumptions == Assumptions::Strict;
     let mut status = match s.outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Failed => non_success(NonSuccessKind::Failure, s),
         Outcome::Error => non_success(NonSuccessKind::Error, s),
+        Outcome::Deviates if strict => non_success(NonSuccessKind::Failure, s),
+        Outcome::Deviates | Outcome::Inconclusive => reported_skip(s),
         Outcome::Skipped => {
             let mut st = TestCaseStatus::skipped();
             st.set_message(one_line(s.skip_reason.as_deref().unwrap_or("skipped")));
@@ -325,6 +496,35 @@ fn test_case(run: &RunResult, s: &ScenarioResult, name: String, opts: &JunitOpti
         tc.extra.insert("line".into(), at.line.to_string().into());
     }
     tc
+}
+
+/// `<skipped type="deviates" message="deviates from A6: …">` (or
+/// `type="inconclusive"`) with the failure text as its body: shown and
+/// counted by every reader, without failing the build.
+fn reported_skip(s: &ScenarioResult) -> TestCaseStatus {
+    let (ty, what) = match s.outcome {
+        Outcome::Deviates => ("deviates", "deviates from an assumption"),
+        _ => ("inconclusive", "inconclusive: a precondition was not met"),
+    };
+    let first = labelled(&s.steps, &s.finally)
+        .flat_map(|(part, st)| st.failures.iter().map(move |f| (part, st, f)))
+        .find(|(_, _, f)| f.kind == FailureKind::Assertion);
+    let message = match first {
+        Some((part, st, f)) => format!(
+            "{what}: [{}] {part} `{}`: {}",
+            super::text::check_label(f),
+            st.name,
+            f.message
+        ),
+        None => what.to_owned(),
+    };
+    let mut st = TestCaseStatus::skipped();
+    st.set_type(ty).set_message(one_line(&message));
+    let body = body_text(&s.steps, &s.finally);
+    if !body.is_empty() {
+        st.set_description(clean(&body));
+    }
+    st
 }
 
 /// `<failure>` or `<error>` for a scenario that failed or errored.
@@ -398,9 +598,12 @@ fn headline(
     let all: Vec<_> = labelled(steps, finally)
         .flat_map(|(part, s)| s.failures.iter().map(move |f| (part, s, f)))
         .collect();
+    // What decided the kind: a documented check for a failure, before a
+    // deviation or an inconclusive one.
     let first = all
         .iter()
-        .find(|(_, _, f)| f.kind == wanted)
+        .find(|(_, _, f)| f.kind == wanted && f.counts() && f.level.is_documented())
+        .or_else(|| all.iter().find(|(_, _, f)| f.kind == wanted))
         .or_else(|| all.first());
     match first {
         Some((part, s, f)) => {
@@ -413,7 +616,7 @@ fn headline(
                     if more == 1 { "" } else { "s" }
                 );
             }
-            (clean(&f.check), one_line(&m))
+            (clean(&f.check), one_line(&format!("{}{m}", f.clause_tag())))
         }
         None => {
             let ty = match kind {
@@ -516,10 +719,14 @@ fn step_log(out: &mut String, steps: &[StepResult], finally: &[StepResult]) {
             let _ = write!(out, ", polled {}", p.compact());
         }
         if !s.failures.is_empty() {
-            let mut checks: Vec<&str> = Vec::new();
+            let mut checks: Vec<String> = Vec::new();
             for f in &s.failures {
-                if !checks.contains(&f.check.as_str()) {
-                    checks.push(&f.check);
+                let label = match &f.clause {
+                    Some(c) => format!("{} ({c})", f.check),
+                    None => f.check.clone(),
+                };
+                if !checks.contains(&label) {
+                    checks.push(label);
                 }
             }
             let _ = write!(out, ", checks failed: {}", checks.join(", "));
@@ -529,12 +736,7 @@ fn step_log(out: &mut String, steps: &[StepResult], finally: &[StepResult]) {
 }
 
 fn outcome_step(o: StepOutcome) -> &'static str {
-    match o {
-        StepOutcome::Passed => "passed",
-        StepOutcome::Failed => "failed",
-        StepOutcome::Error => "error",
-        StepOutcome::Skipped => "skipped",
-    }
+    o.as_str()
 }
 
 fn step_word(o: StepOutcome) -> &'static str {
@@ -546,13 +748,7 @@ fn step_word(o: StepOutcome) -> &'static str {
 }
 
 fn outcome_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Passed => "passed",
-        Outcome::Failed => "failed",
-        Outcome::Error => "error",
-        Outcome::Skipped => "skipped",
-        Outcome::Interrupted => "interrupted",
-    }
+    o.as_str()
 }
 
 /// `cases/01_create.yaml` → `01_create`.

@@ -1,7 +1,9 @@
 //! `summary.md`: a short Markdown summary for CI job pages
-//! (`$GITHUB_STEP_SUMMARY`, GitLab job artifacts): the verdict, counts,
-//! provenance, a table of failures with their detail folded, the regression
-//! lists and the flaky scenarios.
+//! (`$GITHUB_STEP_SUMMARY`, GitLab job artifacts): the verdict and the
+//! certification statement, provenance, counts, the clause matrix, a table
+//! of failures (deviations and unmet preconditions included, each with its
+//! clause) with their detail folded, the regression lists and the flaky
+//! scenarios.
 //!
 //! Text from the server is never rendered as Markdown or HTML: table cells
 //! escape `<`, `>`, `&`, `|` and line breaks, and longer text sits in fenced
@@ -10,7 +12,8 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::model::{Outcome, RunResult};
+use crate::model::{ClauseVerdict, Outcome, RunResult};
+use crate::verdict::{RunOutcome, Verdict};
 
 /// Characters of failure detail shown per scenario.
 pub const DETAIL_CHARS: usize = 4000;
@@ -35,41 +38,55 @@ pub fn fenced(text: &str) -> String {
     format!("{fence}text\n{}\n{fence}\n", text.trim_end())
 }
 
-fn verdict(r: &RunResult) -> (&'static str, String) {
-    let failed = r.count(Outcome::Failed);
-    let errors = r.count(Outcome::Error);
-    let interrupted = r.count(Outcome::Interrupted);
-    if r.interrupted || interrupted > 0 {
-        ("⏹", "interrupted".into())
-    } else if failed > 0 {
-        ("❌", format!("{failed} failed"))
-    } else if errors > 0 {
-        ("⚠️", format!("{errors} could not complete"))
-    } else {
-        ("✅", format!("{} passed", r.count(Outcome::Passed)))
+fn icon(v: &Verdict) -> &'static str {
+    match v.outcome {
+        RunOutcome::Interrupted => "⏹",
+        RunOutcome::Failed => "❌",
+        RunOutcome::Error | RunOutcome::GateFailed => "⚠️",
+        RunOutcome::Passed => "✅",
+    }
+}
+
+fn clause_icon(v: ClauseVerdict) -> &'static str {
+    match v {
+        ClauseVerdict::Met => "✅",
+        ClauseVerdict::Broken => "❌",
+        ClauseVerdict::Deviates => "🔶",
+        ClauseVerdict::Unmet | ClauseVerdict::Inconclusive => "❔",
+        ClauseVerdict::NotExercised => "➖",
     }
 }
 
 /// The summary as Markdown.
 pub fn render(r: &RunResult) -> String {
     let mut out = String::new();
-    let (icon, words) = verdict(r);
-    let _ = writeln!(out, "## {icon} conform: {} — {words}\n", cell(&r.suite));
+    let v = Verdict::of(r);
+    let _ = writeln!(
+        out,
+        "## {} conform: {} — {}\n",
+        icon(&v),
+        cell(&r.suite),
+        cell(&v.headline)
+    );
+    let _ = writeln!(out, "**Certification:** {}\n", cell(&v.statement));
     let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
     let _ = writeln!(
         out,
-        "| passed | failed | errors | skipped | flaky | interrupted | duration |"
+        "| passed | failed | deviate | inconclusive | errors | skipped | flaky | interrupted | duration | exit |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {} | {flaky} | {} | {:.1}s |\n",
+        "| {} | {} | {} | {} | {} | {} | {flaky} | {} | {:.1}s | {} |\n",
         r.count(Outcome::Passed),
         r.count(Outcome::Failed),
+        r.count(Outcome::Deviates),
+        r.count(Outcome::Inconclusive),
         r.count(Outcome::Error),
         r.count(Outcome::Skipped),
         r.count(Outcome::Interrupted),
-        r.duration_ms / 1000.0
+        r.duration_ms / 1000.0,
+        v.exit_code
     );
     let mut prov = vec![format!("base URL {}", cell(&r.base_url))];
     if r.embedded_server {
@@ -92,6 +109,19 @@ pub fn render(r: &RunResult) -> String {
     if let Some(p) = &r.partition {
         prov.push(format!("partition {}", cell(p)));
     }
+    if !r.suite_sha256.is_empty() {
+        prov.push(format!(
+            "suite sha256 {}",
+            r.suite_sha256.get(..12).unwrap_or("")
+        ));
+    }
+    prov.push(format!(
+        "assumptions {}",
+        match r.policy.assumptions {
+            crate::clause::Assumptions::Lenient => "lenient",
+            crate::clause::Assumptions::Strict => "strict",
+        }
+    ));
     prov.push(format!(
         "{}, started {}",
         cell(&r.tool),
@@ -99,20 +129,50 @@ pub fn render(r: &RunResult) -> String {
     ));
     let _ = writeln!(out, "{}\n", prov.join(" · "));
 
+    if !r.clauses.is_empty() {
+        let _ = writeln!(out, "### Clauses\n");
+        let _ = writeln!(out, "| clause | level | verdict | statement | decided by |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for c in &r.clauses {
+            let mut verdict = format!("{} {}", clause_icon(c.verdict), c.verdict);
+            if !c.because.is_empty() {
+                let because: Vec<&str> = c.because.iter().map(|p| &**p).collect();
+                let _ = write!(verdict, " ({} not met)", because.join(", "));
+            }
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                cell(&c.id),
+                c.level,
+                cell(&verdict),
+                cell(&c.statement),
+                cell(&crate::report::text::deciding(&c.scenarios, 3))
+            );
+        }
+        let _ = writeln!(out);
+    }
+
     let failing: Vec<_> = r
         .scenarios
         .iter()
         .filter(|s| {
             matches!(
                 s.outcome,
-                Outcome::Failed | Outcome::Error | Outcome::Interrupted
+                Outcome::Failed
+                    | Outcome::Error
+                    | Outcome::Interrupted
+                    | Outcome::Deviates
+                    | Outcome::Inconclusive
             )
         })
         .collect();
     if !failing.is_empty() {
-        let _ = writeln!(out, "### Failures\n");
-        let _ = writeln!(out, "| scenario | step | check | message | where |");
-        let _ = writeln!(out, "|---|---|---|---|---|");
+        let _ = writeln!(out, "### Failures, deviations and unmet preconditions\n");
+        let _ = writeln!(
+            out,
+            "| scenario | step | check | clause | message | where |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
         let mut rows = 0usize;
         let mut more = 0usize;
         for s in &failing {
@@ -121,9 +181,9 @@ pub fn render(r: &RunResult) -> String {
                 let reason = s.skip_reason.as_deref().unwrap_or("interrupted");
                 let _ = writeln!(
                     out,
-                    "| `{}` | | {:?} | {} | {} |",
+                    "| `{}` | | {} | | {} | {} |",
                     cell(&s.id),
-                    s.outcome,
+                    s.outcome.as_str(),
                     cell(reason),
                     cell(&s.location.to_string())
                 );
@@ -135,12 +195,19 @@ pub fn render(r: &RunResult) -> String {
                     more += 1;
                     continue;
                 }
+                let clause = match (&f.clause, &f.guarded_by) {
+                    (Some(c), Some(p)) => format!("{c} (inconclusive: {p} not met)"),
+                    (Some(c), None) if f.level.is_documented() => c.to_string(),
+                    (Some(c), None) => format!("{c} ({})", f.level),
+                    (None, _) => String::new(),
+                };
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | `{}` | {} | {} |",
+                    "| `{}` | {} | `{}` | {} | {} | {} |",
                     cell(&s.id),
                     cell(&step.name),
                     cell(&f.check),
+                    cell(&clause),
                     cell(&crate::matcher::truncate(&f.message, 300)),
                     cell(&f.location.to_string())
                 );

@@ -2,9 +2,12 @@
 //!
 //! Scenarios are the union (a scenario in several reports keeps the last
 //! one's result); coverage hits are summed per operation and response;
-//! provenance comes from the first report, the start is the earliest and the
-//! duration the longest. Reports of different contracts (by sha256), suites
-//! or format versions are refused unless told otherwise.
+//! provenance and policy come from the first report, the start is the
+//! earliest and the duration the longest; the clause matrix and the verdict
+//! are decided again from the merged scenarios (`verdict::finalize`, which
+//! the caller runs). Reports of different contracts (by sha256), suites,
+//! clause registries or newer format versions are refused unless told
+//! otherwise (contracts only).
 
 use std::collections::BTreeMap;
 
@@ -32,6 +35,17 @@ pub fn merge(
             return Err(format!(
                 "{name} is a run of suite `{}`, not `{}`",
                 r.suite, merged.suite
+            ));
+        }
+        let clauses = |x: &RunResult| {
+            x.clauses
+                .iter()
+                .map(|c| (c.id.clone(), c.level))
+                .collect::<Vec<_>>()
+        };
+        if clauses(&r) != clauses(&merged) {
+            return Err(format!(
+                "{name} declares other clauses than {first_name}: the reports come from different suites"
             ));
         }
         let sha = |x: &RunResult| x.contract.as_ref().map(|c| c.sha256.clone());

@@ -1,5 +1,9 @@
 //! Reports: projections of the one result model.
 //!
+//! Each opens with the run's verdict, computed from the model as it is
+//! (`verdict::Verdict::of`), so a report of an edited or merged result
+//! never shows a stale one; `report.json` also keeps it for its readers.
+//!
 //! A run writes, into its reports folder: `report.json` (the model itself),
 //! `junit.xml`, `report.html` and `summary.md`; each through a temporary
 //! file renamed into place, so a reader never sees half a report.

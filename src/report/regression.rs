@@ -1,45 +1,45 @@
 //! Today's run against a baseline run: new failures, fixed, still failing,
 //! added and removed scenarios.
 //!
-//! A scenario fails when its outcome is failed, error or interrupted; a
-//! flaky one (passed after a rerun) counts as passing. A scenario added since
-//! the baseline that fails is both `added` and a new failure, so
-//! `--gate regressions` fails the run for it too.
+//! A scenario fails when it fails the run under today's policy (failed; a
+//! deviation under `--assumptions strict`; flaky with `--fail-on-flaky`)
+//! or does not complete (error, interrupted): `verdict::failing`, the same
+//! rule for both runs. A scenario added since the baseline that fails is
+//! both `added` and a new failure, so `--gate regressions` fails the run
+//! for it too.
 
 use std::collections::BTreeMap;
 
 use crate::model::{Outcome, Regression, RunResult};
 
-fn failing(o: Outcome) -> bool {
-    matches!(o, Outcome::Failed | Outcome::Error | Outcome::Interrupted)
-}
-
 /// The comparison of `today` with `baseline` (named `baseline_name`).
 pub fn compare(baseline: &RunResult, baseline_name: &str, today: &RunResult) -> Regression {
-    let before: BTreeMap<&str, Outcome> = baseline
+    let policy = &today.policy;
+    let failing = |s: &crate::model::ScenarioResult| crate::verdict::failing(s, policy);
+    let before: BTreeMap<&str, (Outcome, bool)> = baseline
         .scenarios
         .iter()
-        .map(|s| (&*s.id, s.outcome))
+        .map(|s| (&*s.id, (s.outcome, failing(s))))
         .collect();
-    let now: BTreeMap<&str, Outcome> = today
+    let now: BTreeMap<&str, (Outcome, bool)> = today
         .scenarios
         .iter()
-        .map(|s| (&*s.id, s.outcome))
+        .map(|s| (&*s.id, (s.outcome, failing(s))))
         .collect();
     let mut r = Regression {
         baseline: baseline_name.to_owned(),
         baseline_started_at: baseline.started_at.clone(),
         ..Regression::default()
     };
-    for (id, &o) in &now {
+    for (id, &(o, fails)) in &now {
         match before.get(id) {
             None => {
                 r.added.push((*id).to_owned());
-                if failing(o) {
+                if fails {
                     r.new_failures.push((*id).to_owned());
                 }
             }
-            Some(&b) => match (failing(b), failing(o)) {
+            Some(&(_, failed)) => match (failed, fails) {
                 (false, true) => r.new_failures.push((*id).to_owned()),
                 (true, true) => r.still_failing.push((*id).to_owned()),
                 // Skipped today says nothing about a fix.
@@ -106,6 +106,7 @@ mod tests {
                 duration_ms: 0.0,
                 steps: vec![],
                 finally: vec![],
+                clauses: vec![],
                 flaky: false,
                 reruns: vec![],
             })

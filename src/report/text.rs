@@ -1,19 +1,24 @@
-//! The text of a failed scenario, as the terminal and the JUnit failure
-//! bodies show it: each failing step, its checks with expected against actual
-//! and their YAML location, the poll history, the request, the response and a
-//! curl line. Every long text (message, expected, actual, request and
-//! response bodies, curl line) is cut at the caller's limit.
+//! Text for the terminal and JUnit bodies: the detail of a scenario that did
+//! not pass (each step that failed, deviated or found a precondition unmet,
+//! its checks with their clause, expected against actual and their YAML
+//! location, the poll history, the request, the response and a curl line;
+//! every long text cut at the caller's limit), and the closing block of a
+//! run (the certification statement, the clause matrix and the verdict).
 
 use std::fmt::Write;
 
-use crate::model::{ScenarioResult, StepOutcome, StepResult};
+use crate::model::{
+    ClauseVerdict, Failure, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult,
+};
+use crate::verdict::Verdict;
 
 /// Lines of response body shown.
 const BODY_LINES: usize = 40;
 /// Characters of response body shown in the terminal.
 pub const TERMINAL_BODY_CHARS: usize = 2000;
 
-/// Detail of every step that did not pass; empty when the scenario passed.
+/// Detail of every step that did not pass (failed, could not complete,
+/// deviated, found a precondition unmet); empty when the scenario passed.
 /// Response bodies are cut at `body_chars` characters.
 pub fn failure_text(r: &ScenarioResult, body_chars: usize) -> String {
     steps_text(&r.steps, &r.finally, body_chars)
@@ -23,7 +28,7 @@ pub fn failure_text(r: &ScenarioResult, body_chars: usize) -> String {
 pub fn steps_text(steps: &[StepResult], finally: &[StepResult], body_chars: usize) -> String {
     let mut out = String::new();
     for (i, step) in steps.iter().chain(finally).enumerate() {
-        if matches!(step.outcome, StepOutcome::Failed | StepOutcome::Error) {
+        if step.outcome.is_shown() {
             let part = if i >= steps.len() {
                 "finally step"
             } else {
@@ -37,14 +42,15 @@ pub fn steps_text(steps: &[StepResult], finally: &[StepResult], body_chars: usiz
 
 fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     let cut = |t: &str| crate::matcher::truncate(t, body_chars);
-    let verb = if s.outcome == StepOutcome::Error {
-        "could not complete"
-    } else {
-        "failed"
+    let verb = match s.outcome {
+        StepOutcome::Error => "could not complete",
+        StepOutcome::Deviates => "deviates from an assumption",
+        StepOutcome::Inconclusive => "found a precondition unmet",
+        _ => "failed",
     };
     let _ = writeln!(out, "{part} `{}` {verb} ({})", s.name, s.location);
     for f in &s.failures {
-        let _ = writeln!(out, "  [{}] {}", f.check, cut(&f.message));
+        let _ = writeln!(out, "  [{}] {}", check_label(f), cut(&f.message));
         if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
             let _ = writeln!(out, "      expected: {}", cut(e));
             let _ = writeln!(out, "      actual:   {}", cut(a));
@@ -86,4 +92,128 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
         }
         let _ = writeln!(out, "  reproduce: {}", cut(&x.curl));
     }
+}
+
+/// `json_path`, `json_path, D2`, `json_path, A6 assumption`, or
+/// `json_path, D3 inconclusive: P2 not met`.
+pub fn check_label(f: &Failure) -> String {
+    match (&f.clause, &f.guarded_by) {
+        (Some(c), Some(p)) => format!("{}, {c} inconclusive: {p} not met", f.check),
+        (Some(c), None) if f.level.is_documented() => format!("{}, {c}", f.check),
+        (Some(c), None) => format!("{}, {c} {}", f.check, f.level),
+        (None, _) => f.check.clone(),
+    }
+}
+
+/// `18 passed, 1 failed, 1 deviates`: the outcomes that occur.
+pub fn counts(r: &RunResult) -> String {
+    let parts: Vec<String> = [
+        Outcome::Passed,
+        Outcome::Failed,
+        Outcome::Deviates,
+        Outcome::Inconclusive,
+        Outcome::Error,
+        Outcome::Skipped,
+        Outcome::Interrupted,
+    ]
+    .into_iter()
+    .map(|o| (o, r.count(o)))
+    .filter(|(o, n)| *n > 0 || *o == Outcome::Passed)
+    .map(|(o, n)| format!("{n} {}", o.as_str()))
+    .collect();
+    let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
+    let mut text = parts.join(", ");
+    if flaky > 0 {
+        let _ = write!(text, " ({flaky} flaky)");
+    }
+    text
+}
+
+/// Longest statement shown in a matrix line, in characters.
+const STATEMENT_CHARS: usize = 64;
+/// Scenarios named per matrix line; more are counted.
+const SCENARIOS_SHOWN: usize = 2;
+
+/// The scenarios of a matrix row, by file stem: `01_cancel, 04_other +3`.
+pub fn deciding(scenarios: &[std::sync::Arc<str>], shown: usize) -> String {
+    let stems: Vec<&str> = scenarios
+        .iter()
+        .map(|id| id.split("::").next().unwrap_or(id))
+        .collect();
+    let mut text = stems
+        .iter()
+        .take(shown)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if stems.len() > shown {
+        let _ = write!(text, " +{}", stems.len() - shown);
+    }
+    text
+}
+
+/// `text` cut to `max` characters, the last one `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The run's closing block on the terminal: the certification statement,
+/// the clause matrix (when the suite declares clauses) and the verdict.
+pub fn closing_block(r: &RunResult) -> String {
+    let verdict = Verdict::of(r);
+    let mut out = String::new();
+    let _ = writeln!(out, "\ncertification: {}", verdict.statement);
+    if !r.clauses.is_empty() {
+        let width = r
+            .clauses
+            .iter()
+            .map(|c| c.id.chars().count())
+            .max()
+            .unwrap_or(2);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<12}  {:<13}  {:<STATEMENT_CHARS$}  decided by",
+            "clause",
+            "level",
+            "verdict",
+            "statement",
+            width = width.max(6)
+        );
+        for c in &r.clauses {
+            let mut verdict_text = c.verdict.as_str().to_owned();
+            if c.verdict == ClauseVerdict::Inconclusive && !c.because.is_empty() {
+                let because: Vec<&str> = c.because.iter().map(|p| &**p).collect();
+                verdict_text = format!("inconclusive ({} unmet)", because.join(", "));
+            }
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<12}  {:<13}  {:<STATEMENT_CHARS$}  {}",
+                c.id,
+                c.level.as_str(),
+                verdict_text,
+                cut(&c.statement, STATEMENT_CHARS),
+                deciding(&c.scenarios, SCENARIOS_SHOWN),
+                width = width.max(6)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "verdict: {} (exit {}): {}",
+        match verdict.exit_code {
+            0 => "PASSED",
+            1 => "FAILED",
+            3 => "ERROR",
+            4 => "GATE FAILED",
+            _ => "INTERRUPTED",
+        },
+        verdict.exit_code,
+        verdict.headline
+    );
+    out
 }

@@ -1,21 +1,19 @@
-//! After the scenarios: the run's result (provenance, coverage, regression),
-//! its exit code, the terminal summary and the reports.
-//!
-//! Exit code, in order: 130 when interrupted; 1 when a scenario failed (with
-//! `--gate regressions`, only new failures count; a flaky scenario counts
-//! only with `fail_on_flaky`); 3 when only runtime errors happened; 4 when
-//! everything passed but coverage is below `--min-coverage`; else 0.
+//! After the scenarios: the run's result (provenance, policy, coverage,
+//! regression, clause matrix, verdict), its exit code, the terminal summary
+//! and the reports. The exit code is the verdict's (`verdict::Verdict`).
 
 use std::time::{Duration, SystemTime};
 
 use crate::case::Suite;
 use crate::check::contract::ContractChecks;
+use crate::clause::Assumptions;
 use crate::contract::Contract;
 use crate::exit_code;
-use crate::model::{ContractInfo, FORMAT_VERSION, Outcome, RunResult, ScenarioResult, ms};
+use crate::model::{ContractInfo, FORMAT_VERSION, Outcome, Policy, RunResult, ScenarioResult, ms};
 use crate::report::{self, ReportOptions};
+use crate::verdict::Verdict;
 
-use super::options::{Gate, RunError, RunOptions};
+use super::options::{RunError, RunOptions};
 
 /// What the run produced, for [`finish`].
 pub struct Finished<'a> {
@@ -38,6 +36,7 @@ pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
         format_version: FORMAT_VERSION,
         tool: concat!("conform ", env!("CARGO_PKG_VERSION")).to_owned(),
         suite: suite.name.clone(),
+        suite_sha256: suite.sha256.clone(),
         base_url: base_url.to_owned(),
         embedded_server: false,
         partition: None,
@@ -47,7 +46,27 @@ pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
         contract: None,
         coverage: None,
         regression: None,
+        policy: Policy::default(),
+        clauses: crate::verdict::rows_of(&suite.registry),
+        verdict: None,
         scenarios: Vec::new(),
+    }
+}
+
+/// Whether deviations fail the run: `--assumptions`, else the suite's
+/// `assumptions:`, else lenient.
+pub fn assumptions(opts: &RunOptions, suite: &Suite) -> Assumptions {
+    opts.assumptions.or(suite.assumptions).unwrap_or_default()
+}
+
+/// The policy of a run: what fails it besides a broken documented clause.
+pub fn policy(opts: &RunOptions, suite: &Suite) -> Policy {
+    Policy {
+        assumptions: assumptions(opts, suite),
+        gate: opts.gate,
+        fail_on_flaky: opts.fail_on_flaky,
+        min_coverage: opts.min_coverage,
+        min_clauses: opts.min_clauses,
     }
 }
 
@@ -59,6 +78,7 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     result.interrupted = f.interrupted;
     result.started_at = humantime::format_rfc3339_seconds(f.started).to_string();
     result.duration_ms = ms(f.elapsed);
+    result.policy = policy(opts, f.suite);
     result.scenarios = f.scenarios;
     if let Some(c) = f.contract {
         result.contract = Some(ContractInfo {
@@ -75,9 +95,10 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     if let Some((base, name)) = &f.baseline {
         result.regression = Some(report::regression::compare(base, name, &result));
     }
-    let code = exit_code_of(opts, &result, f.libtest_failed);
+    crate::verdict::finalize(&mut result);
+    let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
-        print!("{}", summary_lines(opts, &result, code));
+        print!("{}", summary_lines(&result));
     }
     if let Some(dir) = &opts.reports {
         let ro = ReportOptions {
@@ -90,36 +111,28 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     Ok((result, code))
 }
 
-/// The exit code the result calls for under the options.
-pub fn exit_code_of(opts: &RunOptions, r: &RunResult, libtest_failed: u64) -> u8 {
-    if r.interrupted {
-        return exit_code::INTERRUPTED;
-    }
-    let flaky_fail = opts.fail_on_flaky && r.scenarios.iter().any(|s| s.flaky);
-    let failed = match (opts.gate, &r.regression) {
-        (Gate::Regressions, Some(reg)) => !reg.new_failures.is_empty(),
-        _ => r.count(Outcome::Failed) > 0,
-    };
-    if failed || flaky_fail {
-        return exit_code::FAILED;
-    }
-    let errors = match (opts.gate, &r.regression) {
-        (Gate::Regressions, Some(_)) => false,
-        _ => r.count(Outcome::Error) > 0,
-    };
-    let recorded = (r.count(Outcome::Failed) + r.count(Outcome::Error)) as u64;
-    if errors || libtest_failed > recorded {
-        // A trial that panicked recorded nothing: a harness problem.
+/// The exit code of a finished result: its verdict's, except that a trial
+/// libtest saw fail without recording a result (it panicked) is a harness
+/// problem when nothing else failed.
+pub fn exit_code_of(r: &RunResult, libtest_failed: u64) -> u8 {
+    let verdict = r.verdict.clone().unwrap_or_else(|| Verdict::of(r));
+    let recorded = r
+        .scenarios
+        .iter()
+        .filter(|s| {
+            crate::verdict::fails_run(s, &r.policy)
+                || matches!(s.outcome, Outcome::Error | Outcome::Interrupted)
+        })
+        .count() as u64;
+    if verdict.exit_code == exit_code::PASSED && libtest_failed > recorded {
         return exit_code::RUNTIME_ERROR;
     }
-    match (opts.min_coverage, &r.coverage) {
-        (Some(min), Some(c)) if c.percent + 1e-9 < min => exit_code::GATE_FAILED,
-        _ => exit_code::PASSED,
-    }
+    verdict.exit_code
 }
 
-/// Coverage, regression and gate lines after libtest's own summary.
-fn summary_lines(opts: &RunOptions, r: &RunResult, code: u8) -> String {
+/// Coverage, flaky scenarios, the regression and the certification block,
+/// after libtest's own summary.
+fn summary_lines(r: &RunResult) -> String {
     let mut out = String::new();
     if let (Some(c), Some(info)) = (&r.coverage, &r.contract) {
         out.push_str(&crate::coverage::render(c, &info.file));
@@ -150,13 +163,6 @@ fn summary_lines(opts: &RunOptions, r: &RunResult, code: u8) -> String {
             out.push_str(&format!("  new failure: {id}\n"));
         }
     }
-    if code == exit_code::GATE_FAILED
-        && let (Some(min), Some(c)) = (opts.min_coverage, &r.coverage)
-    {
-        out.push_str(&format!(
-            "coverage gate failed: {:.1}% is below --min-coverage {min}\n",
-            c.percent
-        ));
-    }
+    out.push_str(&report::text::closing_block(r));
     out
 }

@@ -40,6 +40,9 @@ pub struct RunContext<T: Transport> {
     pub contract: Option<Arc<Contract>>,
     /// Which contract checks run.
     pub checks: ContractChecks,
+    /// The suite's clauses: the level of what the contract's `x-clause`
+    /// names, and what an unmet precondition guards.
+    pub registry: Arc<crate::clause::Registry>,
     /// Replaces every poll's `timeout` (`--poll-timeout`).
     pub poll_timeout: Option<std::time::Duration>,
     /// Becomes true on Ctrl-C: the current step stops, `finally` still runs.

@@ -10,15 +10,7 @@ use crate::exit_code;
 use crate::model::RunResult;
 use crate::server::Fault;
 
-/// Which scenarios fail the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Gate {
-    /// Every failing scenario (the default).
-    #[default]
-    All,
-    /// Only scenarios failing now that did not fail in the baseline.
-    Regressions,
-}
+pub use crate::model::Gate;
 
 /// One partition of N (`K/N`, 1 ≤ K ≤ N): each scenario falls in exactly one,
 /// chosen by a stable hash of its id.
@@ -126,6 +118,12 @@ pub struct RunOptions {
     pub strict: bool,
     /// Exit 4 when contract coverage is below this percentage.
     pub min_coverage: Option<f64>,
+    /// Exit 4 when fewer than this percentage of the documented clauses
+    /// are met (default none).
+    pub min_clauses: Option<f64>,
+    /// Whether deviations from assumptions fail the run (default: the
+    /// suite's `assumptions:`, else lenient).
+    pub assumptions: Option<crate::clause::Assumptions>,
     /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130
     /// (default false for library use; the command line turns it on).
     pub handle_ctrl_c: bool,
@@ -165,6 +163,8 @@ impl RunOptions {
             skip_checks: Vec::new(),
             strict: false,
             min_coverage: None,
+            min_clauses: None,
+            assumptions: None,
             handle_ctrl_c: false,
             print_summary: true,
         }

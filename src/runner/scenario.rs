@@ -2,12 +2,20 @@
 
 use tokio::time::Instant;
 
-use crate::case::Scenario;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::case::{Scenario, StepPlan};
 use crate::check::names;
+use crate::clause::{Level, Registry};
 use crate::http::Transport;
-use crate::model::{Failure, FailureKind, Outcome, ScenarioResult, StepOutcome, StepResult, ms};
+use crate::model::{
+    ClauseVerdict, Failure, FailureKind, Outcome, ScenarioClause, ScenarioResult, StepOutcome,
+    StepResult, ms,
+};
 use crate::redact::Redactor;
 use crate::template::Vars;
+use crate::verdict::ClauseTally;
 
 use super::{RunContext, interrupted};
 
@@ -39,6 +47,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
     }
 
     let mut steps = Vec::with_capacity(sc.steps.len());
+    let mut guards = Guards::default();
     let mut stopped = !setup_failures.is_empty();
     let mut was_interrupted = false;
     let mut interrupt = ctx.interrupt.clone();
@@ -57,14 +66,16 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
             red: &mut red,
         };
         // Ctrl-C stops the step where it is; the cleanup below still runs.
-        let r = tokio::select! {
+        let mut r = tokio::select! {
             r = run_step(ctx, step, state) => r,
             () = interrupted(&mut interrupt) => {
                 was_interrupted = true;
                 skipped(step, INTERRUPTED.into())
             }
         };
-        stopped = r.outcome != StepOutcome::Passed;
+        guards.apply(&ctx.registry, &mut r);
+        // Deviations and unmet preconditions do not end the scenario.
+        stopped = matches!(r.outcome, StepOutcome::Failed | StepOutcome::Error);
         steps.push(r);
     }
     let mut finally = Vec::with_capacity(sc.finally.len());
@@ -76,17 +87,17 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
             ));
             continue;
         }
-        finally.push(
-            run_step(
-                ctx,
-                step,
-                StepState {
-                    vars: &mut vars,
-                    red: &mut red,
-                },
-            )
-            .await,
-        );
+        let mut r = run_step(
+            ctx,
+            step,
+            StepState {
+                vars: &mut vars,
+                red: &mut red,
+            },
+        )
+        .await;
+        guards.apply(&ctx.registry, &mut r);
+        finally.push(r);
     }
 
     let mut result = ScenarioResult {
@@ -100,6 +111,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         duration_ms: ms(start.elapsed()),
         steps,
         finally,
+        clauses: Vec::new(),
         flaky: false,
         reruns: Vec::new(),
     };
@@ -110,7 +122,8 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         first.outcome = StepOutcome::Error;
         first.skip_reason = None;
     }
-    result.outcome = scenario_outcome(&result);
+    result.outcome = crate::verdict::scenario_outcome(&result);
+    result.clauses = clauses_of(sc, &result, &ctx.registry, &guards);
     if was_interrupted && result.outcome != Outcome::Failed {
         result.outcome = Outcome::Interrupted;
         result.skip_reason = Some(INTERRUPTED.into());
@@ -136,20 +149,96 @@ fn skipped(step: &crate::case::StepPlan, reason: String) -> StepResult {
     }
 }
 
-/// Failed if any assertion failed, else error if any runtime problem, else passed.
-pub fn scenario_outcome(r: &ScenarioResult) -> Outcome {
-    let mut error = false;
-    for (_, f) in r.failures() {
-        match f.kind {
-            FailureKind::Assertion => return Outcome::Failed,
-            FailureKind::Runtime => error = true,
+/// The clauses an unmet precondition guards in a scenario: from the step
+/// where a precondition is found unmet on, a failed check of a clause it
+/// guards is inconclusive, not counted (`Failure::guarded_by`).
+#[derive(Debug, Default)]
+struct Guards {
+    /// Guarded clause → the unmet precondition guarding it.
+    guarded: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl Guards {
+    /// Takes in the unmet preconditions of step `r`, then marks its failures
+    /// of guarded clauses and recomputes its outcome.
+    fn apply(&mut self, registry: &Registry, r: &mut StepResult) {
+        for f in &r.failures {
+            if f.kind != FailureKind::Assertion || f.level != Level::Precondition {
+                continue;
+            }
+            let Some(p) = f.clause.as_ref().and_then(|id| registry.get(id)) else {
+                continue;
+            };
+            for g in &p.guards {
+                self.guarded
+                    .entry(g.clone())
+                    .or_insert_with(|| p.id.clone());
+            }
+        }
+        if self.guarded.is_empty() {
+            return;
+        }
+        let mut changed = false;
+        for f in &mut r.failures {
+            if f.kind != FailureKind::Assertion || f.guarded_by.is_some() {
+                continue;
+            }
+            if let Some(p) = f.clause.as_ref().and_then(|c| self.guarded.get(c)) {
+                f.guarded_by = Some(p.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            r.outcome = crate::verdict::step_outcome(&r.failures);
         }
     }
-    if error {
-        Outcome::Error
-    } else {
-        Outcome::Passed
+}
+
+/// What the scenario showed of each clause: what its failed checks name
+/// (broken, deviates, unmet, or inconclusive when guarded), and met for
+/// every other clause named by a step that ran to a verdict (or by the
+/// scenario, when every step ran) unless an unmet precondition guards it.
+fn clauses_of(
+    sc: &Scenario,
+    r: &ScenarioResult,
+    registry: &Registry,
+    guards: &Guards,
+) -> Vec<ScenarioClause> {
+    if registry.is_empty() {
+        return Vec::new();
     }
+    let mut tally = ClauseTally::default();
+    tally.failures(r.failures().map(|(_, f)| f));
+    let mut exercised = |plan: &StepPlan, res: &StepResult| {
+        if matches!(res.outcome, StepOutcome::Skipped | StepOutcome::Error) {
+            return;
+        }
+        for c in &plan.clauses {
+            match guards.guarded.get(&c.id) {
+                Some(p) => tally.note(&c.id, ClauseVerdict::Inconclusive, Some(p)),
+                None => tally.note(&c.id, ClauseVerdict::Met, None),
+            }
+        }
+    };
+    for (plan, res) in sc.steps.iter().zip(&r.steps) {
+        exercised(plan, res);
+    }
+    for (plan, res) in sc.finally.iter().zip(&r.finally) {
+        exercised(plan, res);
+    }
+    let ran_all = r
+        .steps
+        .iter()
+        .all(|s| !matches!(s.outcome, StepOutcome::Skipped | StepOutcome::Error));
+    if ran_all {
+        for c in &sc.clauses {
+            match guards.guarded.get(&c.id) {
+                Some(p) => tally.note(&c.id, ClauseVerdict::Inconclusive, Some(p)),
+                None => tally.note(&c.id, ClauseVerdict::Met, None),
+            }
+        }
+    }
+    tally.finish(registry)
 }
 
 /// A scenario that was selected but not run (ignored, or interrupted first).
@@ -165,6 +254,7 @@ pub fn skipped_scenario(sc: &Scenario, reason: String, outcome: Outcome) -> Scen
         duration_ms: 0.0,
         steps: Vec::new(),
         finally: Vec::new(),
+        clauses: Vec::new(),
         flaky: false,
         reruns: Vec::new(),
     }

@@ -54,22 +54,37 @@ pub async fn run_step<T: Transport>(
         exercised: Vec::new(),
     };
     match &step.action {
-        Action::Check(checks) => result.failures = check::variables::check(checks, st.vars),
+        Action::Check(checks) => {
+            result.failures = check::variables::check(checks, st.vars)
+                .into_iter()
+                .map(|f| f.under(step.clause.as_ref()))
+                .collect();
+        }
         Action::Request(rs) => run_request_step(ctx, step, rs, st, &mut result).await,
     }
     result.duration_ms = ms(start.elapsed());
-    result.outcome = outcome_of(&result.failures);
+    result.outcome = crate::verdict::step_outcome(&result.failures);
     result
 }
 
-pub fn outcome_of(failures: &[Failure]) -> StepOutcome {
-    use crate::model::FailureKind;
-    if failures.iter().any(|f| f.kind == FailureKind::Assertion) {
-        StepOutcome::Failed
-    } else if failures.is_empty() {
-        StepOutcome::Passed
-    } else {
-        StepOutcome::Error
+/// Whether a failure ends what it happens in (a scenario, a poll, a walk
+/// over pages): a documented check failed, or the harness could not find
+/// out. A deviation from an assumption or an unmet precondition does not:
+/// what follows still runs, so one guess does not hide a documented failure.
+pub fn stops(f: &Failure) -> bool {
+    f.kind == crate::model::FailureKind::Runtime || (f.counts() && f.level.is_documented())
+}
+
+/// At most this many failures that do not stop a poll or a walk are kept
+/// from its earlier attempts or pages.
+const KEPT_FROM_ATTEMPTS: usize = 10;
+
+/// Keeps `f`, from an attempt or page that did not end its step, unless an
+/// equal failure is kept already.
+fn keep(kept: &mut Vec<Failure>, f: Failure) {
+    let same = |k: &Failure| k.check == f.check && k.clause == f.clause && k.message == f.message;
+    if kept.len() < KEPT_FROM_ATTEMPTS && !kept.iter().any(same) {
+        kept.push(f);
     }
 }
 
@@ -122,9 +137,11 @@ async fn run_request_step<T: Transport>(
         }
     };
     result.status = resp.as_ref().map(|r| r.status);
-    if result.failures.is_empty()
-        && let Some(resp) = &resp
-    {
+    // Values are captured from a response even when the step failed, so that
+    // `finally` can clean up what it created; a capture that fails counts
+    // only when nothing else stopped the step.
+    let stopped = result.failures.iter().any(stops);
+    if let Some(resp) = &resp {
         let body = Body::of(resp);
         for c in &rs.captures {
             match capture(c, resp, &body) {
@@ -137,11 +154,15 @@ async fn run_request_step<T: Transport>(
                     }
                     vars.set(c.var.clone(), v);
                 }
-                Err(msg) => result.failures.push(Failure::assertion(
-                    names::CAPTURE,
-                    &c.location,
-                    format!("capture `{}`: {msg}", c.var),
-                )),
+                Err(_) if c.optional || stopped => {}
+                Err(msg) => result.failures.push(
+                    Failure::assertion(
+                        names::CAPTURE,
+                        &c.location,
+                        format!("capture `{}`: {msg}", c.var),
+                    )
+                    .under(rs.clause.as_ref()),
+                ),
             }
         }
     }
@@ -168,7 +189,7 @@ fn judge_response<T: Transport>(
     exercised: &mut Vec<Exercised>,
 ) -> Vec<Failure> {
     let body = Body::of(resp);
-    let mut failures = check::check_response(&rs.expect, resp, &body, vars);
+    let mut failures = check::check_response(rs, resp, &body, vars);
     failures.extend(contract_check(
         ctx,
         rs,
@@ -223,7 +244,7 @@ fn contract_check<T: Transport>(
         )];
     };
     let (failures, key) = if rs.schema && ctx.checks.any() {
-        check::contract::check(contract, ctx.checks, op, resp, body, loc)
+        check::contract::check(contract, &ctx.registry, ctx.checks, op, resp, body, loc)
     } else {
         (
             Vec::new(),
@@ -307,6 +328,8 @@ pub enum Judgement {
     FailIf { path: String, value: String },
     /// Every `until` condition held.
     Until,
+    /// The response has a status `expect` refuses: the poll ends on it.
+    Refused(u16),
     /// Neither: try again.
     Pending,
 }
@@ -393,13 +416,15 @@ async fn run_poll<T: Transport>(
         history: Vec::new(),
     });
     let exercised = Mutex::new(Vec::new());
+    // Failures of attempts that did not end the poll (deviations).
+    let kept = Mutex::new(Vec::new());
     let mut policy = plan.policy.clone();
     if let Some(t) = ctx.poll_timeout {
         policy.timeout = t;
     }
     let outcome = policy
         .run(|_n| {
-            let (req, record, exercised) = (&req, &record, &exercised);
+            let (req, record, exercised, kept) = (&req, &record, &exercised, &kept);
             async move {
                 let resp = ctx.transport.send(req).await;
                 let mut contract = Vec::new();
@@ -410,6 +435,17 @@ async fn run_poll<T: Transport>(
                     let mut ex = lock(exercised);
                     contract = contract_check(ctx, rs, &step.location, req, r, &body, &mut ex);
                 }
+                // A deviation does not end the poll: it keeps waiting (on a
+                // status it does not know, say), and the deviation is kept.
+                let (stopping, going_on): (Vec<Failure>, Vec<Failure>) =
+                    contract.into_iter().partition(stops);
+                let contract = stopping;
+                {
+                    let mut kept = lock(kept);
+                    for f in going_on {
+                        keep(&mut kept, f);
+                    }
+                }
                 let (seen, verdict_again, retry_after, judgement) = match &resp {
                     Err(e) => (short_transport(e), true, None, Judgement::Pending),
                     Ok(r) if retryable(r.status) => {
@@ -418,15 +454,14 @@ async fn run_poll<T: Transport>(
                             .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
                         (format!("HTTP {}", r.status), true, ra, Judgement::Pending)
                     }
-                    Ok(r)
-                        if rs
-                            .expect
-                            .status
-                            .as_ref()
-                            .is_some_and(|(s, _)| !s.matches(r.status)) =>
-                    {
+                    Ok(r) if rs.refuses_status(r.status) => {
                         // The response the step refuses: final, `expect` reports it.
-                        (format!("HTTP {}", r.status), false, None, Judgement::Until)
+                        (
+                            format!("HTTP {}", r.status),
+                            false,
+                            None,
+                            Judgement::Refused(r.status),
+                        )
                     }
                     Ok(r) => {
                         let body = Body::of(r);
@@ -459,6 +494,9 @@ async fn run_poll<T: Transport>(
     result.exercised = exercised
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let kept = kept
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     record.elapsed_ms = ms(outcome.elapsed);
     result.requests = outcome.attempts;
     let fmt_elapsed = |d: Duration| format!("{:.1}s", d.as_secs_f64());
@@ -476,6 +514,7 @@ async fn run_poll<T: Transport>(
         .map(|c| c.path.to_string())
         .unwrap_or_default();
     let mut contract_failures = Vec::new();
+    let mut refused = None;
     let (last, failure) = match outcome.end {
         PollEnd::Done(mut a) => {
             let failure = match &a.judgement {
@@ -490,8 +529,13 @@ async fn run_poll<T: Transport>(
                             record.compact()
                         ),
                     )
-                    .expected_actual(until_text(plan, vars), value.clone()),
+                    .expected_actual(until_text(plan, vars), value.clone())
+                    .under(plan.clause.as_ref()),
                 ),
+                Judgement::Refused(status) => {
+                    refused = Some(*status);
+                    None
+                }
                 _ => None,
             };
             contract_failures = std::mem::take(&mut a.contract);
@@ -553,12 +597,37 @@ async fn run_poll<T: Transport>(
         None => {
             if let Some(r) = &resp {
                 let body = Body::of(r);
-                result.failures = check::check_response(&rs.expect, r, &body, vars);
+                result.failures = check::check_response(rs, r, &body, vars);
             }
         }
     }
     // A response that breaks the contract ends the poll; its failures always count.
     result.failures.extend(contract_failures);
+    // A poll ended by a status `expect` refuses never saw `until` hold: that
+    // fails the poll's own clause too, when the refusal names another one.
+    let poll_clause = plan.clause.as_ref().map(|c| &c.id);
+    if let Some(status) = refused
+        && !result
+            .failures
+            .iter()
+            .any(|f| f.counts() && f.clause.as_ref() == poll_clause)
+    {
+        result.failures.push(
+            Failure::assertion(
+                names::POLL_STATUS,
+                &plan.location,
+                format!(
+                    "the poll ended on status {status}, which `expect` refuses, before `until` held (attempt {} after {}; history: {})",
+                    outcome.attempts,
+                    fmt_elapsed(outcome.elapsed),
+                    result.poll.as_ref().map(|p| p.compact()).unwrap_or_default()
+                ),
+            )
+            .expected_actual(until_text(plan, vars), format!("status {status}"))
+            .under(plan.clause.as_ref()),
+        );
+    }
+    result.failures.extend(kept);
     Some((req, resp))
 }
 
@@ -596,7 +665,7 @@ fn timeout_failure(
     } else {
         Failure::assertion(names::POLL_TIMEOUT, &plan.location, message)
     };
-    f.expected_actual(
+    f.under(plan.clause.as_ref()).expected_actual(
         format!("{} within the deadline", until_text(plan, vars)),
         last_seen,
     )
@@ -623,7 +692,11 @@ async fn run_paginate<T: Transport>(
     vars: &mut Vars,
     result: &mut StepResult,
 ) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
-    let fail = |m: String| Failure::assertion(names::PAGINATE, &plan.location, m);
+    let fail = |m: String| {
+        Failure::assertion(names::PAGINATE, &plan.location, m).under(plan.clause.as_ref())
+    };
+    // Failures of pages that did not end the walk (deviations).
+    let mut kept: Vec<Failure> = Vec::new();
     let mut collected: Vec<Vec<Value>> = vec![Vec::new(); plan.collect.len()];
     let mut cursor = plan.start.clone();
     let mut seen_cursors = vec![cursor.clone()];
@@ -647,16 +720,21 @@ async fn run_paginate<T: Transport>(
             Ok(r) => r,
             Err(e) => {
                 result.failures.push(transport_failure(&e, &plan.location));
+                result.failures.append(&mut kept);
                 return Some((req, None));
             }
         };
         let mut failures = judge_response(ctx, rs, step, &req, &resp, vars, &mut result.exercised);
-        if !failures.is_empty() {
-            for f in &mut failures {
-                f.message = format!("page {page}: {}", f.message);
-            }
+        for f in &mut failures {
+            f.message = format!("page {page}: {}", f.message);
+        }
+        if failures.iter().any(stops) {
             result.failures = failures;
+            result.failures.append(&mut kept);
             return Some((req, Some(resp)));
+        }
+        for f in failures {
+            keep(&mut kept, f);
         }
         let body = Body::of(&resp);
         let doc = body.json.as_ref().ok();
@@ -679,6 +757,7 @@ async fn run_paginate<T: Transport>(
             for ((var, _), items) in plan.collect.iter().zip(collected) {
                 vars.set(var.clone(), Value::Array(items));
             }
+            result.failures.append(&mut kept);
             return Some((req, Some(resp)));
         }
         let next = match doc.map(|d| plan.cursor_path.exactly_one(d)) {
@@ -688,6 +767,7 @@ async fn run_paginate<T: Transport>(
                     "page {page}: `while` says there are more pages but `{}` selects no single cursor value",
                     plan.cursor_path
                 )));
+                result.failures.append(&mut kept);
                 return Some((req, Some(resp)));
             }
         };
@@ -697,6 +777,7 @@ async fn run_paginate<T: Transport>(
                 plan.cursor_path,
                 show(&next, 100)
             )));
+            result.failures.append(&mut kept);
             return Some((req, Some(resp)));
         }
         if page >= plan.max_pages {
@@ -704,6 +785,7 @@ async fn run_paginate<T: Transport>(
                 "more than {} pages (max_pages)",
                 plan.max_pages
             )));
+            result.failures.append(&mut kept);
             return Some((req, Some(resp)));
         }
         seen_cursors.push(next.clone());

@@ -96,6 +96,7 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
         env: Arc::default(),
         contract: None,
         checks: Default::default(),
+        registry: Default::default(),
         interrupt: tokio::sync::watch::channel(false).1,
         poll_timeout: None,
     };
@@ -305,6 +306,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
         env: Arc::default(),
         contract: None,
         checks: Default::default(),
+        registry: Default::default(),
         interrupt: tokio::sync::watch::channel(false).1,
         poll_timeout: None,
     };

@@ -293,7 +293,7 @@ impl Fault {
                 "status values are lower-case (`done`, `unknown`, ...) (breaks D5)"
             }
             Fault::FlakyOnce => {
-                "the first create answers 500 Internal, later ones work: a flaky server (breaks D1 once; --retries reports it flaky)"
+                "the first valid create that would start a query answers 500 Internal, later ones work: a flaky server (breaks D1 once; --retries reports it flaky)"
             }
             Fault::SlowLifecycle => {
                 "queries take 5x the configured lifecycle (at least 3 s) to reach DONE (conformant)"

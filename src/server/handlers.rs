@@ -168,7 +168,11 @@ async fn read_body(mut body: Body, limit: usize) -> Result<axum::body::Bytes, Ap
 async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     authorize(app, headers)?;
     let body = read_body(body, body_limit(app)).await?;
+    let mut request = parse::create(&body, app.faults)?;
+    // The first create that would start a query fails: whichever scenario
+    // sends it expects it to succeed.
     if app.faults.has(Fault::FlakyOnce)
+        && !matches!(request, CreateRequest::Context { .. })
         && !app
             .flaky_spent
             .swap(true, std::sync::atomic::Ordering::SeqCst)
@@ -178,7 +182,6 @@ async fn create_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
             "transient failure (flaky-once)",
         ));
     }
-    let mut request = parse::create(&body, app.faults)?;
     if app.faults.has(Fault::NoRows)
         && let CreateRequest::ImmediateRun(spec) | CreateRequest::IfAvailable { spec, .. } =
             &mut request

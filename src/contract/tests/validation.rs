@@ -37,16 +37,93 @@ fn bundled_get_response_is_validated() {
     );
     let status = v
         .iter()
-        .find(|v| v.instance_path == "/status")
+        .find(|v| v.instance_path == "/status" && v.schema_path.ends_with("/enum"))
         .expect("status");
     assert_eq!(
         status.schema_path,
-        "/components/schemas/GetResponse/properties/status/enum"
+        "/components/schemas/GetResponse/properties/status/allOf/1/enum"
     );
+    // An unknown status deviates from A3; a missing row type from A13.
+    assert_eq!(status.clause.as_deref(), Some("A3"));
+    let row = v
+        .iter()
+        .find(|v| v.instance_path == "/values/0")
+        .expect("row");
+    assert_eq!(row.clause.as_deref(), Some("A13"));
     // The error responses share one schema through `components/responses`.
-    let err = c.validate_response(get, 401, JSON, &json!({"message": "no"}), false);
+    let err = c.validate_response(
+        get,
+        401,
+        JSON,
+        &json!({"message": "no", "request_id": "r"}),
+        false,
+    );
     assert_eq!(messages(&err), [r#" "code" is a required property"#]);
     assert_eq!(err[0].schema_path, "/components/schemas/Error/required");
+    assert_eq!(err[0].clause.as_deref(), Some("A12"));
+}
+
+#[test]
+fn bundled_violations_name_the_nearest_clause() {
+    let c = bundled();
+    let get = c.by_id("GetQuerySpecNodesAsync").expect("get");
+    let clauses = |body: Value| -> Vec<(String, Option<String>)> {
+        c.validate_response(get, 200, JSON, &body, false)
+            .into_iter()
+            .map(|v| (v.schema_path, v.clause.map(|c| c.to_string())))
+            .collect()
+    };
+    // A lower-case status breaks the documented D5, and is no status A3 lists.
+    let lower = clauses(json!({"status": "done"}));
+    assert!(
+        lower
+            .iter()
+            .any(|(p, c)| p.ends_with("/allOf/0/pattern") && c.as_deref() == Some("D5")),
+        "{lower:?}"
+    );
+    assert!(
+        lower
+            .iter()
+            .any(|(p, c)| p.ends_with("/allOf/1/enum") && c.as_deref() == Some("A3")),
+        "{lower:?}"
+    );
+    // A number where protobuf JSON writes an int64 string deviates from A4.
+    assert_eq!(
+        clauses(json!({"status": "DONE", "progress_status": {"row_count": 3}})),
+        [(
+            "/components/schemas/ProgressStatus/properties/row_count/type".to_owned(),
+            Some("A4".to_owned())
+        )]
+    );
+    // No status at all: the shape of A2.
+    assert_eq!(
+        clauses(json!({"state": "DONE"})),
+        [(
+            "/components/schemas/GetResponse/required".to_owned(),
+            Some("A2".to_owned())
+        )]
+    );
+    // The create response names D1 (the schema's own mark).
+    let create = c.by_id("CreateQuerySpecNodesAsync").expect("create");
+    let v = c.validate_response(create, 200, JSON, &json!({}), false);
+    assert_eq!(v[0].clause.as_deref(), Some("D1"));
+    // The marks are listed, each where it is written.
+    let marks = c.clause_marks();
+    assert!(
+        marks.iter().any(|m| &*m.id == "D2" && m.line > 0),
+        "{marks:?}"
+    );
+    // Responses and operations know theirs.
+    let cancel = c.by_id("CancelQuerySpecNodesAsync").expect("cancel");
+    assert_eq!(cancel.clause.as_deref(), Some("D2"));
+    assert_eq!(
+        cancel.response_for(200).and_then(|r| r.clause.as_deref()),
+        Some("D2")
+    );
+    assert_eq!(
+        cancel.response_for(418).and_then(|r| r.clause.as_deref()),
+        Some("A12")
+    );
 }
 
 #[test]
