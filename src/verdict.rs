@@ -12,7 +12,8 @@
 //!   that counts, else *met* when some scenario exercised it, else
 //!   *inconclusive* when the scenarios that would have exercised it lacked
 //!   a precondition, else *not exercised*;
-//! - the **run** ([`Verdict`]): interrupted (130); failed (1) when a
+//! - the **run** ([`Verdict`]): interrupted (130); nothing ran (2: an
+//!   empty selection checks nothing, and says so); failed (1) when a
 //!   scenario failed (with `--gate regressions`, only new failures count;
 //!   under `--assumptions strict` deviations count; with
 //!   `--fail-on-flaky`, flaky scenarios count); error (3) when scenarios
@@ -229,6 +230,9 @@ pub enum RunOutcome {
     Error,
     GateFailed,
     Interrupted,
+    /// No scenario ran (the selection was empty, or skipped them all):
+    /// nothing was checked, which is no pass.
+    NothingRan,
 }
 
 /// The run's verdict: exit code, one-line headline and the certification
@@ -278,6 +282,18 @@ impl Verdict {
                 RunOutcome::Interrupted,
                 "Interrupted: the run was stopped before it finished; it is no verdict on the contract."
                     .to_owned(),
+            )
+        } else if r.scenarios.iter().all(|s| s.outcome == Outcome::Skipped) {
+            let why = match r.scenarios.len() {
+                0 => "no scenario was selected".to_owned(),
+                1 => "the one scenario selected was skipped".to_owned(),
+                n => format!("the {n} scenarios selected were skipped"),
+            };
+            (
+                RunOutcome::NothingRan,
+                format!(
+                    "Nothing was checked: {why}; see the name filter, --tag, --skip-tag, --partition and --ignored."
+                ),
             )
         } else if counted_failed {
             let why = if !conformant {
@@ -336,6 +352,7 @@ impl Verdict {
             RunOutcome::Error => exit_code::RUNTIME_ERROR,
             RunOutcome::GateFailed => exit_code::GATE_FAILED,
             RunOutcome::Interrupted => exit_code::INTERRUPTED,
+            RunOutcome::NothingRan => exit_code::INVALID_INPUT,
         };
         Verdict {
             outcome,

@@ -100,6 +100,10 @@ fn run_against_serve_passes_with_the_right_token_and_fails_named_with_a_wrong_on
         "{out}"
     );
     assert!(out.contains("expected status 200, got 401"), "{out}");
+    assert!(
+        out.contains("verdict: FAILED (exit 1): Not conformant to the documented contract: D1"),
+        "{out}"
+    );
     // The 401 scenarios send no token or a fixed wrong one: they still pass.
     assert_eq!(verdict(&out, "14_auth_create_401::"), "ok", "{out}");
     assert!(
@@ -293,6 +297,92 @@ fn lint_accepts_the_bundled_suite() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("every one of the 23 clauses is named by a scenario"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn lint_lists_the_clauses_no_scenario_exercises() {
+    // The bundled suite without its flagship and its Get-forms scenario.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(CASES).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("01_") && !name.starts_with("21_") {
+            std::fs::copy(&path, dir.path().join(&name)).unwrap();
+        }
+    }
+    let o = Command::new(BIN)
+        .arg("lint")
+        .arg("--cases")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let listed: Vec<&str> = out
+        .lines()
+        .skip_while(|l| *l != "clauses no scenario exercises:")
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(listed, ["D2", "D3", "D4", "D5", "A1", "A5", "P2"], "{out}");
+}
+
+#[test]
+fn strict_assumptions_and_the_clause_gate_change_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // Deviating from A4 passes by default, fails under --assumptions strict.
+    let args = [
+        "--server-fault",
+        "row-count-number",
+        "--server-lifecycle",
+        "1s",
+        "-q",
+    ];
+    let o = run(&args, None, dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("Deviates from 1 assumption: A4 ("), "{out}");
+    let strict = [&args[..], &["--assumptions", "strict"]].concat();
+    let o = run(&strict, None, dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "verdict: FAILED (exit 1): Failed under --assumptions strict: deviates from A4."
+        ),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["policy"]["assumptions"], "strict");
+    let o = run(&["--assumptions", "sometimes"], None, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // One scenario meets one documented clause of eight: below the clause gate.
+    let o = run(
+        &["02_create", "--min-clauses", "50", "-q"],
+        None,
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(
+        out.contains("12.5% of the documented clauses are met, below --min-clauses 50"),
+        "{out}"
+    );
+    // A selection that runs nothing checks nothing, and says so.
+    let o = run(&["no-such-scenario", "-q"], None, dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("Nothing was checked: no scenario was selected"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -61,7 +61,7 @@ fn failures<'a>(r: &'a RunResult, id_prefix: &str, outcome: Outcome) -> Vec<Seen
         .collect()
 }
 
-fn verdict_of<'a>(r: &'a RunResult, id: &str) -> ClauseVerdict {
+fn verdict_of(r: &RunResult, id: &str) -> ClauseVerdict {
     r.clauses
         .iter()
         .find(|c| &*c.id == id)

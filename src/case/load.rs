@@ -1376,6 +1376,48 @@ mod tests {
     }
 
     #[test]
+    fn clauses_resolve_with_their_level_and_blocks_keep_their_own() {
+        let suite = bundled();
+        assert_eq!(suite.registry.clauses().len(), 23);
+        let p2 = suite.registry.get("P2").unwrap();
+        assert_eq!(p2.level, Level::Precondition);
+        let guards: Vec<&str> = p2.guards.iter().map(|g| &**g).collect();
+        assert_eq!(guards, ["D2", "D3", "D4"]);
+        assert!(suite.unexercised_clauses().is_empty());
+        assert_eq!(suite.sha256.len(), 64);
+        let flagship = &suite.scenarios[0];
+        let declared: Vec<&str> = flagship.clauses.iter().map(|c| &*c.id).collect();
+        assert_eq!(declared, ["D5", "A2", "A3"]);
+        // The in-progress check: a precondition step whose first block names D1.
+        let step = &flagship.steps[1];
+        assert_eq!(
+            step.clause.as_ref().map(|c| c.level),
+            Some(Level::Precondition)
+        );
+        let ids: Vec<&str> = step.clauses.iter().map(|c| &*c.id).collect();
+        assert_eq!(ids, ["P2", "D1"]);
+        let Action::Request(rs) = &step.action else {
+            panic!("a request step")
+        };
+        let blocks: Vec<Option<&str>> = rs
+            .expect
+            .iter()
+            .map(|e| e.clause.as_ref().map(|c| &*c.id))
+            .collect();
+        assert_eq!(blocks, [Some("D1"), Some("P2")]);
+        assert_eq!(rs.expect[0].status.as_ref().unwrap().1.line, 37);
+        assert_eq!(rs.expect[1].json[0].location.line, 39);
+        // A poll checks its step's clause.
+        let Action::Request(poll) = &flagship.steps[3].action else {
+            panic!("a request step")
+        };
+        let Mode::Poll(plan) = &poll.mode else {
+            panic!("a poll")
+        };
+        assert_eq!(plan.clause.as_ref().map(|c| &*c.id), Some("D3"));
+    }
+
+    #[test]
     fn the_plan_allowance_shrinks_as_the_suite_grows() {
         assert_eq!(kept_source_bytes(0), KEEP_PLANS_MAX_BYTES);
         // 2,000 flagship-sized files (some 3.2 MB) keep every plan...

@@ -107,4 +107,32 @@ mod tests {
         assert_eq!(f[0].check, JSON_BODY);
         assert!(f[0].message.contains("not JSON"), "{}", f[0].message);
     }
+
+    #[test]
+    fn checks_of_absence_hold_on_a_body_without_nodes() {
+        for raw in [&b"bad request"[..], b"", b"  \n"] {
+            let json = crate::check::parse_json(raw);
+            let body = Body { raw, json: &json };
+            let absent = [
+                pc("$.query_result_id", json!({"exists": false})),
+                pc("$.values[*]", json!({"empty": true})),
+            ];
+            assert!(check(&absent, &body, &Vars::default()).is_empty());
+            // Any other check on the same body still fails, once.
+            let mixed = [
+                pc("$.query_result_id", json!({"exists": false})),
+                pc("$.code", json!("Unauthenticated")),
+            ];
+            let f = check(&mixed, &body, &Vars::default());
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].check, JSON_BODY);
+            // `empty` on a singular path needs a value to be empty.
+            let f = check(
+                &[pc("$.values", json!({"empty": true}))],
+                &body,
+                &Vars::default(),
+            );
+            assert_eq!(f.len(), 1);
+        }
+    }
 }

@@ -331,6 +331,8 @@ struct RegressionGroup {
 #[derive(Serialize)]
 struct ScenarioLink {
     id: String,
+    /// The file stem of the id, for a narrow column.
+    short: String,
     /// The anchor of the scenario's section, when the scenario is in this run.
     anchor: Option<String>,
 }
@@ -477,6 +479,7 @@ fn verdict_badge(v: &Verdict) -> Badge {
         RunOutcome::Failed if !v.conformant => ("Not conformant", "failed"),
         RunOutcome::Failed => ("Failed", "failed"),
         RunOutcome::Error => ("No verdict", "error"),
+        RunOutcome::NothingRan => ("Nothing checked", "error"),
         RunOutcome::GateFailed => ("Gate failed", "error"),
         RunOutcome::Passed if v.conformant => ("Conformant", "passed"),
         RunOutcome::Passed => ("Passed", "passed"),
@@ -513,11 +516,17 @@ fn clauses(r: &RunResult, anchors: &[String]) -> Vec<ClauseView> {
                 .iter()
                 .map(|id| ScenarioLink {
                     id: id.to_string(),
+                    short: short_id(id),
                     anchor: by_id.get(&**id).map(|a| (*a).to_owned()),
                 })
                 .collect(),
         })
         .collect()
+}
+
+/// `01_cancel_then_poll_unknown` of `01_cancel_then_poll_unknown::cancel …`.
+fn short_id(id: &str) -> String {
+    id.split("::").next().unwrap_or(id).to_owned()
 }
 
 fn clause_badge(v: ClauseVerdict) -> Badge {
@@ -722,6 +731,7 @@ fn regression(g: &Regression, r: &RunResult, anchors: &[String]) -> RegressionVi
         ids.iter()
             .map(|id| ScenarioLink {
                 id: id.clone(),
+                short: short_id(id),
                 anchor: by_id.get(id.as_str()).map(|a| (*a).to_owned()),
             })
             .collect()

@@ -42,7 +42,7 @@ fn icon(v: &Verdict) -> &'static str {
     match v.outcome {
         RunOutcome::Interrupted => "⏹",
         RunOutcome::Failed => "❌",
-        RunOutcome::Error | RunOutcome::GateFailed => "⚠️",
+        RunOutcome::Error | RunOutcome::GateFailed | RunOutcome::NothingRan => "⚠️",
         RunOutcome::Passed => "✅",
     }
 }

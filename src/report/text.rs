@@ -10,7 +10,7 @@ use std::fmt::Write;
 use crate::model::{
     ClauseVerdict, Failure, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult,
 };
-use crate::verdict::Verdict;
+use crate::verdict::{RunOutcome, Verdict};
 
 /// Lines of response body shown.
 const BODY_LINES: usize = 40;
@@ -205,12 +205,13 @@ pub fn closing_block(r: &RunResult) -> String {
     let _ = writeln!(
         out,
         "verdict: {} (exit {}): {}",
-        match verdict.exit_code {
-            0 => "PASSED",
-            1 => "FAILED",
-            3 => "ERROR",
-            4 => "GATE FAILED",
-            _ => "INTERRUPTED",
+        match verdict.outcome {
+            RunOutcome::Passed => "PASSED",
+            RunOutcome::Failed => "FAILED",
+            RunOutcome::Error => "ERROR",
+            RunOutcome::GateFailed => "GATE FAILED",
+            RunOutcome::Interrupted => "INTERRUPTED",
+            RunOutcome::NothingRan => "NOTHING CHECKED",
         },
         verdict.exit_code,
         verdict.headline

@@ -71,14 +71,18 @@ struct Run {
     sent: Vec<(Duration, OutgoingRequest)>,
 }
 
+/// The minimal suite of [`run`].
+const SUITE: &str = "name: t\nauth: { bearer_env: VEZA_TOKEN }\ndefaults:\n  poll: { interval: 200ms, backoff: 1.5, max_interval: 2s, timeout: 30s }\nvars:\n  count: 5\n";
+
 /// Loads `scenario` (with a minimal suite) and runs it against the script.
 async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
+    run_in(SUITE, scenario, replies, then).await
+}
+
+/// Loads `scenario` in a suite of settings `suite` and runs it against the script.
+async fn run_in(suite: &str, scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("conform.yaml"),
-        "name: t\nauth: { bearer_env: VEZA_TOKEN }\ndefaults:\n  poll: { interval: 200ms, backoff: 1.5, max_interval: 2s, timeout: 30s }\nvars:\n  count: 5\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("conform.yaml"), suite).unwrap();
     std::fs::write(dir.path().join("s.yaml"), scenario).unwrap();
     let suite = load_suite(dir.path()).unwrap_or_else(|d| panic!("{d}"));
     let script = Script {
@@ -96,13 +100,34 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
         env: Arc::default(),
         contract: None,
         checks: Default::default(),
-        registry: Default::default(),
+        registry: suite.registry.clone(),
         interrupt: tokio::sync::watch::channel(false).1,
         poll_timeout: None,
     };
     let result = run_scenario(&ctx, &suite.scenarios[0]).await;
     let sent = std::mem::take(&mut *ctx.transport.sent.lock().unwrap());
     Run { result, sent }
+}
+
+/// A suite with a documented clause, an assumption and a precondition
+/// guarding a second documented clause.
+const CLAUSES: &str = r#"name: t
+auth: { bearer_env: VEZA_TOKEN }
+defaults:
+  poll: { interval: 200ms, backoff: 1.5, max_interval: 2s, timeout: 30s }
+clauses:
+  - { id: D1, level: documented, statement: One. }
+  - { id: D2, level: documented, statement: Two. }
+  - { id: A1, level: assumption, statement: A guess. }
+  - { id: P1, level: precondition, statement: Needed., guards: [D2] }
+"#;
+
+fn verdicts(r: &Run) -> Vec<(String, crate::model::ClauseVerdict)> {
+    r.result
+        .clauses
+        .iter()
+        .map(|c| (c.id.to_string(), c.verdict))
+        .collect()
 }
 
 fn status(s: &str) -> Reply {
@@ -475,4 +500,132 @@ steps:
         "{}",
         f.message
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deviation_does_not_end_the_scenario_and_its_value_is_captured() {
+    use crate::model::ClauseVerdict::*;
+    let scenario = r#"
+name: s
+steps:
+  - name: create
+    clause: D1
+    request: { method: POST, path: /create }
+    expect:
+      - clause: A1
+        status: 201
+    capture:
+      id: $.id
+  - name: get
+    clause: D1
+    request: { method: POST, path: "/get/{{ id }}" }
+    expect:
+      json: { $.ok: true }
+"#;
+    let r = run_in(
+        CLAUSES,
+        scenario,
+        vec![Reply::Json(200, json!({"id": "q1"}))],
+        Reply::Json(200, json!({"ok": true})),
+    )
+    .await;
+    assert_eq!(r.result.outcome, Outcome::Deviates, "{:#?}", r.result);
+    assert_eq!(r.result.steps[0].outcome, StepOutcome::Deviates);
+    assert_eq!(r.result.steps[1].outcome, StepOutcome::Passed);
+    assert_eq!(r.sent[1].1.url.path(), "/get/q1");
+    assert_eq!(verdicts(&r), [("D1".into(), Met), ("A1".into(), Deviates)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unmet_precondition_makes_what_it_guards_inconclusive_from_there_on() {
+    use crate::model::ClauseVerdict::*;
+    let scenario = r#"
+name: s
+steps:
+  - name: documented before
+    clause: D2
+    request: { method: POST, path: /one }
+  - name: requirement
+    clause: P1
+    request: { method: POST, path: /two }
+    expect:
+      json: { $.ready: true }
+  - name: guarded after
+    clause: D2
+    request: { method: POST, path: /three }
+    expect:
+      json: { $.ok: true }
+  - name: documented after
+    clause: D1
+    request: { method: POST, path: /four }
+"#;
+    let r = run_in(
+        CLAUSES,
+        scenario,
+        vec![
+            Reply::Json(200, json!({})),
+            Reply::Json(200, json!({"ready": false})),
+            Reply::Json(200, json!({"ok": false})),
+        ],
+        Reply::Json(200, json!({})),
+    )
+    .await;
+    assert_eq!(r.result.outcome, Outcome::Inconclusive, "{:#?}", r.result);
+    // Every step ran: an unmet precondition ends nothing.
+    assert_eq!(r.sent.len(), 4);
+    let guarded = &r.result.steps[2].failures[0];
+    assert_eq!(guarded.clause.as_deref(), Some("D2"));
+    assert_eq!(guarded.guarded_by.as_deref(), Some("P1"));
+    assert_eq!(r.result.steps[2].outcome, StepOutcome::Inconclusive);
+    assert_eq!(
+        verdicts(&r),
+        [
+            ("D1".into(), Met),
+            ("D2".into(), Inconclusive),
+            ("P1".into(), Unmet)
+        ]
+    );
+    assert_eq!(r.result.clauses[1].because.as_deref(), Some("P1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_poll_ended_by_a_refused_status_fails_its_own_clause() {
+    let scenario = r#"
+name: s
+steps:
+  - name: wait
+    clause: D1
+    request: { method: POST, path: /get }
+    poll:
+      until: { $.status: DONE }
+    expect:
+      - clause: A1
+        status: 200
+"#;
+    let r = run_in(
+        CLAUSES,
+        scenario,
+        vec![status("RUNNING")],
+        Reply::Json(404, json!({"code": "NotFound"})),
+    )
+    .await;
+    assert_eq!(r.result.outcome, Outcome::Failed, "{:#?}", r.result);
+    let f: Vec<_> = r.result.failures().map(|(_, f)| f).collect();
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert_eq!(
+        (f[0].check.as_str(), f[0].clause.as_deref()),
+        ("status_code", Some("A1"))
+    );
+    assert_eq!(
+        (f[1].check.as_str(), f[1].clause.as_deref()),
+        ("poll_status", Some("D1"))
+    );
+    assert!(
+        f[1].message.starts_with(
+            "the poll ended on status 404, which `expect` refuses, before `until` held (attempt 2"
+        ),
+        "{}",
+        f[1].message
+    );
+    assert_eq!(r.sent.len(), 2);
 }

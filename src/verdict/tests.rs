@@ -387,3 +387,24 @@ fn regression_uses_the_same_failing_rule() {
     assert_eq!(inconclusive.outcome, Outcome::Inconclusive);
     assert!(!failing(&inconclusive, &strict));
 }
+
+#[test]
+fn a_run_that_ran_nothing_checked_nothing() {
+    let r = run(Vec::new(), Policy::default());
+    let v = r.verdict.as_ref().unwrap();
+    assert_eq!((v.outcome, v.exit_code), (RunOutcome::NothingRan, 2));
+    assert!(
+        v.headline
+            .starts_with("Nothing was checked: no scenario was selected"),
+        "{v:?}"
+    );
+    let mut skipped = scenario("a::1", vec![], &[]);
+    skipped.outcome = Outcome::Skipped;
+    let r = run(vec![skipped], Policy::default());
+    let v = r.verdict.as_ref().unwrap();
+    assert_eq!(v.exit_code, 2);
+    assert!(
+        v.headline.contains("the one scenario selected was skipped"),
+        "{v:?}"
+    );
+}
