@@ -162,6 +162,11 @@ impl Registry {
         self.index.get(id).and_then(|&i| self.clauses.get(i))
     }
 
+    /// Where the clause `id` is written in the registry.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
     /// The clause `id` as a check names it; `None` when the registry has no
     /// such clause.
     pub fn resolve(&self, id: &str) -> Option<ClauseRef> {

@@ -130,14 +130,9 @@ impl ClauseTally {
 
     pub fn finish(self, registry: &Registry) -> Vec<ScenarioClause> {
         let mut seen = self.seen;
-        let order = |id: &str| {
-            registry
-                .clauses()
-                .iter()
-                .position(|c| &*c.id == id)
-                .unwrap_or(usize::MAX)
-        };
-        seen.sort_by_key(|c| order(&c.id));
+        seen.sort_by_key(|c| registry.position(&c.id).unwrap_or(usize::MAX));
+        // Kept for every scenario until the reports are written.
+        seen.shrink_to_fit();
         seen
     }
 }

@@ -51,9 +51,13 @@ fn serve(token_file: &Path, extra: &[&str]) -> Serve {
 }
 
 fn run(args: &[&str], token: Option<&str>, reports: &Path) -> Output {
+    run_cases(CASES, args, token, reports)
+}
+
+fn run_cases(cases: &str, args: &[&str], token: Option<&str>, reports: &Path) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.arg("run")
-        .args(["--cases", CASES, "--reports"])
+        .args(["--cases", cases, "--reports"])
         .arg(reports)
         .args(args);
     cmd.env_remove("BASE_URL").env_remove("VEZA_TOKEN");
@@ -363,6 +367,43 @@ fn strict_assumptions_and_the_clause_gate_change_the_exit_code() {
     assert_eq!(report["policy"]["assumptions"], "strict");
     let o = run(&["--assumptions", "sometimes"], None, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // The suite can ask for strictness itself; the command line overrides it.
+    let strict_suite = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(CASES).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, strict_suite.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let settings = strict_suite.path().join("conform.yaml");
+    let text_of = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, format!("{text_of}assumptions: strict\n")).unwrap();
+    let cases = strict_suite.path().to_str().unwrap();
+    let o = run_cases(cases, &args, None, dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = run_cases(
+        cases,
+        &[&args[..], &["--assumptions", "lenient"]].concat(),
+        None,
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A tenant without rows makes the row clauses inconclusive, not failed.
+    let o = run(
+        &[
+            "--server-fault",
+            "no-rows",
+            "--server-lifecycle",
+            "1s",
+            "-q",
+        ],
+        None,
+        dir.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("Inconclusive: D7, D8, A13 (P1 not met: The tenant has at least one node of the configured node_type)."),
+        "{out}"
+    );
     // One scenario meets one documented clause of eight: below the clause gate.
     let o = run(
         &["02_create", "--min-clauses", "50", "-q"],

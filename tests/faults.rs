@@ -61,6 +61,12 @@ fn failures<'a>(r: &'a RunResult, id_prefix: &str, outcome: Outcome) -> Vec<Seen
         .collect()
 }
 
+/// Whether `seen` holds a failed `check` of `clause` whose message holds `fragment`.
+fn has(seen: &[Seen<'_>], check: &str, clause: &str, fragment: &str) -> bool {
+    seen.iter()
+        .any(|(c, cl, m, _)| *c == check && *cl == Some(clause) && m.contains(fragment))
+}
+
 fn verdict_of(r: &RunResult, id: &str) -> ClauseVerdict {
     r.clauses
         .iter()
@@ -239,9 +245,7 @@ fn auth_not_enforced_is_caught_on_every_endpoint() {
     ] {
         let f = failures(&out.result, sc, Outcome::Failed);
         assert!(
-            f.iter().any(|(c, cl, m, _)| *c == "status_code"
-                && *cl == Some("D6")
-                && m.contains("expected status 4xx")),
+            has(&f, "status_code", "D6", "expected status 4xx"),
             "{sc}: {f:#?}"
         );
     }
@@ -311,9 +315,7 @@ fn strict_names_undocumented_fields_that_the_default_run_accepts() {
     assert_eq!(out.exit_code, 1);
     let f = failures(&out.result, "02_create_returns_id::", Outcome::Failed);
     assert!(
-        f.iter().any(|(c, cl, m, _)| *c == "undocumented_property"
-            && *cl == Some("D1")
-            && m.contains("`x_debug`")),
+        has(&f, "undocumented_property", "D1", "`x_debug`"),
         "{f:#?}"
     );
     let checks = &out.result.contract.as_ref().unwrap().checks;
@@ -405,11 +407,7 @@ fn two_wrappers_accepted_deviate_from_a9_and_the_query_is_cleaned_up() {
         "10_create_two_wrappers_400::",
         Outcome::Deviates,
     );
-    assert!(
-        f.iter()
-            .any(|(c, cl, m, _)| *c == "status_code" && *cl == Some("A9") && m.contains("got 200")),
-        "{f:#?}"
-    );
+    assert!(has(&f, "status_code", "A9", "got 200"), "{f:#?}");
     // The query it created anyway is cancelled by the `finally` step.
     let sc = out
         .result
@@ -434,9 +432,7 @@ fn row_count_as_a_number_deviates_from_a4_in_the_case_and_the_contract() {
         "{f:#?}"
     );
     assert!(
-        f.iter().any(|(c, cl, m, _)| *c == "json_path"
-            && *cl == Some("A4")
-            && m.contains("$.progress_status.row_count")),
+        has(&f, "json_path", "A4", "$.progress_status.row_count"),
         "{f:#?}"
     );
     // The deviation does not end the scenario: every row is still walked.
@@ -469,12 +465,7 @@ fn a_wrong_token_answered_400_deviates_from_a11_but_meets_d6() {
     let out = run_with(&[Fault::WrongToken400]);
     assert_eq!(out.exit_code, 0);
     let f = failures(&out.result, "14_auth_create_401::", Outcome::Deviates);
-    assert!(
-        f.iter().any(|(c, cl, m, _)| *c == "status_code"
-            && *cl == Some("A11")
-            && m.contains("got 400")),
-        "{f:#?}"
-    );
+    assert!(has(&f, "status_code", "A11", "got 400"), "{f:#?}");
     assert_eq!(verdict_of(&out.result, "D6"), ClauseVerdict::Met);
     assert_eq!(verdict_of(&out.result, "A11"), ClauseVerdict::Deviates);
 }
@@ -556,11 +547,7 @@ fn queries_done_before_the_cancel_make_d2_to_d4_inconclusive() {
         "01_cancel_then_poll_unknown::",
         Outcome::Inconclusive,
     );
-    assert!(
-        f.iter()
-            .any(|(c, cl, m, _)| *c == "json_path" && *cl == Some("P2") && m.contains("$.status")),
-        "{f:#?}"
-    );
+    assert!(has(&f, "json_path", "P2", "$.status"), "{f:#?}");
     for id in ["D2", "D3", "D4"] {
         assert_eq!(
             verdict_of(&out.result, id),

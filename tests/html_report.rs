@@ -708,17 +708,37 @@ fn a_large_run_is_written_whole() {
             s
         })
         .collect();
+    conform::verdict::finalize(&mut r);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
     html::write(&r, &path).unwrap();
     let page = std::fs::read_to_string(&path).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
+    // The clause matrix names the first scenarios that decided a clause, and
+    // counts the rest (report.json lists them all).
+    let row = r
+        .clauses
+        .iter()
+        .find(|c| c.scenarios.len() == N)
+        .expect("a clause met by all");
+    let shown = html::CLAUSE_SCENARIOS_SHOWN;
+    assert!(
+        page.contains(&format!(
+            "<span class=\"note\">and {} more</span>",
+            N - shown
+        )),
+        "{}",
+        row.id
+    );
+    let clauses = between(&page, "<section id=\"clauses\">", "</section>");
+    assert!(clauses.len() < 200_000, "{} bytes", clauses.len());
     assert!(page.ends_with("</body>\n</html>"));
     assert_eq!(
         page.matches("<details class=\"scenario s-passed\"").count(),
         N
     );
-    assert_eq!(page.matches("<td><a href=\"#scenario-").count(), N);
+    let overview = between(&page, "<table class=\"overview\">", "</table>");
+    assert_eq!(overview.matches("<td><a href=\"#scenario-").count(), N);
     assert!(page.contains(&format!("{N} scenarios in this run.")));
     // The last scenario's section is there, after the overview table and
     // before the foot.

@@ -385,6 +385,44 @@ fn deviations_and_inconclusive_ones_are_skipped_and_fail_only_when_strict() {
 }
 
 #[test]
+fn a_clause_decided_by_many_scenarios_names_the_first_and_counts_the_rest() {
+    let mut r = fixture("failing.json");
+    let copies: Vec<ScenarioResult> = (0..10)
+        .flat_map(|i| {
+            r.scenarios.iter().map(move |s| {
+                let mut s = s.clone();
+                s.id = format!("{}-{i}", s.id).into();
+                s
+            })
+        })
+        .collect();
+    r.scenarios = copies;
+    conform::verdict::finalize(&mut r);
+    let broken = r.clauses.iter().find(|c| &*c.id == "D2").unwrap();
+    assert!(broken.scenarios.len() > 40, "{}", broken.scenarios.len());
+    let (_dir, path, _) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let parsed = junitparser(&path);
+    let d2 = &clause_case(&parsed, "D2")["results"][0];
+    let message = d2["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(&format!(" and {} more", broken.scenarios.len() - 3)),
+        "{message}"
+    );
+    let log = clause_case(&parsed, "D2")["system_out"].as_str().unwrap();
+    assert!(
+        log.contains(&format!(" and {} more\n", broken.scenarios.len() - 20)),
+        "{log}"
+    );
+    let body = d2["text"].as_str().unwrap();
+    assert_eq!(body.lines().count(), 21, "{body}");
+    assert!(
+        body.ends_with("more (report.json lists them all)\n"),
+        "{body}"
+    );
+}
+
+#[test]
 fn a_version_1_report_validates_and_cuts_long_bodies() {
     // Written before clauses existed: no matrix, every failure documented.
     let r = fixture("v1-failing.json");

@@ -1385,6 +1385,12 @@ mod tests {
         assert_eq!(guards, ["D2", "D3", "D4"]);
         assert!(suite.unexercised_clauses().is_empty());
         assert_eq!(suite.sha256.len(), 64);
+        // Every check of the bundled suite names its clause: each step does.
+        for sc in &suite.scenarios {
+            for step in sc.steps.iter().chain(&sc.finally) {
+                assert!(step.clause.is_some(), "{} / {}", sc.id, step.name);
+            }
+        }
         let flagship = &suite.scenarios[0];
         let declared: Vec<&str> = flagship.clauses.iter().map(|c| &*c.id).collect();
         assert_eq!(declared, ["D5", "A2", "A3"]);
@@ -1405,8 +1411,8 @@ mod tests {
             .map(|e| e.clause.as_ref().map(|c| &*c.id))
             .collect();
         assert_eq!(blocks, [Some("D1"), Some("P2")]);
-        assert_eq!(rs.expect[0].status.as_ref().unwrap().1.line, 37);
-        assert_eq!(rs.expect[1].json[0].location.line, 39);
+        assert_eq!(rs.expect[0].status.as_ref().unwrap().1.line, 38);
+        assert_eq!(rs.expect[1].json[0].location.line, 40);
         // A poll checks its step's clause.
         let Action::Request(poll) = &flagship.steps[3].action else {
             panic!("a request step")

@@ -26,6 +26,11 @@ use crate::model::{
 };
 use crate::verdict::{RunOutcome, Verdict};
 
+/// Scenarios listed per clause of the matrix (report.json lists them all):
+/// the matrix stays small, and the page's head in memory, however large
+/// the run.
+pub const CLAUSE_SCENARIOS_SHOWN: usize = 20;
+
 /// Bytes of a request or response body shown on the page; the rest is cut
 /// with a note. (The runner has already cut what it kept.)
 pub const DISPLAY_BODY_BYTES: usize = 16 * 1024;
@@ -262,7 +267,10 @@ struct ClauseView {
     source: Option<String>,
     badge: Badge,
     because: String,
+    /// The first [`CLAUSE_SCENARIOS_SHOWN`] deciding scenarios.
     scenarios: Vec<ScenarioLink>,
+    /// How many more decided it.
+    more: usize,
 }
 
 /// A label and the CSS class that colours it.
@@ -490,13 +498,26 @@ fn verdict_badge(v: &Verdict) -> Badge {
     }
 }
 
-fn clauses(r: &RunResult, anchors: &[String]) -> Vec<ClauseView> {
-    let by_id: HashMap<&str, &str> = r
-        .scenarios
+/// Each scenario's section anchor, by scenario id.
+fn anchor_index<'a>(r: &'a RunResult, anchors: &'a [String]) -> HashMap<&'a str, &'a str> {
+    r.scenarios
         .iter()
         .zip(anchors)
         .map(|(s, a)| (&*s.id, a.as_str()))
-        .collect();
+        .collect()
+}
+
+/// A link to scenario `id`'s section, when it is in this run.
+fn link(id: &str, by_id: &HashMap<&str, &str>) -> ScenarioLink {
+    ScenarioLink {
+        id: id.to_owned(),
+        short: short_id(id),
+        anchor: by_id.get(id).map(|a| (*a).to_owned()),
+    }
+}
+
+fn clauses(r: &RunResult, anchors: &[String]) -> Vec<ClauseView> {
+    let by_id = anchor_index(r, anchors);
     r.clauses
         .iter()
         .map(|c| ClauseView {
@@ -514,12 +535,10 @@ fn clauses(r: &RunResult, anchors: &[String]) -> Vec<ClauseView> {
             scenarios: c
                 .scenarios
                 .iter()
-                .map(|id| ScenarioLink {
-                    id: id.to_string(),
-                    short: short_id(id),
-                    anchor: by_id.get(&**id).map(|a| (*a).to_owned()),
-                })
+                .take(CLAUSE_SCENARIOS_SHOWN)
+                .map(|id| link(id, &by_id))
                 .collect(),
+            more: c.scenarios.len().saturating_sub(CLAUSE_SCENARIOS_SHOWN),
         })
         .collect()
 }
@@ -721,21 +740,9 @@ fn coverage(c: &Coverage) -> CoverageView {
 }
 
 fn regression(g: &Regression, r: &RunResult, anchors: &[String]) -> RegressionView {
-    let by_id: HashMap<&str, &str> = r
-        .scenarios
-        .iter()
-        .zip(anchors)
-        .map(|(s, a)| (&*s.id, a.as_str()))
-        .collect();
-    let links = |ids: &[String]| -> Vec<ScenarioLink> {
-        ids.iter()
-            .map(|id| ScenarioLink {
-                id: id.clone(),
-                short: short_id(id),
-                anchor: by_id.get(id.as_str()).map(|a| (*a).to_owned()),
-            })
-            .collect()
-    };
+    let by_id = anchor_index(r, anchors);
+    let links =
+        |ids: &[String]| -> Vec<ScenarioLink> { ids.iter().map(|id| link(id, &by_id)).collect() };
     let group = |title, description, class, ids: &[String]| RegressionGroup {
         title,
         description,

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use crate::model::RunResult;
 
-/// Writes the model as pretty JSON.
 /// Writes the model as pretty JSON, streamed (no copy of the whole text in memory).
 pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
     super::write_atomic_with(path, |w| {

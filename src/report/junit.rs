@@ -254,12 +254,8 @@ fn clause_suite(r: &RunResult) -> TestSuite {
     let strict = r.policy.assumptions == Assumptions::Strict;
     let mut suite = TestSuite::new(CLAUSE_SUITE);
     for c in &r.clauses {
-        let decided = c
-            .scenarios
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // The message stays one short line; the log names more.
+        let decided = super::text::deciding_ids(&c.scenarios, CLAUSE_SCENARIOS_IN_MESSAGE);
         let status = match c.verdict {
             ClauseVerdict::Met => TestCaseStatus::success(),
             ClauseVerdict::Broken => clause_status(
@@ -307,6 +303,7 @@ fn clause_suite(r: &RunResult) -> TestSuite {
         };
         let mut tc = TestCase::new(clean(&clause_case_name(c)), status);
         tc.set_classname(clean(&format!("{}.{CLAUSE_SUITE}", r.suite)));
+        let decided = super::text::deciding_ids(&c.scenarios, CLAUSE_SCENARIOS_SHOWN);
         let mut log = format!("{} ({}): {}\n", c.id, c.level, c.statement);
         if let Some(src) = &c.source {
             let _ = writeln!(log, "source: {src}");
@@ -320,6 +317,13 @@ fn clause_suite(r: &RunResult) -> TestSuite {
     }
     suite
 }
+
+/// Scenarios named per clause in its log (report.json has them all).
+const CLAUSE_SCENARIOS_SHOWN: usize = 20;
+/// Scenarios named per clause in its one-line message.
+const CLAUSE_SCENARIOS_IN_MESSAGE: usize = 3;
+/// Failed checks of a clause shown in its body.
+const CLAUSE_FAILURES_SHOWN: usize = 20;
 
 /// Characters of a clause's testcase name.
 const CLAUSE_NAME_CHARS: usize = 100;
@@ -350,20 +354,32 @@ fn clause_status(
         None => TestCaseStatus::skipped(),
     };
     st.set_type(ty).set_message(one_line(&message));
+    let deciding: std::collections::HashSet<&str> = c.scenarios.iter().map(|s| &**s).collect();
     let mut body = String::new();
-    for s in r.scenarios.iter().filter(|s| c.scenarios.contains(&s.id)) {
+    let mut shown = 0usize;
+    let mut more = 0usize;
+    for s in r.scenarios.iter().filter(|s| deciding.contains(&*s.id)) {
         for (step, f) in s.failures() {
-            if f.clause.as_deref() == Some(&*c.id) {
-                let _ = writeln!(
-                    body,
-                    "{} / step `{}`: [{}] {}",
-                    s.id,
-                    step.name,
-                    super::text::check_label(f),
-                    crate::matcher::truncate(&f.message, JUNIT_BODY_CHARS)
-                );
+            if f.clause.as_deref() != Some(&*c.id) {
+                continue;
             }
+            if shown == CLAUSE_FAILURES_SHOWN {
+                more += 1;
+                continue;
+            }
+            shown += 1;
+            let _ = writeln!(
+                body,
+                "{} / step `{}`: [{}] {}",
+                s.id,
+                step.name,
+                super::text::check_label(f),
+                crate::matcher::truncate(&f.message, JUNIT_BODY_CHARS)
+            );
         }
+    }
+    if more > 0 {
+        let _ = writeln!(body, "… and {more} more (report.json lists them all)");
     }
     if !body.is_empty() {
         st.set_description(clean(&body));

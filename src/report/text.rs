@@ -162,6 +162,20 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// The first `shown` scenario ids, then how many more: `a::x, b::y and 3 more`.
+pub fn deciding_ids(scenarios: &[std::sync::Arc<str>], shown: usize) -> String {
+    let mut text = scenarios
+        .iter()
+        .take(shown)
+        .map(|s| &**s)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if scenarios.len() > shown {
+        let _ = write!(text, " and {} more", scenarios.len() - shown);
+    }
+    text
+}
+
 /// The run's closing block on the terminal: the certification statement,
 /// the clause matrix (when the suite declares clauses) and the verdict.
 pub fn closing_block(r: &RunResult) -> String {

@@ -64,6 +64,8 @@ pub async fn run_step<T: Transport>(
     }
     result.duration_ms = ms(start.elapsed());
     result.outcome = crate::verdict::step_outcome(&result.failures);
+    // Kept until the reports are written, for every step of the run.
+    result.exercised.shrink_to_fit();
     result
 }
 
