@@ -98,6 +98,7 @@ mod tests {
             failures: vec![],
             exchange: None,
             poll: None,
+            contract: None,
             exercised: exercised
                 .into_iter()
                 .map(|(o, r)| Exercised {

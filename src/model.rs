@@ -349,6 +349,141 @@ pub struct StepResult {
     /// Documented responses this step's responses matched (for coverage).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exercised: Vec<Exercised>,
+    /// The contract checks of the step's last response: which ran, and why
+    /// the others did not (absent without a contract, or without a response).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractRecord>,
+}
+
+/// Why a contract check did not judge a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Turned off for the run (`--skip-check`, `checks.skip`, or
+    /// `undocumented_property` without `--strict`).
+    Disabled,
+    /// The step says `schema: false`.
+    StepOptOut,
+    /// No operation of the contract matches the request.
+    NoOperation,
+    /// The status is not documented: there is nothing to check it against.
+    UndocumentedStatus,
+    /// The response is documented without content.
+    NoContent,
+    /// The body is not JSON by its content type: only JSON is validated.
+    NotJson,
+    /// The media type is documented without a schema.
+    NoSchema,
+    /// A 502, 503 or 504 a poll retried.
+    Retried,
+}
+
+impl SkipReason {
+    pub fn text(self) -> &'static str {
+        match self {
+            SkipReason::Disabled => "turned off for the run",
+            SkipReason::StepOptOut => "the step says `schema: false`",
+            SkipReason::NoOperation => "no operation of the contract matches the request",
+            SkipReason::UndocumentedStatus => "the status is not documented",
+            SkipReason::NoContent => "the response is documented without content",
+            SkipReason::NotJson => "the body is not JSON by its content type",
+            SkipReason::NoSchema => "the media type is documented without a schema",
+            SkipReason::Retried => "a 502, 503 or 504 the poll retried",
+        }
+    }
+}
+
+/// Which contract checks judged a response (in `check::names::CONTRACT_CHECKS`
+/// order), and why each other one did not. Small enough to keep for every
+/// step of a large run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContractRecord {
+    /// Per contract check: `None` when it ran, else why it did not.
+    skipped: [Option<SkipReason>; 4],
+}
+
+impl ContractRecord {
+    /// Every check skipped for `reason`.
+    pub fn all(reason: SkipReason) -> ContractRecord {
+        ContractRecord {
+            skipped: [Some(reason); 4],
+        }
+    }
+
+    /// Marks `check` (a contract check's name) as skipped for `reason`, or
+    /// as run with `None`.
+    pub fn set(&mut self, check: &str, reason: Option<SkipReason>) {
+        if let Some(i) = crate::check::names::CONTRACT_CHECKS
+            .iter()
+            .position(|c| *c == check)
+            && let Some(slot) = self.skipped.get_mut(i)
+        {
+            *slot = reason;
+        }
+    }
+
+    /// The checks that ran.
+    pub fn ran(&self) -> impl Iterator<Item = &'static str> + '_ {
+        crate::check::names::CONTRACT_CHECKS
+            .iter()
+            .zip(&self.skipped)
+            .filter(|(_, s)| s.is_none())
+            .map(|(c, _)| *c)
+    }
+
+    /// The checks that did not run, and why.
+    pub fn skipped(&self) -> impl Iterator<Item = (&'static str, SkipReason)> + '_ {
+        crate::check::names::CONTRACT_CHECKS
+            .iter()
+            .zip(&self.skipped)
+            .filter_map(|(c, s)| s.map(|s| (*c, s)))
+    }
+}
+
+/// How a [`ContractRecord`] reads in report.json.
+#[derive(Serialize, Deserialize)]
+struct RecordJson {
+    ran: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<SkippedJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SkippedJson {
+    check: String,
+    reason: SkipReason,
+    why: String,
+}
+
+impl Serialize for ContractRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RecordJson {
+            ran: self.ran().map(str::to_owned).collect(),
+            skipped: self
+                .skipped()
+                .map(|(check, reason)| SkippedJson {
+                    check: check.to_owned(),
+                    reason,
+                    why: reason.text().to_owned(),
+                })
+                .collect(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ContractRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let json = RecordJson::deserialize(d)?;
+        let mut r = ContractRecord::all(SkipReason::Disabled);
+        for check in &json.ran {
+            r.set(check, None);
+        }
+        for s in &json.skipped {
+            r.set(&s.check, Some(s.reason));
+        }
+        Ok(r)
+    }
 }
 
 /// Whether the server broke the contract or the harness could not find out.
@@ -505,6 +640,35 @@ pub fn ms(d: std::time::Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contract_record_reads_as_it_was_written() {
+        let mut r = ContractRecord::default();
+        r.set("response_schema", Some(SkipReason::NotJson));
+        r.set("undocumented_property", Some(SkipReason::Disabled));
+        assert_eq!(
+            r.ran().collect::<Vec<_>>(),
+            ["undocumented_status", "content_type"]
+        );
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "ran": ["undocumented_status", "content_type"],
+                "skipped": [
+                    {"check": "response_schema", "reason": "not_json",
+                     "why": "the body is not JSON by its content type"},
+                    {"check": "undocumented_property", "reason": "disabled",
+                     "why": "turned off for the run"}
+                ]
+            })
+        );
+        let back: ContractRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+        let all = ContractRecord::all(SkipReason::StepOptOut);
+        assert_eq!(all.ran().count(), 0);
+        assert_eq!(all.skipped().count(), 4);
+    }
 
     #[test]
     fn history_is_compacted_into_runs() {

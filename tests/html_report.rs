@@ -485,6 +485,7 @@ fn failing_step(message: &str) -> StepResult {
         exchange: None,
         poll: None,
         exercised: vec![],
+        contract: None,
     }
 }
 

@@ -477,6 +477,7 @@ fn runtime_step() -> StepResult {
         exchange: None,
         poll: None,
         exercised: vec![],
+        contract: None,
     }
 }
 

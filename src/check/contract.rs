@@ -10,7 +10,7 @@ use crate::case::SourceLocation;
 use crate::clause::Registry;
 use crate::contract::{Contract, Operation};
 use crate::http::HttpResponse;
-use crate::model::Failure;
+use crate::model::{ContractRecord, Failure, SkipReason};
 
 use super::names::*;
 use super::{Body, content_type, response_schema, undocumented_status};
@@ -59,6 +59,17 @@ impl ContractChecks {
         }
     }
 
+    /// Whether the check `name` runs.
+    pub fn named(&self, name: &str) -> bool {
+        match name {
+            UNDOCUMENTED_STATUS => self.undocumented_status,
+            CONTENT_TYPE => self.content_type,
+            RESPONSE_SCHEMA => self.response_schema,
+            UNDOCUMENTED_PROPERTY => self.undocumented_property,
+            _ => false,
+        }
+    }
+
     pub fn any(&self) -> bool {
         self.undocumented_status
             || self.content_type
@@ -83,10 +94,19 @@ impl ContractChecks {
     }
 }
 
-/// Applies the enabled checks to a response of `op`; also returns the
-/// documented response it exercised (`"200"`, `"4XX"`, `"default"`), if any.
-/// Each failure names the clause the contract's `x-clause` attaches to
-/// what failed, with its level in `registry` (see `contract::clauses`).
+/// What the contract checks made of one response.
+#[derive(Debug, Clone, Default)]
+pub struct Judged {
+    pub failures: Vec<Failure>,
+    /// The documented response it exercised (`"200"`, `"4XX"`, `"default"`).
+    pub response: Option<std::sync::Arc<str>>,
+    /// Which checks ran, and why the others did not.
+    pub record: ContractRecord,
+}
+
+/// Applies the enabled checks to a response of `op`. Each failure names the
+/// clause the contract's `x-clause` attaches to what failed, with its level
+/// in `registry` (see `contract::clauses`).
 pub fn check(
     contract: &Contract,
     registry: &Registry,
@@ -95,6 +115,36 @@ pub fn check(
     resp: &HttpResponse,
     body: &Body<'_>,
     loc: &SourceLocation,
+) -> Judged {
+    let mut record = ContractRecord::default();
+    for (on, name) in [
+        (checks.undocumented_status, UNDOCUMENTED_STATUS),
+        (checks.content_type, CONTENT_TYPE),
+        (checks.response_schema, RESPONSE_SCHEMA),
+        (checks.undocumented_property, UNDOCUMENTED_PROPERTY),
+    ] {
+        if !on {
+            record.set(name, Some(SkipReason::Disabled));
+        }
+    }
+    let (failures, response) = judge(contract, registry, checks, op, resp, body, loc, &mut record);
+    Judged {
+        failures,
+        response,
+        record,
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "one response's full context")]
+fn judge(
+    contract: &Contract,
+    registry: &Registry,
+    checks: ContractChecks,
+    op: &Operation,
+    resp: &HttpResponse,
+    body: &Body<'_>,
+    loc: &SourceLocation,
+    record: &mut ContractRecord,
 ) -> (Vec<Failure>, Option<std::sync::Arc<str>>) {
     let label = format!("{} {}", op.id, resp.status);
     let attribute = |mut f: Failure, clause: Option<&std::sync::Arc<str>>| {
@@ -103,6 +153,11 @@ pub fn check(
         f
     };
     let Some(spec) = op.response_for(resp.status) else {
+        for name in [CONTENT_TYPE, RESPONSE_SCHEMA, UNDOCUMENTED_PROPERTY] {
+            if checks.named(name) {
+                record.set(name, Some(SkipReason::UndocumentedStatus));
+            }
+        }
         let f = if checks.undocumented_status {
             undocumented_status::check(op, resp.status, loc)
         } else {
@@ -122,6 +177,14 @@ pub fn check(
             content_type::check(&label, spec, content_type, body.raw, loc)
                 .map(|f| attribute(f, spec.clause.as_ref())),
         );
+    }
+    let content = resp.header("content-type").unwrap_or("");
+    if let Some(why) = response_schema::skip_reason(op, resp.status, content, body) {
+        for name in [RESPONSE_SCHEMA, UNDOCUMENTED_PROPERTY] {
+            if checks.named(name) {
+                record.set(name, Some(why));
+            }
+        }
     }
     if (checks.response_schema || checks.undocumented_property) && !spec.media_types.is_empty() {
         out.extend(response_schema::check(

@@ -26,6 +26,34 @@ fn is_json(content_type: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
+/// Why the schema checks cannot judge a response with this content type
+/// and body, if they cannot: a body that is not JSON by its content type
+/// (an empty untyped one where JSON is documented is judged: it fails), or
+/// a media type documented without a schema.
+pub fn skip_reason(
+    op: &Operation,
+    status: u16,
+    content_type: &str,
+    body: &Body<'_>,
+) -> Option<crate::model::SkipReason> {
+    use crate::model::SkipReason;
+    let spec = op.response_for(status)?;
+    if spec.media_types.is_empty() {
+        return Some(SkipReason::NoContent);
+    }
+    if content_type.trim().is_empty() && body.raw.iter().all(u8::is_ascii_whitespace) {
+        let json_documented = spec.media_types.iter().any(|m| is_json(m));
+        return (!json_documented).then_some(SkipReason::NotJson);
+    }
+    if !is_json(content_type) {
+        return Some(SkipReason::NotJson);
+    }
+    if spec.media_type_for(content_type).is_some() && spec.schema_for(content_type).is_none() {
+        return Some(SkipReason::NoSchema);
+    }
+    None
+}
+
 #[expect(clippy::too_many_arguments, reason = "one response's full context")]
 pub fn check(
     contract: &Contract,
@@ -38,6 +66,34 @@ pub fn check(
     checks: ContractChecks,
     loc: &SourceLocation,
 ) -> Vec<Failure> {
+    if content_type.trim().is_empty() && body.raw.iter().all(u8::is_ascii_whitespace) {
+        // Nothing came back, untyped: where the contract documents a JSON
+        // body, that is no body it documents (an empty text is no JSON).
+        let json: Vec<&str> = op
+            .response_for(status)
+            .map(|r| {
+                r.media_types
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|m| is_json(m))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if json.is_empty() || !checks.response_schema {
+            return Vec::new();
+        }
+        return vec![
+            Failure::assertion(
+                RESPONSE_SCHEMA,
+                loc,
+                format!(
+                    "{label}: the body is empty and untyped, but the contract documents a JSON body ({})",
+                    json.join(", ")
+                ),
+            )
+            .expected_actual(format!("a JSON body ({})", json.join(" or ")), "no body"),
+        ];
+    }
     if !is_json(content_type) {
         // Only JSON bodies are validated; `content_type` judges the media type.
         return Vec::new();
@@ -196,6 +252,39 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn an_empty_untyped_body_where_json_is_documented_fails() {
+        let c = contract();
+        let op = c.by_id("X").unwrap();
+        for raw in [&b""[..], b"  \n"] {
+            let resp = crate::http::HttpResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: raw.to_vec(),
+                elapsed: std::time::Duration::ZERO,
+                json: Default::default(),
+            };
+            let body = Body::of(&resp);
+            let f = check(
+                &c,
+                &Registry::default(),
+                op,
+                "X 200",
+                200,
+                "",
+                &body,
+                ContractChecks::default(),
+                &SourceLocation::new("a.yaml", 1, 1),
+            );
+            assert_eq!(f.len(), 1, "{f:#?}");
+            assert_eq!(f[0].check, RESPONSE_SCHEMA);
+            assert_eq!(
+                f[0].message,
+                "X 200: the body is empty and untyped, but the contract documents a JSON body (application/json)"
+            );
+        }
     }
 
     #[test]

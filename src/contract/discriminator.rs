@@ -9,17 +9,21 @@
 //! ```
 //!
 //! becomes an `if`/`then`/`else` chain, one link per known value, that ends
-//! in the original `oneOf` when the property is absent or its value unknown:
+//! in the original `oneOf` when the instance is not an object, or the
+//! property is absent or its value unknown:
 //!
 //! ```yaml
 //! allOf:
-//!   - if: {properties: {kind: {const: cat}}, required: [kind]}
+//!   - if: {type: object, properties: {kind: {const: cat}}, required: [kind]}
 //!     then: {$ref: '#/components/schemas/Cat'}
 //!     else:
-//!       if: {properties: {kind: {const: Dog}}, required: [kind]}
+//!       if: {type: object, properties: {kind: {const: Dog}}, required: [kind]}
 //!       then: {$ref: '#/components/schemas/Dog'}
 //!       else: {oneOf: [...]}
 //! ```
+//!
+//! (`properties` and `required` hold for anything that is not an object,
+//! so without `type: object` an array would be judged by the first branch.)
 //!
 //! Values come from `mapping` (a pointer or a bare component name) and,
 //! for each `$ref` branch not named there, the component's own name.
@@ -73,7 +77,11 @@ pub(crate) fn pin(node: &mut Map<String, Value>, dialect: Dialect) {
     let mut chain = json!({ keyword: node.remove(keyword).unwrap_or(Value::Null) });
     for (value, schema) in cases.into_iter().rev() {
         chain = json!({
-            "if": {"properties": {&property: {"const": value}}, "required": [&property]},
+            "if": {
+                "type": "object",
+                "properties": {&property: {"const": value}},
+                "required": [&property]
+            },
             "then": schema,
             "else": chain,
         });

@@ -178,7 +178,9 @@ impl ResponseSpec {
         media_type_for(&self.media_types, content_type)
     }
 
-    fn schema_for(&self, content_type: &str) -> Option<&str> {
+    /// The pointer of the schema documented for the media type
+    /// `content_type` falls under, if any.
+    pub fn schema_for(&self, content_type: &str) -> Option<&str> {
         schema_for(&self.media_types, &self.schemas, content_type)
     }
 }

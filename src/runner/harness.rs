@@ -354,6 +354,7 @@ fn harness_failure(sc: &Scenario, why: &str) -> ScenarioResult {
         exchange: None,
         poll: None,
         exercised: Vec::new(),
+        contract: None,
     });
     r
 }

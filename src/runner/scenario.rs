@@ -146,6 +146,7 @@ fn skipped(step: &crate::case::StepPlan, reason: String) -> StepResult {
         exchange: None,
         poll: None,
         exercised: Vec::new(),
+        contract: None,
     }
 }
 

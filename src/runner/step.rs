@@ -15,7 +15,9 @@ use crate::check::{self, Body, names};
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
 use crate::jsonpath::Actual;
 use crate::matcher::show;
-use crate::model::{Exercised, Failure, PollRecord, StepOutcome, StepResult, ms};
+use crate::model::{
+    ContractRecord, Exercised, Failure, PollRecord, SkipReason, StepOutcome, StepResult, ms,
+};
 use crate::poll::{PollEnd, Verdict, parse_retry_after};
 use crate::redact::Redactor;
 use crate::template::Vars;
@@ -52,6 +54,7 @@ pub async fn run_step<T: Transport>(
         exchange: None,
         poll: None,
         exercised: Vec::new(),
+        contract: None,
     };
     match &step.action {
         Action::Check(checks) => {
@@ -115,8 +118,9 @@ async fn run_request_step<T: Transport>(
             result.requests = 1;
             match ctx.transport.send(&req).await {
                 Ok(resp) => {
-                    result.failures =
-                        judge_response(ctx, rs, step, &req, &resp, vars, &mut result.exercised);
+                    let mut seen = Seen::of(result);
+                    let failures = judge_response(ctx, rs, step, &req, &resp, vars, &mut seen);
+                    result.failures = failures;
                     (req, Some(resp))
                 }
                 Err(e) => {
@@ -179,6 +183,22 @@ async fn run_request_step<T: Transport>(
     }
 }
 
+/// Where the contract checks of a step's responses record what they saw:
+/// the documented responses exercised, and what the last one's checks were.
+struct Seen<'a> {
+    exercised: &'a mut Vec<Exercised>,
+    contract: &'a mut Option<ContractRecord>,
+}
+
+impl<'a> Seen<'a> {
+    fn of(result: &'a mut StepResult) -> Seen<'a> {
+        Seen {
+            exercised: &mut result.exercised,
+            contract: &mut result.contract,
+        }
+    }
+}
+
 /// The step's expectations and the contract checks on one final response;
 /// records the documented response it exercised.
 fn judge_response<T: Transport>(
@@ -188,7 +208,7 @@ fn judge_response<T: Transport>(
     req: &OutgoingRequest,
     resp: &HttpResponse,
     vars: &Vars,
-    exercised: &mut Vec<Exercised>,
+    exercised: &mut Seen<'_>,
 ) -> Vec<Failure> {
     let body = Body::of(resp);
     let mut failures = check::check_response(rs, resp, &body, vars);
@@ -213,7 +233,8 @@ fn relative_path<'a>(base: &reqwest::Url, url: &'a reqwest::Url) -> &'a str {
         .unwrap_or(url.path())
 }
 
-/// Contract checks of one response; records the documented response it exercised.
+/// Contract checks of one response; records the documented response it
+/// exercised and which checks ran.
 fn contract_check<T: Transport>(
     ctx: &RunContext<T>,
     rs: &RequestStep,
@@ -221,7 +242,7 @@ fn contract_check<T: Transport>(
     req: &OutgoingRequest,
     resp: &HttpResponse,
     body: &Body<'_>,
-    exercised: &mut Vec<Exercised>,
+    seen: &mut Seen<'_>,
 ) -> Vec<Failure> {
     let Some(contract) = ctx.contract.as_deref() else {
         return Vec::new();
@@ -233,8 +254,10 @@ fn contract_check<T: Transport>(
     };
     let Some(op) = op else {
         if !rs.schema {
+            *seen.contract = Some(ContractRecord::all(SkipReason::StepOptOut));
             return Vec::new();
         }
+        *seen.contract = Some(ContractRecord::all(SkipReason::NoOperation));
         return vec![Failure::runtime(
             names::OPERATION,
             loc,
@@ -245,24 +268,30 @@ fn contract_check<T: Transport>(
             ),
         )];
     };
-    let (failures, key) = if rs.schema && ctx.checks.any() {
+    let judged = if rs.schema && ctx.checks.any() {
         check::contract::check(contract, &ctx.registry, ctx.checks, op, resp, body, loc)
     } else {
-        (
-            Vec::new(),
-            op.response_for(resp.status).map(|r| r.key.clone()),
-        )
+        check::contract::Judged {
+            failures: Vec::new(),
+            response: op.response_for(resp.status).map(|r| r.key.clone()),
+            record: ContractRecord::all(if rs.schema {
+                SkipReason::Disabled
+            } else {
+                SkipReason::StepOptOut
+            }),
+        }
     };
-    if let Some(key) = key {
+    *seen.contract = Some(judged.record);
+    if let Some(key) = judged.response {
         let e = Exercised {
             operation: op.id.clone(),
             response: key,
         };
-        if !exercised.contains(&e) {
-            exercised.push(e);
+        if !seen.exercised.contains(&e) {
+            seen.exercised.push(e);
         }
     }
-    failures
+    judged.failures
 }
 
 fn transport_failure(e: &TransportError, loc: &SourceLocation) -> Failure {
@@ -417,7 +446,7 @@ async fn run_poll<T: Transport>(
         elapsed_ms: 0.0,
         history: Vec::new(),
     });
-    let exercised = Mutex::new(Vec::new());
+    let exercised = Mutex::new((Vec::new(), None));
     // Failures of attempts that did not end the poll (deviations).
     let kept = Mutex::new(Vec::new());
     let mut policy = plan.policy.clone();
@@ -430,12 +459,20 @@ async fn run_poll<T: Transport>(
             async move {
                 let resp = ctx.transport.send(req).await;
                 let mut contract = Vec::new();
-                if let Ok(r) = &resp
-                    && !retryable(r.status)
-                {
-                    let body = Body::of(r);
+                if let Ok(r) = &resp {
                     let mut ex = lock(exercised);
-                    contract = contract_check(ctx, rs, &step.location, req, r, &body, &mut ex);
+                    let (list, record) = &mut *ex;
+                    if retryable(r.status) {
+                        *record = Some(ContractRecord::all(SkipReason::Retried));
+                    } else {
+                        let body = Body::of(r);
+                        let mut seen = Seen {
+                            exercised: list,
+                            contract: record,
+                        };
+                        contract =
+                            contract_check(ctx, rs, &step.location, req, r, &body, &mut seen);
+                    }
                 }
                 // A deviation does not end the poll: it keeps waiting (on a
                 // status it does not know, say), and the deviation is kept.
@@ -493,7 +530,7 @@ async fn run_poll<T: Transport>(
     let mut record = record
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    result.exercised = exercised
+    (result.exercised, result.contract) = exercised
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let kept = kept
@@ -726,7 +763,7 @@ async fn run_paginate<T: Transport>(
                 return Some((req, None));
             }
         };
-        let mut failures = judge_response(ctx, rs, step, &req, &resp, vars, &mut result.exercised);
+        let mut failures = judge_response(ctx, rs, step, &req, &resp, vars, &mut Seen::of(result));
         for f in &mut failures {
             f.message = format!("page {page}: {}", f.message);
         }

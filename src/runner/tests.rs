@@ -629,3 +629,117 @@ steps:
     );
     assert_eq!(r.sent.len(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_step_records_which_contract_checks_ran_and_why_not() {
+    use crate::model::SkipReason;
+    let dir = tempfile::tempdir().unwrap();
+    let contract_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        contract_dir.path().join("c.yaml"),
+        r#"openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /json:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: { type: object, required: [id] }
+  /text:
+    get:
+      responses:
+        "200": { description: ok, content: { text/plain: {} } }
+  /none:
+    get:
+      responses:
+        "204": { description: nothing }
+"#,
+    )
+    .unwrap();
+    let contract = crate::contract::load(&contract_dir.path().join("c.yaml")).unwrap();
+    std::fs::write(dir.path().join("conform.yaml"), SUITE).unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        r#"
+name: s
+steps:
+  - { name: json, request: { method: GET, path: /json } }
+  - { name: text, request: { method: GET, path: /text } }
+  - { name: none, request: { method: GET, path: /none }, expect: { status: 204 } }
+  - { name: unchecked, schema: false, request: { method: GET, path: /json } }
+  - { name: empty, request: { method: GET, path: /json } }
+"#,
+    )
+    .unwrap();
+    let suite = load_suite(dir.path()).unwrap();
+    let script = Script {
+        replies: Mutex::new(
+            vec![
+                Reply::Json(200, json!({"id": 1})),
+                Reply::Raw(200, vec![("content-type", "text/plain")], "hello"),
+                Reply::Raw(204, vec![], ""),
+                Reply::Json(200, json!({})),
+                Reply::Raw(200, vec![], ""),
+            ]
+            .into(),
+        ),
+        then: Reply::Hang,
+        sent: Mutex::default(),
+        start: Instant::now(),
+    };
+    let ctx = RunContext {
+        transport: script,
+        base_url: crate::http::BaseUrl::new(reqwest::Url::parse("http://api.test").unwrap()),
+        token: Some(TOKEN.into()),
+        token_env: "VEZA_TOKEN".into(),
+        suite_vars: Vec::new(),
+        env: Arc::default(),
+        contract: Some(Arc::new(contract)),
+        checks: Default::default(),
+        registry: suite.registry.clone(),
+        interrupt: tokio::sync::watch::channel(false).1,
+        poll_timeout: None,
+    };
+    let r = run_scenario(&ctx, &suite.scenarios[0]).await;
+    let record = |i: usize| r.steps[i].contract.expect("a record");
+    let skipped = |i: usize| record(i).skipped().collect::<Vec<_>>();
+    assert_eq!(
+        skipped(0),
+        [("undocumented_property", SkipReason::Disabled)]
+    );
+    assert_eq!(
+        skipped(1),
+        [
+            ("response_schema", SkipReason::NotJson),
+            ("undocumented_property", SkipReason::Disabled)
+        ]
+    );
+    assert_eq!(
+        skipped(2),
+        [
+            ("response_schema", SkipReason::NoContent),
+            ("undocumented_property", SkipReason::Disabled)
+        ]
+    );
+    assert_eq!(
+        record(3),
+        crate::model::ContractRecord::all(SkipReason::StepOptOut)
+    );
+    // An empty untyped body where JSON is documented is judged, and fails.
+    assert_eq!(
+        record(4).ran().collect::<Vec<_>>(),
+        ["undocumented_status", "content_type", "response_schema"]
+    );
+    assert_eq!(r.steps[4].outcome, StepOutcome::Failed);
+    assert_eq!(r.steps[4].failures[0].check, "response_schema");
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(
+        r.steps[..4]
+            .iter()
+            .all(|s| s.outcome == StepOutcome::Passed),
+        "{r:#?}"
+    );
+}

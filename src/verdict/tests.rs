@@ -50,6 +50,7 @@ fn step(failures: Vec<Failure>) -> StepResult {
         exchange: None,
         poll: None,
         exercised: Vec::new(),
+        contract: None,
     }
 }
 

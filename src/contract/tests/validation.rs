@@ -243,6 +243,49 @@ fn discriminator_pins_one_branch() {
 }
 
 #[test]
+fn a_discriminator_does_not_route_what_is_not_an_object() {
+    // As GitHub's get-content: a directory listing (an array) beside
+    // objects told apart by `type`.
+    let c = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "X", "responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/Listing"},
+                    {"$ref": "#/components/schemas/File"},
+                    {"$ref": "#/components/schemas/Link"}
+                ],
+                "discriminator": {"propertyName": "type", "mapping": {
+                    "file": "#/components/schemas/File",
+                    "link": "#/components/schemas/Link"
+                }}
+            }}}
+        }}}}},
+        "components": {"schemas": {
+            "Listing": {"type": "array", "items": {"type": "object", "required": ["name"]}},
+            "File": {"type": "object", "required": ["type", "size"],
+                     "properties": {"type": {"type": "string"}, "size": {"type": "integer"}}},
+            "Link": {"type": "object", "required": ["type", "target"],
+                     "properties": {"type": {"type": "string"}, "target": {"type": "string"}}}
+        }}}),
+    )
+    .expect("loads");
+    let op = c.by_id("X").expect("op");
+    let check = |body: Value| messages(&c.validate_response(op, 200, JSON, &body, false));
+    // An array is judged by the `oneOf`, not by the first mapped branch.
+    assert!(check(json!([{"name": "a"}, {"name": "b"}])).is_empty());
+    assert!(!check(json!([{"nom": "a"}])).is_empty());
+    // Objects are still pinned by their `type`.
+    assert!(check(json!({"type": "file", "size": 3})).is_empty());
+    assert_eq!(
+        check(json!({"type": "link", "size": 3})),
+        [r#" "target" is a required property"#]
+    );
+}
+
+#[test]
 fn strict_mode_names_undocumented_properties() {
     let c = pets();
     let op = c.by_id("getPet").expect("op");
