@@ -117,15 +117,8 @@ pub fn check(
     loc: &SourceLocation,
 ) -> Judged {
     let mut record = ContractRecord::default();
-    for (on, name) in [
-        (checks.undocumented_status, UNDOCUMENTED_STATUS),
-        (checks.content_type, CONTENT_TYPE),
-        (checks.response_schema, RESPONSE_SCHEMA),
-        (checks.undocumented_property, UNDOCUMENTED_PROPERTY),
-    ] {
-        if !on {
-            record.set(name, Some(SkipReason::Disabled));
-        }
+    for name in CONTRACT_CHECKS.iter().filter(|n| !checks.named(n)) {
+        record.set(name, Some(SkipReason::Disabled));
     }
     let (failures, response) = judge(contract, registry, checks, op, resp, body, loc, &mut record);
     Judged {

@@ -81,6 +81,17 @@ async fn run(scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
 
 /// Loads `scenario` in a suite of settings `suite` and runs it against the script.
 async fn run_in(suite: &str, scenario: &str, replies: Vec<Reply>, then: Reply) -> Run {
+    run_checked(suite, scenario, replies, then, None).await
+}
+
+/// The same, checking every response against `contract`.
+async fn run_checked(
+    suite: &str,
+    scenario: &str,
+    replies: Vec<Reply>,
+    then: Reply,
+    contract: Option<crate::contract::Contract>,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("conform.yaml"), suite).unwrap();
     std::fs::write(dir.path().join("s.yaml"), scenario).unwrap();
@@ -98,7 +109,7 @@ async fn run_in(suite: &str, scenario: &str, replies: Vec<Reply>, then: Reply) -
         token_env: "VEZA_TOKEN".into(),
         suite_vars: suite.vars.clone(),
         env: Arc::default(),
-        contract: None,
+        contract: contract.map(Arc::new),
         checks: Default::default(),
         registry: suite.registry.clone(),
         interrupt: tokio::sync::watch::channel(false).1,
@@ -633,37 +644,18 @@ steps:
 #[tokio::test(start_paused = true)]
 async fn each_step_records_which_contract_checks_ran_and_why_not() {
     use crate::model::SkipReason;
-    let dir = tempfile::tempdir().unwrap();
-    let contract_dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        contract_dir.path().join("c.yaml"),
-        r#"openapi: 3.0.3
-info: { title: t, version: "1" }
-paths:
-  /json:
-    get:
-      responses:
-        "200":
-          description: ok
-          content:
-            application/json:
-              schema: { type: object, required: [id] }
-  /text:
-    get:
-      responses:
-        "200": { description: ok, content: { text/plain: {} } }
-  /none:
-    get:
-      responses:
-        "204": { description: nothing }
-"#,
+    let contract = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+            "/json": {"get": {"responses": {"200": {"description": "ok", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["id"]}}}}}}},
+            "/text": {"get": {"responses": {"200": {"description": "ok", "content": {
+                "text/plain": {}}}}}},
+            "/none": {"get": {"responses": {"204": {"description": "nothing"}}}}
+        }}),
     )
     .unwrap();
-    let contract = crate::contract::load(&contract_dir.path().join("c.yaml")).unwrap();
-    std::fs::write(dir.path().join("conform.yaml"), SUITE).unwrap();
-    std::fs::write(
-        dir.path().join("s.yaml"),
-        r#"
+    let scenario = r#"
 name: s
 steps:
   - { name: json, request: { method: GET, path: /json } }
@@ -671,39 +663,16 @@ steps:
   - { name: none, request: { method: GET, path: /none }, expect: { status: 204 } }
   - { name: unchecked, schema: false, request: { method: GET, path: /json } }
   - { name: empty, request: { method: GET, path: /json } }
-"#,
-    )
-    .unwrap();
-    let suite = load_suite(dir.path()).unwrap();
-    let script = Script {
-        replies: Mutex::new(
-            vec![
-                Reply::Json(200, json!({"id": 1})),
-                Reply::Raw(200, vec![("content-type", "text/plain")], "hello"),
-                Reply::Raw(204, vec![], ""),
-                Reply::Json(200, json!({})),
-                Reply::Raw(200, vec![], ""),
-            ]
-            .into(),
-        ),
-        then: Reply::Hang,
-        sent: Mutex::default(),
-        start: Instant::now(),
-    };
-    let ctx = RunContext {
-        transport: script,
-        base_url: crate::http::BaseUrl::new(reqwest::Url::parse("http://api.test").unwrap()),
-        token: Some(TOKEN.into()),
-        token_env: "VEZA_TOKEN".into(),
-        suite_vars: Vec::new(),
-        env: Arc::default(),
-        contract: Some(Arc::new(contract)),
-        checks: Default::default(),
-        registry: suite.registry.clone(),
-        interrupt: tokio::sync::watch::channel(false).1,
-        poll_timeout: None,
-    };
-    let r = run_scenario(&ctx, &suite.scenarios[0]).await;
+"#;
+    let replies = vec![
+        Reply::Json(200, json!({"id": 1})),
+        Reply::Raw(200, vec![("content-type", "text/plain")], "hello"),
+        Reply::Raw(204, vec![], ""),
+        Reply::Json(200, json!({})),
+        Reply::Raw(200, vec![], ""),
+    ];
+    let run = run_checked(SUITE, scenario, replies, Reply::Hang, Some(contract)).await;
+    let r = &run.result;
     let record = |i: usize| r.steps[i].contract.expect("a record");
     let skipped = |i: usize| record(i).skipped().collect::<Vec<_>>();
     assert_eq!(
