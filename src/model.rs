@@ -603,13 +603,16 @@ impl Failure {
         self.guarded_by.is_none()
     }
 
-    /// `[D2] ` for a failure naming a clause, else nothing.
-    pub fn clause_tag(&self) -> String {
-        match (&self.clause, &self.guarded_by) {
-            (Some(c), Some(p)) => format!("[{c}, inconclusive: {p} not met] "),
-            (Some(c), None) => format!("[{c}] "),
-            (None, _) => String::new(),
-        }
+    /// The clause a failure names, as every report shows it: `D2`,
+    /// `A6 (assumption)`, `D3 (inconclusive: P2 not met)`; `None` when it
+    /// names none.
+    pub fn clause_label(&self) -> Option<String> {
+        let c = self.clause.as_ref()?;
+        Some(match &self.guarded_by {
+            Some(p) => format!("{c} (inconclusive: {p} not met)"),
+            None if self.level.is_documented() => c.to_string(),
+            None => format!("{c} ({})", self.level),
+        })
     }
 }
 

@@ -69,16 +69,25 @@ enum Worst {
     Documented,
 }
 
+fn weight(f: &Failure) -> Worst {
+    match (f.kind, f.level, f.counts()) {
+        (FailureKind::Runtime, ..) => Worst::Runtime,
+        (_, _, false) | (_, Level::Precondition, _) => Worst::Inconclusive,
+        (_, Level::Assumption, true) => Worst::Assumption,
+        (_, Level::Documented, true) => Worst::Documented,
+    }
+}
+
 fn worst<'a>(failures: impl Iterator<Item = &'a Failure>) -> Worst {
-    failures
-        .map(|f| match (f.kind, f.level, f.counts()) {
-            (FailureKind::Runtime, ..) => Worst::Runtime,
-            (_, _, false) | (_, Level::Precondition, _) => Worst::Inconclusive,
-            (_, Level::Assumption, true) => Worst::Assumption,
-            (_, Level::Documented, true) => Worst::Documented,
-        })
-        .max()
-        .unwrap_or(Worst::None)
+    failures.map(weight).max().unwrap_or(Worst::None)
+}
+
+/// Whether a failure ends what it happens in (a scenario, a poll, a walk
+/// over pages): a documented check failed, or the harness could not find
+/// out. A deviation from an assumption or an unmet precondition does not:
+/// what follows still runs, so one guess does not hide a documented failure.
+pub fn stops(f: &Failure) -> bool {
+    weight(f) >= Worst::Runtime
 }
 
 /// Records what a scenario shows of its clauses, the stronger verdict
@@ -252,14 +261,9 @@ impl Verdict {
     pub fn of(r: &RunResult) -> Verdict {
         let policy = &r.policy;
         let rows = &r.clauses;
-        let failing: Vec<&ScenarioResult> = r
-            .scenarios
-            .iter()
-            .filter(|s| fails_run(s, policy))
-            .collect();
         let counted_failed = match (policy.gate, &r.regression) {
             (Gate::Regressions, Some(reg)) => !reg.new_failures.is_empty(),
-            _ => !failing.is_empty(),
+            _ => r.scenarios.iter().any(|s| fails_run(s, policy)),
         };
         let errors = r.count(Outcome::Error);
         let conformant = !r.scenarios.iter().any(|s| s.outcome == Outcome::Failed);
@@ -409,7 +413,7 @@ fn passed_headline(r: &RunResult, conformant: bool) -> String {
         .filter(|s| !matches!(s.outcome, Outcome::Skipped))
         .count();
     if r.clauses.is_empty() {
-        return if conformant && r.count(Outcome::Failed) == 0 {
+        return if conformant {
             format!(
                 "Passed: {} of {} passed.",
                 ran,

@@ -108,13 +108,7 @@ impl Loader {
     pub fn finish(self) -> Result<Suite, Diagnostics> {
         match self.suite {
             Some(mut s) if self.diags.is_empty() => {
-                s.sha256 = self
-                    .digest
-                    .finish()
-                    .as_ref()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                s.sha256 = crate::contract::hex(self.digest.finish().as_ref());
                 Ok(s)
             }
             _ => Err(self.diags),

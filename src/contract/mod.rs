@@ -45,7 +45,7 @@ use std::collections::HashMap;
 
 pub use clauses::ClauseMark;
 pub use error::{ContractError, ContractErrors};
-pub use load::{from_value, load, parse};
+pub use load::{from_value, hex, load, parse};
 
 use direction::Variant;
 

@@ -511,7 +511,7 @@ fn anchor_index<'a>(r: &'a RunResult, anchors: &'a [String]) -> HashMap<&'a str,
 fn link(id: &str, by_id: &HashMap<&str, &str>) -> ScenarioLink {
     ScenarioLink {
         id: id.to_owned(),
-        short: short_id(id),
+        short: super::text::stem(id).to_owned(),
         anchor: by_id.get(id).map(|a| (*a).to_owned()),
     }
 }
@@ -541,11 +541,6 @@ fn clauses(r: &RunResult, anchors: &[String]) -> Vec<ClauseView> {
             more: c.scenarios.len().saturating_sub(CLAUSE_SCENARIOS_SHOWN),
         })
         .collect()
-}
-
-/// `01_cancel_then_poll_unknown` of `01_cancel_then_poll_unknown::cancel …`.
-fn short_id(id: &str) -> String {
-    id.split("::").next().unwrap_or(id).to_owned()
 }
 
 fn clause_badge(v: ClauseVerdict) -> Badge {
@@ -965,12 +960,7 @@ fn failure(f: &Failure) -> FailureView {
             FailureKind::Assertion => "assertion",
             FailureKind::Runtime => "runtime",
         },
-        clause: match (&f.clause, &f.guarded_by) {
-            (Some(c), Some(p)) => format!("{c} (not counted: precondition {p} not met)"),
-            (Some(c), None) if f.level.is_documented() => c.to_string(),
-            (Some(c), None) => format!("{c} ({})", f.level),
-            (None, _) => String::new(),
-        },
+        clause: f.clause_label().unwrap_or_default(),
         counts_as: match (f.kind, f.counts(), f.level) {
             (FailureKind::Runtime, ..) => "",
             (_, false, _) => "inconclusive",

@@ -255,7 +255,7 @@ fn clause_suite(r: &RunResult) -> TestSuite {
     let mut suite = TestSuite::new(CLAUSE_SUITE);
     for c in &r.clauses {
         // The message stays one short line; the log names more.
-        let decided = super::text::deciding_ids(&c.scenarios, CLAUSE_SCENARIOS_IN_MESSAGE);
+        let decided = super::text::deciding(&c.scenarios, CLAUSE_SCENARIOS_IN_MESSAGE, false);
         let status = match c.verdict {
             ClauseVerdict::Met => TestCaseStatus::success(),
             ClauseVerdict::Broken => clause_status(
@@ -303,7 +303,7 @@ fn clause_suite(r: &RunResult) -> TestSuite {
         };
         let mut tc = TestCase::new(clean(&clause_case_name(c)), status);
         tc.set_classname(clean(&format!("{}.{CLAUSE_SUITE}", r.suite)));
-        let decided = super::text::deciding_ids(&c.scenarios, CLAUSE_SCENARIOS_SHOWN);
+        let decided = super::text::deciding(&c.scenarios, CLAUSE_SCENARIOS_SHOWN, false);
         let mut log = format!("{} ({}): {}\n", c.id, c.level, c.statement);
         if let Some(src) = &c.source {
             let _ = writeln!(log, "source: {src}");
@@ -632,7 +632,11 @@ fn headline(
                     if more == 1 { "" } else { "s" }
                 );
             }
-            (clean(&f.check), one_line(&format!("{}{m}", f.clause_tag())))
+            let tag = f
+                .clause_label()
+                .map(|c| format!("[{c}] "))
+                .unwrap_or_default();
+            (clean(&f.check), one_line(&format!("{tag}{m}")))
         }
         None => {
             let ty = match kind {

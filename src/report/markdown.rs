@@ -146,7 +146,7 @@ pub fn render(r: &RunResult) -> String {
                 c.level,
                 cell(&verdict),
                 cell(&c.statement),
-                cell(&crate::report::text::deciding(&c.scenarios, 3))
+                cell(&crate::report::text::deciding(&c.scenarios, 3, true))
             );
         }
         let _ = writeln!(out);
@@ -195,12 +195,7 @@ pub fn render(r: &RunResult) -> String {
                     more += 1;
                     continue;
                 }
-                let clause = match (&f.clause, &f.guarded_by) {
-                    (Some(c), Some(p)) => format!("{c} (inconclusive: {p} not met)"),
-                    (Some(c), None) if f.level.is_documented() => c.to_string(),
-                    (Some(c), None) => format!("{c} ({})", f.level),
-                    (None, _) => String::new(),
-                };
+                let clause = f.clause_label().unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "| `{}` | {} | `{}` | {} | {} | {} |",

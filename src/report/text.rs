@@ -94,14 +94,12 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     }
 }
 
-/// `json_path`, `json_path, D2`, `json_path, A6 assumption`, or
-/// `json_path, D3 inconclusive: P2 not met`.
+/// `json_path`, `json_path, D2`, `json_path, A6 (assumption)`, or
+/// `json_path, D3 (inconclusive: P2 not met)`.
 pub fn check_label(f: &Failure) -> String {
-    match (&f.clause, &f.guarded_by) {
-        (Some(c), Some(p)) => format!("{}, {c} inconclusive: {p} not met", f.check),
-        (Some(c), None) if f.level.is_documented() => format!("{}, {c}", f.check),
-        (Some(c), None) => format!("{}, {c} {}", f.check, f.level),
-        (None, _) => f.check.clone(),
+    match f.clause_label() {
+        Some(clause) => format!("{}, {clause}", f.check),
+        None => f.check.clone(),
     }
 }
 
@@ -134,20 +132,22 @@ const STATEMENT_CHARS: usize = 64;
 /// Scenarios named per matrix line; more are counted.
 const SCENARIOS_SHOWN: usize = 2;
 
-/// The scenarios of a matrix row, by file stem: `01_cancel, 04_other +3`.
-pub fn deciding(scenarios: &[std::sync::Arc<str>], shown: usize) -> String {
-    let stems: Vec<&str> = scenarios
-        .iter()
-        .map(|id| id.split("::").next().unwrap_or(id))
-        .collect();
-    let mut text = stems
+/// The file stem of a scenario id: `01_cancel` of `01_cancel::cancel …`.
+pub fn stem(id: &str) -> &str {
+    id.split("::").next().unwrap_or(id)
+}
+
+/// The first `shown` of `scenarios` (by file stem when `stems`), then how
+/// many more: `01_cancel, 04_other and 3 more`.
+pub fn deciding(scenarios: &[std::sync::Arc<str>], shown: usize, stems: bool) -> String {
+    let mut text = scenarios
         .iter()
         .take(shown)
-        .copied()
+        .map(|id| if stems { stem(id) } else { id })
         .collect::<Vec<_>>()
         .join(", ");
-    if stems.len() > shown {
-        let _ = write!(text, " +{}", stems.len() - shown);
+    if scenarios.len() > shown {
+        let _ = write!(text, " and {} more", scenarios.len() - shown);
     }
     text
 }
@@ -160,20 +160,6 @@ fn cut(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
-}
-
-/// The first `shown` scenario ids, then how many more: `a::x, b::y and 3 more`.
-pub fn deciding_ids(scenarios: &[std::sync::Arc<str>], shown: usize) -> String {
-    let mut text = scenarios
-        .iter()
-        .take(shown)
-        .map(|s| &**s)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if scenarios.len() > shown {
-        let _ = write!(text, " and {} more", scenarios.len() - shown);
-    }
-    text
 }
 
 /// The run's closing block on the terminal: the certification statement,
@@ -211,7 +197,7 @@ pub fn closing_block(r: &RunResult) -> String {
                 c.level.as_str(),
                 verdict_text,
                 cut(&c.statement, STATEMENT_CHARS),
-                deciding(&c.scenarios, SCENARIOS_SHOWN),
+                deciding(&c.scenarios, SCENARIOS_SHOWN, true),
                 width = width.max(6)
             );
         }

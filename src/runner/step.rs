@@ -21,6 +21,7 @@ use crate::model::{
 use crate::poll::{PollEnd, Verdict, parse_retry_after};
 use crate::redact::Redactor;
 use crate::template::Vars;
+use crate::verdict::stops;
 
 use super::RunContext;
 use super::exchange::{build, exchange};
@@ -70,14 +71,6 @@ pub async fn run_step<T: Transport>(
     // Kept until the reports are written, for every step of the run.
     result.exercised.shrink_to_fit();
     result
-}
-
-/// Whether a failure ends what it happens in (a scenario, a poll, a walk
-/// over pages): a documented check failed, or the harness could not find
-/// out. A deviation from an assumption or an unmet precondition does not:
-/// what follows still runs, so one guess does not hide a documented failure.
-pub fn stops(f: &Failure) -> bool {
-    f.kind == crate::model::FailureKind::Runtime || (f.counts() && f.level.is_documented())
 }
 
 /// At most this many failures that do not stop a poll or a walk are kept
@@ -208,7 +201,7 @@ fn judge_response<T: Transport>(
     req: &OutgoingRequest,
     resp: &HttpResponse,
     vars: &Vars,
-    exercised: &mut Seen<'_>,
+    seen: &mut Seen<'_>,
 ) -> Vec<Failure> {
     let body = Body::of(resp);
     let mut failures = check::check_response(rs, resp, &body, vars);
@@ -219,7 +212,7 @@ fn judge_response<T: Transport>(
         req,
         resp,
         &body,
-        exercised,
+        seen,
     ));
     failures
 }
