@@ -41,13 +41,17 @@ fn run_opts(faults: &[Fault], tweak: impl FnOnce(&mut RunOptions)) -> RunOutput 
 /// A failed check: its name, its clause, its message, whether it counts.
 type Seen<'a> = (&'a str, Option<&'a str>, &'a str, bool);
 
-/// The failures of a scenario whose outcome is `outcome`.
-fn failures<'a>(r: &'a RunResult, id_prefix: &str, outcome: Outcome) -> Vec<Seen<'a>> {
-    let sc = r
-        .scenarios
+/// The scenario whose id starts with `id_prefix`.
+fn scenario<'a>(r: &'a RunResult, id_prefix: &str) -> &'a conform::model::ScenarioResult {
+    r.scenarios
         .iter()
         .find(|s| s.id.starts_with(id_prefix))
-        .unwrap_or_else(|| panic!("no scenario {id_prefix}"));
+        .unwrap_or_else(|| panic!("no scenario {id_prefix}"))
+}
+
+/// The failures of a scenario whose outcome is `outcome`.
+fn failures<'a>(r: &'a RunResult, id_prefix: &str, outcome: Outcome) -> Vec<Seen<'a>> {
+    let sc = scenario(r, id_prefix);
     assert_eq!(sc.outcome, outcome, "{id_prefix}: {sc:#?}");
     sc.failures()
         .map(|(_, f)| {
@@ -211,12 +215,7 @@ fn rows_after_cancel_are_caught() {
 fn lowercase_status_is_caught_at_once_by_the_contract() {
     let out = run_with(&[Fault::StatusLowercase]);
     assert_eq!(out.exit_code, 1);
-    let sc = out
-        .result
-        .scenarios
-        .iter()
-        .find(|s| s.id.starts_with("01_"))
-        .unwrap();
+    let sc = scenario(&out.result, "01_");
     // The first Get breaks D5 (and is no status A3 lists): the flagship stops there.
     let step = sc
         .steps
@@ -392,12 +391,7 @@ fn no_size_limit_is_conformant_and_what_it_created_is_cleaned_up() {
     // Nothing documents a limit (contract.md: "must not assert"): 200 passes.
     let out = run_with(&[Fault::UnknownFieldsNoLimit]);
     assert_eq!(out.exit_code, 0);
-    let sc = out
-        .result
-        .scenarios
-        .iter()
-        .find(|s| s.id.starts_with("20_oversized_body::"))
-        .unwrap();
+    let sc = scenario(&out.result, "20_oversized_body::");
     assert_eq!(sc.outcome, Outcome::Passed, "{sc:#?}");
     assert_eq!(sc.steps[0].status, Some(200));
     // The create it accepted made a query, which `finally` cancels.
@@ -418,12 +412,7 @@ fn two_wrappers_accepted_deviate_from_a9_and_the_query_is_cleaned_up() {
     );
     assert!(has(&f, "status_code", "A9", "got 200"), "{f:#?}");
     // The query it created anyway is cancelled by the `finally` step.
-    let sc = out
-        .result
-        .scenarios
-        .iter()
-        .find(|s| s.id.starts_with("10_"))
-        .unwrap();
+    let sc = scenario(&out.result, "10_");
     assert_eq!(sc.finally[0].requests, 1, "{sc:#?}");
     assert_eq!(sc.finally[0].status, Some(200), "{sc:#?}");
 }
@@ -445,12 +434,7 @@ fn row_count_as_a_number_deviates_from_a4_in_the_case_and_the_contract() {
         "{f:#?}"
     );
     // The deviation does not end the scenario: every row is still walked.
-    let sc = out
-        .result
-        .scenarios
-        .iter()
-        .find(|s| s.id.starts_with("03_"))
-        .unwrap();
+    let sc = scenario(&out.result, "03_");
     assert!(
         sc.steps.iter().all(|s| s.outcome != StepOutcome::Skipped),
         "{sc:#?}"
@@ -574,12 +558,7 @@ fn a_guarded_failure_is_shown_but_not_counted() {
     // Queries are DONE at creation, and cancel does nothing: after the unmet
     // P2 the flagship's poll sees DONE, a D3 failure that P2 guards.
     let out = run_with(&[Fault::InstantDone, Fault::CancelNoop]);
-    let sc = out
-        .result
-        .scenarios
-        .iter()
-        .find(|s| s.id.starts_with("01_"))
-        .unwrap();
+    let sc = scenario(&out.result, "01_");
     assert_eq!(sc.outcome, Outcome::Inconclusive, "{sc:#?}");
     let guarded = sc
         .failures()
