@@ -53,7 +53,7 @@ impl Marks {
     /// Collects the marks of `doc`; a mark that is not a string is a problem.
     pub(crate) fn collect(doc: &Value, tree: Option<&Node>, problems: &mut Problems) -> Marks {
         let mut found = Vec::new();
-        walk(doc, String::new(), None, 0, &mut found, problems);
+        walk(doc, &mut String::new(), None, 0, &mut found, problems);
         let marks: Vec<ClauseMark> = found
             .into_iter()
             .map(|(pointer, id)| {
@@ -100,9 +100,11 @@ impl Marks {
     }
 }
 
+/// Walks `value` at `pointer` (a buffer extended and cut back per member,
+/// so a large document costs no string per node).
 fn walk(
     value: &Value,
-    pointer: String,
+    pointer: &mut String,
     parent_key: Option<&str>,
     depth: usize,
     found: &mut Vec<(String, String)>,
@@ -111,6 +113,7 @@ fn walk(
     if depth > MAX_DEPTH {
         return;
     }
+    let len = pointer.len();
     match value {
         Value::Object(map) => {
             let names = parent_key.is_some_and(|k| NAMES.contains(&k));
@@ -118,7 +121,7 @@ fn walk(
                 match mark.as_str().map(str::trim) {
                     Some(id) if !id.is_empty() => found.push((pointer.clone(), id.to_owned())),
                     _ => problems.push(
-                        refs::child(&pointer, KEY),
+                        refs::child(pointer, KEY),
                         "`x-clause` names one clause of the suite's registry: a non-empty string such as `D2`",
                     ),
                 }
@@ -128,26 +131,25 @@ fn walk(
                 if !names && (key.starts_with("x-") || DATA.contains(&key.as_str())) {
                     continue;
                 }
+                pointer.push('/');
+                pointer.push_str(&refs::escape(key));
                 walk(
                     child,
-                    refs::child(&pointer, key),
+                    pointer,
                     if names { None } else { Some(key) },
                     depth + 1,
                     found,
                     problems,
                 );
+                pointer.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                walk(
-                    child,
-                    format!("{pointer}/{i}"),
-                    None,
-                    depth + 1,
-                    found,
-                    problems,
-                );
+                use std::fmt::Write as _;
+                let _ = write!(pointer, "/{i}");
+                walk(child, pointer, None, depth + 1, found, problems);
+                pointer.truncate(len);
             }
         }
         _ => {}
