@@ -12,7 +12,10 @@
 //! - milliseconds to load and lint 1,000 generated case files;
 //! - peak resident memory of `conform run` over 1,000 and 10,000 scenarios,
 //!   reports included (GNU time's `%M`);
-//! - how long after the server's state changes a poll notices it.
+//! - how long after the server's state changes a poll notices it;
+//! - wall time and peak memory of `conform lint` of a small suite against
+//!   GitHub's REST API descriptions, 13 MB and 70 MB (installed by
+//!   `scripts/github-openapi.sh`; skipped with a message when absent).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -390,13 +393,97 @@ steps:
     );
 }
 
+/// Where `scripts/github-openapi.sh` installs GitHub's descriptions.
+const GITHUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/github-openapi/23.0.2");
+
+/// Runs `cmd` to its end: wall time in ms and the child's peak resident
+/// memory in MiB (from `wait4`, so without GNU time), or `None` if it failed.
+fn wall_and_peak(cmd: &mut Command) -> Option<(f64, f64)> {
+    let t = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let pid = libc::pid_t::try_from(child.id()).ok()?;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, and `wait4` writes it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is a child of this process not yet waited for.
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let wall = t.elapsed().as_secs_f64() * 1e3;
+    let ok = waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    // Linux reports `ru_maxrss` in KiB.
+    ok.then(|| (wall, usage.ru_maxrss as f64 / 1024.0))
+}
+
+fn large_contracts() {
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github");
+    for (file, budget) in [
+        ("api.github.com.json", "250 ms, 100 MiB"),
+        ("api.github.com.deref.json", "1 s, 400 MiB"),
+    ] {
+        let spec = Path::new(GITHUB).join(file);
+        if !spec.is_file() {
+            println!(
+                "lint against GitHub's {file}: skipped, not installed (run scripts/github-openapi.sh)"
+            );
+            continue;
+        }
+        let size = std::fs::metadata(&spec).map_or(0, |m| m.len()) as f64 / 1e6;
+        let runs: Vec<(f64, f64)> = (0..5)
+            .filter_map(|_| {
+                wall_and_peak(
+                    Command::new(BIN)
+                        .args(["lint", "--cases"])
+                        .arg(&suite)
+                        .arg("--spec")
+                        .arg(&spec),
+                )
+            })
+            .collect();
+        if runs.is_empty() {
+            println!("lint against GitHub's {file}: failed (run `conform lint` by hand)");
+            continue;
+        }
+        let wall = median(runs.iter().map(|r| r.0).collect());
+        let peak = runs.iter().map(|r| r.1).fold(0.0, f64::max);
+        println!(
+            "lint of examples/github against {file} ({size:.0} MB): {wall:.0} ms median, peak memory {peak:.0} MiB (budget {budget})"
+        );
+    }
+}
+
+/// The figures to print: those named on the command line (`cargo bench --
+/// large-contracts`), else all.
+fn wanted(name: &str) -> bool {
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    names.is_empty() || names.iter().any(|n| n == name)
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    validation();
-    load_and_lint(dir.path());
-    throughput(dir.path());
-    poll_notice();
-    memory(dir.path());
+    if wanted("large-contracts") {
+        large_contracts();
+    }
+    if wanted("validation") {
+        validation();
+    }
+    if wanted("lint") {
+        load_and_lint(dir.path());
+    }
+    if wanted("throughput") {
+        throughput(dir.path());
+    }
+    if wanted("poll") {
+        poll_notice();
+    }
+    if wanted("memory") {
+        memory(dir.path());
+    }
     println!(
         "machine: {} cores",
         std::thread::available_parallelism()

@@ -12,12 +12,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::direction::{self, Variant};
 use super::tree::Node;
 use super::validate::Schemas;
 use super::{
-    Contract, ContractError, ContractErrors, Dialect, check, clauses, convert, operations, paths,
-    walk,
+    Contract, ContractError, ContractErrors, Dialect, check, clauses, operations, paths, walk,
 };
 use crate::case::diag::display_path;
 use crate::case::yaml;
@@ -68,31 +66,42 @@ pub fn load(path: &Path) -> Result<Contract, ContractErrors> {
             message: format!("cannot read the contract: {e}"),
         }])
     })?;
-    parse(path, &text)
+    read(path, text)
 }
 
 /// Checks a contract given as text; `path` names it and picks the parser
 /// (`.json`: JSON, else YAML).
 pub fn parse(path: &Path, text: &str) -> Result<Contract, ContractErrors> {
+    read(path, text.to_owned())
+}
+
+/// A JSON document is parsed straight into a `Value` (its keys keep their
+/// order; JSON errors carry no line) and its text dropped before the rest of
+/// the work; a YAML one goes through the located tree, kept until the
+/// document is checked so problems can be placed by line.
+fn read(path: &Path, text: String) -> Result<Contract, ContractErrors> {
     let file = display_path(path);
+    let sha256 = sha256_hex(text.as_bytes());
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let tree: Node = if is_json {
-        serde_json::from_str(text).map_err(|e| {
+    let mut contract = if is_json {
+        let doc: Value = serde_json::from_str(&text).map_err(|e| {
             single(
                 &file,
                 u32::try_from(e.line()).unwrap_or(u32::MAX),
                 u32::try_from(e.column()).unwrap_or(u32::MAX),
                 format!("invalid JSON: {e}"),
             )
-        })?
+        })?;
+        drop(text);
+        build(&file, doc, None)?
     } else {
-        yaml::parse(path, &Arc::from(text))
-            .map_err(|d| single(&file, d.location.line, d.location.column, d.message))?
+        let tree: Node = yaml::parse(path, &Arc::from(text))
+            .map_err(|d| single(&file, d.location.line, d.location.column, d.message))?;
+        build(&file, tree.to_value(), Some(&tree))?
     };
-    let mut contract = build(&file, tree.to_value(), Some(&tree))?;
-    contract.sha256 = sha256_hex(text.as_bytes());
+    contract.sha256 = sha256;
     Ok(contract)
 }
 
@@ -160,15 +169,9 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
     let (Some(index), true) = (index, problems.0.is_empty()) else {
         return Err(problems.into_errors(file, tree));
     };
-    let mut base = doc;
-    convert::to_2020_12(&mut base, &scan.roots, dialect);
-    let docs = Variant::ALL.map(|v| direction::derive(&base, &scan.roots, dialect, v));
-    drop(base);
-    let schemas = Schemas::new(docs, &scan.roots).map_err(|message| {
-        let mut p = Problems::default();
-        p.push("", message);
-        p.into_errors(file, tree)
-    })?;
+    // Schemas are converted and derived per use (`validate.rs`), so the
+    // document is kept once, as read.
+    let schemas = Schemas::new(doc, scan.roots, dialect);
     let by_id: HashMap<String, usize> = operations
         .iter()
         .enumerate()

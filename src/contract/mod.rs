@@ -6,12 +6,13 @@
 //! inside the document only; nothing is ever fetched. A [`Contract`] is
 //! `Send + Sync` and shared by all scenario threads through an `Arc`.
 //!
-//! Pipeline: `tree` (parse, keep key order and lines) → `check`
-//! (references) → `operations` (templates, responses, bodies; `paths` index)
-//! → `convert` (3.0/2.0 schemas as JSON Schema 2020-12) → `direction`
-//! (request, response and strict documents: `readOnly`/`writeOnly`,
-//! `discriminator`, `strict`) → `validate` (registries, validator cache,
-//! violations).
+//! Pipeline at load: parse (JSON straight into one document, whose keys keep
+//! their order; YAML through `tree`, which keeps lines) → `check`
+//! (references) → `operations` (templates, responses, bodies; `paths`
+//! index). Then, per schema on its first use, in `validate`: the schemas it
+//! reaches are copied → `convert` (3.0/2.0 schemas as JSON Schema 2020-12)
+//! → `direction` (request, response or strict: `readOnly`/`writeOnly`,
+//! `discriminator`, `strict`) → a registry and a cached validator.
 //!
 //! Decisions the OpenAPI specification leaves open:
 //! - all dialects are validated as JSON Schema 2020-12 (see `convert`);

@@ -231,12 +231,12 @@ mod tests {
             s.roots,
             vec![
                 Root {
-                    pointer: "/components/schemas/A".into(),
-                    component: true
-                },
-                Root {
                     pointer: "/paths/~1a/get/responses/200/content/application~1json/schema".into(),
                     component: false
+                },
+                Root {
+                    pointer: "/components/schemas/A".into(),
+                    component: true
                 },
             ]
         );
@@ -263,10 +263,10 @@ mod tests {
             seen,
             vec![
                 "/s",
+                "/s/properties/enum",
+                "/s/properties/$ref",
                 "/s/allOf/0",
                 "/s/allOf/0/items",
-                "/s/properties/$ref",
-                "/s/properties/enum"
             ]
         );
         let mut count = 0;
