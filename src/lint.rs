@@ -1,8 +1,10 @@
 //! `conform lint`, also run by `conform run` before anything is sent: every
 //! request step resolves to an operation of the contract (and to the one its
-//! `operation:` names), and every JSON request body conforms to the
+//! `operation:` names), every `query:` value has a shape its parameter's
+//! style can serialise, and every JSON request body conforms to the
 //! operation's request schema, or does not when the request says
-//! `invalid: true` (a negative test).
+//! `invalid: true` (a negative test). The path looked up is the one a run
+//! sends, built by the same function (`http::target::path`).
 //!
 //! Templates are filled with what is known before a run: suite and scenario
 //! variables keep their values, and captures become a placeholder string. A
@@ -18,7 +20,9 @@ use crate::case::diag::did_you_mean;
 use crate::case::{
     Action, BodyPlan, Diagnostic, Diagnostics, RequestStep, Scenario, SourceLocation, Suite,
 };
-use crate::contract::{Contract, Operation};
+use crate::contract::{Contract, Operation, ParamIn};
+use crate::http::style;
+use crate::http::target::{self, TargetError};
 use crate::template::Vars;
 
 /// What a capture stands for while linting.
@@ -169,6 +173,37 @@ fn lint_scenario(
     out
 }
 
+/// The path a run sends for the step (the same function builds it), which
+/// is the one looked up in the contract.
+fn request_path(contract: &Contract, rs: &RequestStep, vars: &Vars) -> Result<String, TargetError> {
+    let r = &rs.request;
+    let named = rs.operation.as_ref().map(|(id, _)| id.as_str());
+    target::path(&r.path, vars, Some(contract), r.method.as_str(), named)
+}
+
+/// Every `query:` value known before the run (one that uses no capture)
+/// that the operation's parameter cannot serialise by its style, or whose
+/// shape its schema's type excludes.
+fn query_shapes(
+    op: Option<&Operation>,
+    rs: &RequestStep,
+    known: &Vars,
+) -> Vec<(SourceLocation, String)> {
+    let mut out = Vec::new();
+    for q in &rs.request.query {
+        let Ok(value) = q.value.render(known) else {
+            continue;
+        };
+        let documented = op.and_then(|o| o.parameter(ParamIn::Query, &q.name));
+        let checked = target::query_param(op, &q.name, &value)
+            .and_then(|_| documented.map_or(Ok(()), |p| style::schema_type(p, &value)));
+        if let Err(e) = checked {
+            out.push((q.location.clone(), e.to_string()));
+        }
+    }
+    out
+}
+
 /// Suite and scenario variables with their values; every other name a step
 /// uses is a capture and gets the placeholder.
 fn known_vars(suite_vars: &[(String, crate::template::TValue)], sc: &Scenario) -> Vars {
@@ -203,12 +238,19 @@ fn lint_step(
         env: Arc::new(BTreeMap::new()),
         ..vars.clone()
     };
-    let path = r
-        .path
-        .render_string(&vars)
-        .or_else(|_| r.path.render_string(&env_free));
-    let Ok(path) = path else { return out };
     let method = r.method.as_str();
+    let path = match request_path(contract, rs, &vars) {
+        Err(TargetError::Render(_)) => request_path(contract, rs, &env_free),
+        other => other,
+    };
+    let path = match path {
+        Ok(path) => path,
+        Err(TargetError::Style(e)) => {
+            out.push((r.path_location.clone(), e.to_string()));
+            return out;
+        }
+        Err(TargetError::Render(_)) => return out,
+    };
     let found = contract.find(method, &path);
     let op: Option<&Operation> = match &rs.operation {
         Some((id, loc)) => match contract.by_id(id) {
@@ -252,6 +294,7 @@ fn lint_step(
             found
         }
     };
+    out.extend(query_shapes(op, rs, known));
     // Only JSON bodies are linted; a raw `body` is usually a deliberately malformed request.
     let (Some(op), BodyPlan::Json(body)) = (op, &r.body) else {
         return out;
@@ -305,4 +348,151 @@ fn lint_step(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Action;
+    use crate::http::BaseUrl;
+    use crate::runner::exchange;
+
+    const CONTRACT: &str = r#"
+openapi: 3.0.3
+info: { title: files, version: "1" }
+paths:
+  /files/{path}:
+    get:
+      operationId: GetFile
+      parameters:
+        - { name: path, in: path, required: true, schema: { type: string }, x-multi-segment: true }
+      responses: { "200": { description: ok } }
+  /tags/{name}:
+    get:
+      operationId: GetTag
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string } }
+      responses: { "200": { description: ok } }
+  /items/{ids}:
+    get:
+      operationId: GetItems
+      parameters:
+        - { name: ids, in: path, required: true, style: label, explode: true, schema: { type: array } }
+      responses: { "200": { description: ok } }
+"#;
+
+    const SCENARIO: &str = r#"
+name: paths
+vars:
+  file: docs/README.md
+  tag: a b/c
+  ids: [1, 2]
+  name: guide/intro.md
+steps:
+  - { name: file, request: { method: GET, path: "/files/{{ file }}" } }
+  - { name: tag, request: { method: GET, path: "/tags/{{ tag }}" } }
+  - { name: items, request: { method: GET, path: "/items/{{ ids }}" } }
+  - { name: piece, request: { method: GET, path: "/files/docs/{{ name }}" } }
+"#;
+
+    #[test]
+    fn lint_looks_up_the_path_the_run_sends() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text).expect("a written file");
+        };
+        write("conform.yaml", "name: t\nspec: openapi.yaml\n");
+        write("openapi.yaml", CONTRACT);
+        write("s.yaml", SCENARIO);
+        // Lint finds every operation (it refuses the suite otherwise).
+        let (suite, contract) = load_all(dir.path(), None, &BTreeMap::new())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
+        let contract = contract.expect("the contract");
+        let plan = suite.plan(&suite.scenarios[0]).expect("a plan");
+        let vars = known_vars(&suite.vars, &plan);
+        let base = BaseUrl::new(reqwest::Url::parse("http://api.test/prefix").expect("a URL"));
+        let mut linted = Vec::new();
+        for step in &plan.steps {
+            let Action::Request(rs) = &step.action else {
+                continue;
+            };
+            let path = request_path(&contract, rs, &vars).expect("a path");
+            let sent = exchange::build(rs, &base, Some(&contract), None, &vars).expect("a request");
+            assert_eq!(format!("/prefix{path}"), sent.url.path());
+            let op = contract.find("GET", &path).map(|o| o.id.to_string());
+            linted.push((path, op.unwrap_or_default()));
+        }
+        let expected = [
+            ("/files/docs/README.md", "GetFile"),
+            ("/tags/a%20b%2Fc", "GetTag"),
+            ("/items/.1.2", "GetItems"),
+            ("/files/docs/guide/intro.md", "GetFile"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(p, o)| ((*p).to_owned(), (*o).to_owned()))
+            .collect();
+        assert_eq!(linted, expected);
+    }
+
+    #[test]
+    fn query_values_a_style_cannot_write_are_refused_where_written() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text).expect("a written file");
+        };
+        write("conform.yaml", "name: t\nspec: openapi.yaml\n");
+        write(
+            "openapi.yaml",
+            r#"
+openapi: 3.0.3
+info: { title: issues, version: "1" }
+paths:
+  /issues:
+    get:
+      parameters:
+        - { name: labels, in: query, style: pipeDelimited, schema: { type: array } }
+        - { name: state, in: query, schema: { type: string } }
+      responses: { "200": { description: ok } }
+"#,
+        );
+        write(
+            "s.yaml",
+            r#"name: q
+steps:
+  - { name: first, request: { method: GET, path: /issues }, capture: { captured: $.x } }
+  - name: list
+    request:
+      method: GET
+      path: /issues
+      query:
+        labels: { a: bug }
+        state: [open]
+        later: "{{ captured }}"
+"#,
+        );
+        let problems = match load_all(dir.path(), None, &BTreeMap::new()) {
+            Ok(_) => panic!("the query values were accepted"),
+            Err(d) => d.0,
+        };
+        let found: Vec<(u32, u32, String)> = problems
+            .iter()
+            .map(|d| (d.location.line, d.location.column, d.message.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    9,
+                    17,
+                    "query parameter `labels` is an object, which style pipeDelimited cannot serialise: it takes an array of scalars (or a single scalar)".to_owned()
+                ),
+                (
+                    10,
+                    16,
+                    "query parameter `state` is an array, but the contract's schema for it is of type `string`".to_owned()
+                ),
+            ]
+        );
+    }
 }

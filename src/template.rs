@@ -25,6 +25,13 @@ pub struct Template {
     segments: Vec<Segment>,
 }
 
+/// One piece of a rendered template: literal text, or a substituted value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part<'a> {
+    Lit(&'a str),
+    Value(Value),
+}
+
 /// A problem in a template, at a character offset of the string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -159,8 +166,20 @@ impl Template {
         self.render_encoded(vars, |s| s.to_owned())
     }
 
+    /// The literal pieces and the substituted values, in order (a request
+    /// path encodes each value by the parameter it fills).
+    pub fn render_parts(&self, vars: &Vars) -> Result<Vec<Part<'_>>, RenderError> {
+        self.segments
+            .iter()
+            .map(|seg| match seg {
+                Segment::Lit(s) => Ok(Part::Lit(s)),
+                other => Self::lookup(other, vars).map(Part::Value),
+            })
+            .collect()
+    }
+
     /// Renders to text, passing each substituted value (not the literal
-    /// text) through `encode`, e.g. percent-encoding for a URL path.
+    /// text) through `encode`.
     pub fn render_encoded(
         &self,
         vars: &Vars,
@@ -379,6 +398,17 @@ mod tests {
         assert_eq!(t.render_value(&vars()).unwrap(), json!("/q/qr-1/42?h=/h"));
         assert_eq!(t.vars().collect::<Vec<_>>(), ["id", "n"]);
         assert_eq!(t.env_vars().collect::<Vec<_>>(), ["HOME_X"]);
+        assert_eq!(
+            t.render_parts(&vars()).unwrap(),
+            [
+                Part::Lit("/q/"),
+                Part::Value(json!("qr-1")),
+                Part::Lit("/"),
+                Part::Value(json!(42)),
+                Part::Lit("?h="),
+                Part::Value(json!("/h")),
+            ]
+        );
     }
 
     #[test]

@@ -66,9 +66,10 @@ fn exercise(result: Result<Suite, Diagnostics>) {
                 for step in sc.steps.iter().chain(&sc.finally) {
                     if let Action::Request(r) = &step.action {
                         let _ = r.request.path.render_string(&vars);
-                        for (_, q) in &r.request.query {
-                            let _ = q.render(&vars);
+                        for q in &r.request.query {
+                            let _ = q.value.render(&vars);
                         }
+                        let _ = conform::http::target::query(&r.request.query, &vars, None);
                         match &r.request.body {
                             BodyPlan::Json(t) => {
                                 let _ = t.render(&vars);

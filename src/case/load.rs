@@ -1112,12 +1112,16 @@ fn compile_request(
         env_of([t], &ploc, env_uses);
     }
     let mut query = Vec::new();
-    for (k, v) in &req.query {
+    for (k, v) in req.query.iter() {
         let l = ctx.at(v);
         if let Some(t) = compile_value(ctx, &v.value, &l) {
             uses_of(t.templates(), &l, uses);
             env_of(t.templates(), &l, env_uses);
-            query.push((k.clone(), t));
+            query.push(QueryParam {
+                name: k.clone(),
+                value: t,
+                location: l,
+            });
         } else {
             ok = false;
         }

@@ -53,6 +53,61 @@ impl<T: Ord> Ord for Located<T> {
     }
 }
 
+/// A mapping kept in the order written (the YAML reader refuses duplicate
+/// keys), e.g. a request's `query`, whose parameters are sent in that order.
+#[derive(Debug, Clone)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<V> Ordered<V> {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Visit<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    out.push(entry);
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for Ordered<V> {
+    fn inline_schema() -> bool {
+        <BTreeMap<String, V>>::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <BTreeMap<String, V>>::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        <BTreeMap<String, V>>::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <BTreeMap<String, V>>::json_schema(generator)
+    }
+}
+
 /// JSONPath (located, for errors in the path itself) to matcher.
 pub type PathMatchers = BTreeMap<Located<String>, Located<Value>>;
 
@@ -273,9 +328,11 @@ pub struct Request {
     pub method: Method,
     /// Path below the base URL, e.g. `/api/v1/things/{{ id }}`.
     pub path: Located<String>,
-    /// Query parameters.
+    /// Query parameters, sent in the order written. A list or mapping is
+    /// written as the contract's parameter says (`style`, `explode`;
+    /// default `form` with explode: `labels=bug&labels=ui`).
     #[serde(default)]
-    pub query: BTreeMap<String, Located<Value>>,
+    pub query: Ordered<Located<Value>>,
     /// Extra headers.
     #[serde(default)]
     pub headers: BTreeMap<String, Located<String>>,

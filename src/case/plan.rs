@@ -184,9 +184,19 @@ pub struct RequestPlan {
     pub body_location: Option<SourceLocation>,
     /// A deliberate violation of the contract's request schema.
     pub invalid: bool,
-    pub query: Vec<(String, TValue)>,
+    /// In the order written.
+    pub query: Vec<QueryParam>,
     pub headers: Vec<(String, Template)>,
     pub body: BodyPlan,
+}
+
+/// One `query:` key and its value.
+#[derive(Debug, Clone)]
+pub struct QueryParam {
+    pub name: String,
+    pub value: TValue,
+    /// Where the value is.
+    pub location: SourceLocation,
 }
 
 #[derive(Debug, Clone)]

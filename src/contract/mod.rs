@@ -32,6 +32,7 @@ mod error;
 mod load;
 mod media;
 mod operations;
+mod params;
 mod paths;
 mod refs;
 mod strict;
@@ -47,6 +48,7 @@ use std::collections::HashMap;
 pub use clauses::ClauseMark;
 pub use error::{ContractError, ContractErrors};
 pub use load::{from_value, hex, load, parse};
+pub use params::{ParamIn, Parameter, Style, path_spans};
 
 use direction::Variant;
 
@@ -101,6 +103,8 @@ pub struct Operation {
     /// In document order.
     pub responses: Vec<ResponseSpec>,
     pub request_body: Option<BodySpec>,
+    /// Path, query, header and cookie parameters (the path item's included).
+    pub parameters: Vec<Parameter>,
     /// The operation's `x-clause`: what its undocumented statuses break.
     pub clause: Option<std::sync::Arc<str>>,
 }
@@ -226,7 +230,7 @@ impl Contract {
     /// base-URL prefix; a query string is ignored).
     pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
         self.index
-            .find(method, path)
+            .find(method, path, || params::spanning(&self.operations))
             .and_then(|i| self.operations.get(i))
     }
 

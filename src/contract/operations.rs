@@ -7,7 +7,8 @@
 //! type of `produces` (the operation's, else the document's, else
 //! `application/json`), and the `in: body` parameter is the request body
 //! (media types from `consumes`). Path items, responses, request bodies and
-//! parameters may be `$ref`s inside the document.
+//! parameters may be `$ref`s inside the document. Path, query and header
+//! parameters are read by `params`.
 
 use std::collections::HashMap;
 
@@ -15,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::load::Problems;
 use super::tree::Node;
-use super::{BodySpec, Dialect, Operation, ResponseSpec, paths, refs};
+use super::{BodySpec, Dialect, Operation, ResponseSpec, params, paths, refs};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -170,6 +171,7 @@ impl Reader<'_> {
             pointer: pointer.to_owned(),
             responses,
             request_body,
+            parameters: params::collect(self.doc, self.dialect, pointer, item_pointer),
             clause: None,
         }
     }

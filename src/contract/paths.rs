@@ -7,18 +7,40 @@
 //! `RegexSet`; among the matches that have the method, the template with
 //! more literal characters wins (concrete before templated, as OpenAPI
 //! asks), then the one with fewer parameters, then document order.
+//!
+//! A path parameter that may hold `/` (`x-multi-segment: true` or
+//! `allowReserved: true`) matches across segments (`(.+)`), so
+//! `/repos/{owner}/{repo}/git/ref/{ref}` finds `/repos/o/r/git/ref/heads/main`.
+//! Such templates sit in a second set, built from the operations'
+//! parameters at the first lookup, and compete with the others by the same
+//! order.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use percent_encoding::percent_decode_str;
 use regex::RegexSet;
 
-/// The regex for one template and its count of literal characters, or why
-/// the template is malformed.
-pub(crate) fn template_regex(template: &str) -> Result<(String, usize, usize), String> {
-    let mut pattern = String::from("^");
+/// The anchored regex of one template, one capture group per parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pattern {
+    pub(crate) regex: String,
+    /// Characters outside `{...}`.
+    pub(crate) literal: usize,
+    /// The parameters' names, in the order of their groups.
+    pub(crate) names: Vec<String>,
+}
+
+/// The regex of one template, where each parameter for which `spans`
+/// holds matches across `/` (`(.+)`) and every other one segment
+/// (`([^/]+)`), or why the template is malformed.
+pub(crate) fn template_captures(
+    template: &str,
+    spans: impl Fn(&str) -> bool,
+) -> Result<Pattern, String> {
+    let mut regex = String::from("^");
     let mut literal = 0;
-    let mut params = 0;
+    let mut names = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find(['{', '}']) {
         if rest[open..].starts_with('}') {
@@ -27,7 +49,7 @@ pub(crate) fn template_regex(template: &str) -> Result<(String, usize, usize), S
             ));
         }
         let text = &rest[..open];
-        pattern.push_str(&regex::escape(text));
+        regex.push_str(&regex::escape(text));
         literal += text.chars().count();
         let after = &rest[open + 1..];
         let close = after
@@ -37,14 +59,43 @@ pub(crate) fn template_regex(template: &str) -> Result<(String, usize, usize), S
         if close == 0 {
             return Err(format!("path template `{template}` has an empty `{{}}`"));
         }
-        pattern.push_str("[^/]+");
-        params += 1;
+        let name = &after[..close];
+        regex.push_str(if spans(name) { "(.+)" } else { "([^/]+)" });
+        names.push(name.to_owned());
         rest = &after[close + 1..];
     }
-    pattern.push_str(&regex::escape(rest));
+    regex.push_str(&regex::escape(rest));
     literal += rest.chars().count();
-    pattern.push('$');
-    Ok((pattern, literal, params))
+    regex.push('$');
+    Ok(Pattern {
+        regex,
+        literal,
+        names,
+    })
+}
+
+/// The regex for one template (every parameter one segment), its count of
+/// literal characters and of parameters, or why the template is malformed.
+pub(crate) fn template_regex(template: &str) -> Result<(String, usize, usize), String> {
+    let p = template_captures(template, |_| false)?;
+    Ok((p.regex, p.literal, p.names.len()))
+}
+
+/// An operation whose template has a parameter that may span `/`.
+#[derive(Debug)]
+pub(crate) struct Spanning {
+    /// The operation's index.
+    pub(crate) index: usize,
+    /// Uppercase.
+    pub(crate) method: String,
+    pub(crate) pattern: Pattern,
+}
+
+/// The spanning templates as one `RegexSet`.
+#[derive(Debug)]
+struct SpanningSet {
+    set: RegexSet,
+    ops: Vec<Spanning>,
 }
 
 /// All templates of a contract, for lookups by method and path.
@@ -57,6 +108,10 @@ pub(crate) struct PathIndex {
     /// equal to one needs no regex (no templated match can beat it, each
     /// parameter taking at least one character from the literal count).
     literal: HashMap<String, usize>,
+    /// Templates whose parameters may span `/` (`x-multi-segment`,
+    /// `allowReserved`), matched across segments; they are known from the
+    /// operations' parameters, so this is built at the first lookup.
+    spanning: OnceLock<SpanningSet>,
 }
 
 #[derive(Debug)]
@@ -102,21 +157,40 @@ impl PathIndex {
             set,
             entries,
             literal: literal_slots,
+            spanning: OnceLock::new(),
         })
     }
 
-    /// The operation index for `method` (any case) and a concrete `path`.
-    pub(crate) fn find(&self, method: &str, path: &str) -> Option<usize> {
+    /// The operation index for `method` (any case) and a concrete `path`;
+    /// `spanning` lists the operations whose parameters may span `/` (asked
+    /// once, at the first lookup).
+    pub(crate) fn find(
+        &self,
+        method: &str,
+        path: &str,
+        spanning: impl FnOnce() -> Vec<Spanning>,
+    ) -> Option<usize> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
-        self.find_exact(method, path).or_else(|| {
+        let spanning = self.spanning.get_or_init(|| {
+            let ops = spanning();
+            match RegexSet::new(ops.iter().map(|s| &s.pattern.regex)) {
+                Ok(set) => SpanningSet { set, ops },
+                // Every template compiled once already; this cannot fail.
+                Err(_) => SpanningSet {
+                    set: RegexSet::empty(),
+                    ops: Vec::new(),
+                },
+            }
+        });
+        self.find_exact(method, path, spanning).or_else(|| {
             // `/jobs/a%3Acancel` is `/jobs/a:cancel`; `%2F` stays inside its segment.
             path.contains('%')
                 .then(|| decode_segments(path))
-                .and_then(|decoded| self.find_exact(method, &decoded))
+                .and_then(|decoded| self.find_exact(method, &decoded, spanning))
         })
     }
 
-    fn find_exact(&self, method: &str, path: &str) -> Option<usize> {
+    fn find_exact(&self, method: &str, path: &str, spanning: &SpanningSet) -> Option<usize> {
         let with_method = |entry: &Entry| {
             entry
                 .ops
@@ -132,24 +206,27 @@ impl PathIndex {
         {
             return Some(index);
         }
+        // (literal characters, parameters, operation index) of each match.
+        let single = self.set.matches(path).into_iter().filter_map(|slot| {
+            let entry = self.entries.get(slot)?;
+            Some((entry.literal, entry.params, with_method(entry)?))
+        });
+        let across = spanning.set.matches(path).into_iter().filter_map(|i| {
+            let s = spanning.ops.get(i)?;
+            s.method.eq_ignore_ascii_case(method).then_some((
+                s.pattern.literal,
+                s.pattern.names.len(),
+                s.index,
+            ))
+        });
         let mut best: Option<(usize, usize, usize)> = None;
-        for slot in self.set.matches(path).iter() {
-            let Some(entry) = self.entries.get(slot) else {
-                continue;
-            };
-            let Some(index) = with_method(entry) else {
-                continue;
-            };
-            let (literal, params) = (&entry.literal, &entry.params);
+        for (literal, params, index) in single.chain(across) {
             let better = best.is_none_or(|(l, p, i)| {
-                (
-                    *literal,
-                    std::cmp::Reverse(*params),
-                    std::cmp::Reverse(index),
-                ) > (l, std::cmp::Reverse(p), std::cmp::Reverse(i))
+                (literal, std::cmp::Reverse(params), std::cmp::Reverse(index))
+                    > (l, std::cmp::Reverse(p), std::cmp::Reverse(i))
             });
             if better {
-                best = Some((*literal, *params, index));
+                best = Some((literal, params, index));
             }
         }
         best.map(|(_, _, index)| index)
@@ -171,8 +248,17 @@ fn decode_segments(path: &str) -> String {
 mod tests {
     use super::*;
 
-    fn index(ops: &[(&str, &str)]) -> PathIndex {
-        PathIndex::new(ops.iter().copied()).expect("valid templates")
+    /// An index whose templates have no parameter that spans `/`.
+    struct Plain(PathIndex);
+
+    impl Plain {
+        fn find(&self, method: &str, path: &str) -> Option<usize> {
+            self.0.find(method, path, Vec::new)
+        }
+    }
+
+    fn index(ops: &[(&str, &str)]) -> Plain {
+        Plain(PathIndex::new(ops.iter().copied()).expect("valid templates"))
     }
 
     #[test]
@@ -226,12 +312,54 @@ mod tests {
     }
 
     #[test]
+    fn spanning_parameters_match_across_segments() {
+        let templates = [
+            ("/repos/{owner}/{repo}/git/ref/{ref}", "GET"),
+            ("/repos/{owner}/{repo}/git/ref/{ref}/x", "GET"),
+            ("/repos/{owner}/{repo}/git/ref/heads/{name}", "GET"),
+            ("/files/{path}", "GET"),
+        ];
+        let idx = PathIndex::new(templates).expect("valid templates");
+        let spanning = || {
+            [0, 3]
+                .into_iter()
+                .map(|index| {
+                    let (template, method) = templates[index];
+                    let pattern = template_captures(template, |n| n == "ref" || n == "path");
+                    Spanning {
+                        index,
+                        method: method.into(),
+                        pattern: pattern.expect("valid"),
+                    }
+                })
+                .collect()
+        };
+        let find = |path: &str| idx.find("GET", path, spanning);
+        assert_eq!(find("/repos/o/r/git/ref/v1"), Some(0));
+        assert_eq!(find("/repos/o/r/git/ref/tags/v1"), Some(0));
+        assert_eq!(find("/repos/o/r/git/ref/tags/v1/x"), Some(0));
+        assert_eq!(find("/repos/o/r/git/ref/v1/x"), Some(1));
+        // More literal characters still win.
+        assert_eq!(find("/repos/o/r/git/ref/heads/main"), Some(2));
+        assert_eq!(find("/repos/o/r/git/ref/heads%2Fmain"), Some(0));
+        assert_eq!(find("/files/docs/README.md"), Some(3));
+        assert_eq!(find("/files/"), None);
+        // Without the parameters, `/` ends a parameter's segment.
+        let plain = PathIndex::new(templates).expect("valid templates");
+        assert_eq!(plain.find("GET", "/files/docs/README.md", Vec::new), None);
+        let pattern = template_captures("/a/{x}/{y}.json", |n| n == "y").expect("valid");
+        assert_eq!(pattern.regex, r"^/a/([^/]+)/(.+)\.json$");
+        assert_eq!(pattern.names, ["x", "y"]);
+        assert_eq!(pattern.literal, 9);
+    }
+
+    #[test]
     fn malformed_templates_are_refused() {
         for bad in ["/a/{id", "/a/id}", "/a/{}", "/a/{x/y}"] {
             assert!(template_regex(bad).is_err(), "{bad}");
         }
         let (pattern, literal, params) = template_regex("/a.b/{x}.json").expect("valid");
-        assert_eq!(pattern, r"^/a\.b/[^/]+\.json$");
+        assert_eq!(pattern, r"^/a\.b/([^/]+)\.json$");
         assert_eq!((literal, params), (10, 1));
     }
 }

@@ -9,6 +9,12 @@
 //! - Every request has a connect timeout and a total timeout (connect to
 //!   last byte); bodies are read up to a cap, so a hostile server cannot
 //!   exhaust memory.
+//!
+//! `style` writes parameter values as the contract's parameters ask, and
+//! `target` builds a step's path, query and headers with it.
+
+pub mod style;
+pub mod target;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -1,10 +1,9 @@
 //! Building requests from a step and recording exchanges for reports:
 //! secrets masked, bodies cut, and a curl line that reproduces the request.
 
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use serde_json::Value;
-
 use crate::case::{BodyPlan, RequestStep};
+use crate::contract::Contract;
+use crate::http::target::{self, TargetError};
 use crate::http::{BaseUrl, HttpResponse, OutgoingRequest};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
 use crate::redact::Redactor;
@@ -12,63 +11,55 @@ use crate::template::{RenderError, Vars};
 
 use super::SHOWN_BODY_BYTES;
 
-/// Characters encoded when a variable is substituted into a URL path.
-const PATH_VALUE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'|');
-
 /// Why a request could not be built.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BuildError {
+    /// A variable without a value, or a value its parameter's style cannot write.
     #[error(transparent)]
-    Render(#[from] RenderError),
+    Target(#[from] TargetError),
     #[error("{0}")]
     Url(String),
 }
 
-fn text(v: Value) -> String {
-    match v {
-        Value::String(s) => s,
-        other => other.to_string(),
+impl From<RenderError> for BuildError {
+    fn from(e: RenderError) -> Self {
+        BuildError::Target(e.into())
     }
 }
 
-/// Renders a step's request against the base URL.
+/// Renders a step's request against the base URL; the path, query and
+/// documented headers are written as the contract's parameters ask
+/// (`http::target`, which lint uses too).
 pub fn build(
     step: &RequestStep,
     base: &BaseUrl,
+    contract: Option<&Contract>,
     token: Option<&str>,
     vars: &Vars,
 ) -> Result<OutgoingRequest, BuildError> {
     let r = &step.request;
-    let path = r
-        .path
-        .render_encoded(vars, |s| utf8_percent_encode(s, PATH_VALUE).to_string())?;
+    let method = r.method.as_str();
+    let named = step.operation.as_ref().map(|(id, _)| id.as_str());
+    let path = target::path(&r.path, vars, contract, method, named)?;
     let mut url = base
         .join(&path, r.path.is_literal())
         .map_err(BuildError::Url)?;
+    let op = contract
+        .filter(|_| !(r.query.is_empty() && r.headers.is_empty()))
+        .and_then(|c| target::operation(c, method, &path, named));
     if !r.query.is_empty() {
-        let mut pairs = Vec::with_capacity(r.query.len());
-        for (k, v) in &r.query {
-            pairs.push((k.clone(), text(v.render(vars)?)));
+        let query = target::query(&r.query, vars, op)?;
+        if !query.is_empty() {
+            let query = match url.query() {
+                Some(before) if !before.is_empty() => format!("{before}&{query}"),
+                _ => query,
+            };
+            url.set_query(Some(&query));
         }
-        url.query_pairs_mut().extend_pairs(pairs);
     }
     let mut headers: Vec<(String, String)> = Vec::new();
     for (k, t) in &r.headers {
-        headers.push((k.clone(), t.render_string(vars)?));
+        headers.push((k.clone(), target::header(op, k, t, vars)?));
     }
     let has = |headers: &[(String, String)], name: &str| {
         headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))

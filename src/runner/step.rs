@@ -97,7 +97,7 @@ async fn run_request_step<T: Transport>(
     let token = ctx.token.as_deref();
     let (req, resp) = match &rs.mode {
         Mode::Once => {
-            let req = match build(rs, &ctx.base_url, token, vars) {
+            let req = match build(rs, &ctx.base_url, ctx.contract.as_deref(), token, vars) {
                 Ok(r) => r,
                 Err(e) => {
                     result.failures.push(Failure::runtime(
@@ -241,10 +241,8 @@ fn contract_check<T: Transport>(
         return Vec::new();
     };
     let path = relative_path(ctx.base_url.url(), &req.url);
-    let op = match &rs.operation {
-        Some((id, _)) => contract.by_id(id),
-        None => contract.find(req.method, path),
-    };
+    let named = rs.operation.as_ref().map(|(id, _)| id.as_str());
+    let op = crate::http::target::operation(contract, req.method, path, named);
     let Some(op) = op else {
         if !rs.schema {
             *seen.contract = Some(ContractRecord::all(SkipReason::StepOptOut));
@@ -423,7 +421,13 @@ async fn run_poll<T: Transport>(
     vars: &Vars,
     result: &mut StepResult,
 ) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
-    let req = match build(rs, &ctx.base_url, ctx.token.as_deref(), vars) {
+    let req = match build(
+        rs,
+        &ctx.base_url,
+        ctx.contract.as_deref(),
+        ctx.token.as_deref(),
+        vars,
+    ) {
         Ok(r) => r,
         Err(e) => {
             result.failures.push(Failure::runtime(
@@ -736,7 +740,13 @@ async fn run_paginate<T: Transport>(
     loop {
         page += 1;
         vars.set(plan.cursor_var.clone(), cursor.clone());
-        let req = match build(rs, &ctx.base_url, ctx.token.as_deref(), vars) {
+        let req = match build(
+            rs,
+            &ctx.base_url,
+            ctx.contract.as_deref(),
+            ctx.token.as_deref(),
+            vars,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 result.failures.push(Failure::runtime(

@@ -712,3 +712,75 @@ steps:
         "{r:#?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn query_values_follow_their_style_in_written_order_and_multi_segment_paths_keep_slashes() {
+    let contract = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "components": {"parameters": {"ref": {
+            "name": "ref", "in": "path", "required": true,
+            "schema": {"type": "string"}, "x-multi-segment": true}}},
+        "paths": {
+            "/repos/{owner}/{repo}/git/ref/{ref}": {
+                "parameters": [{"$ref": "#/components/parameters/ref"}],
+                "get": {"operationId": "git/get-ref", "responses": {"200": {
+                    "description": "ok", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["ref"]}}}}}}},
+            "/issues": {"get": {"operationId": "issues/list",
+                "parameters": [
+                    {"name": "labels", "in": "query", "schema": {"type": "array"}},
+                    {"name": "ids", "in": "query", "style": "pipeDelimited", "schema": {"type": "array"}},
+                    {"name": "filter", "in": "query", "style": "deepObject", "schema": {"type": "object"}},
+                    {"name": "sort", "in": "query", "explode": false, "schema": {"type": "array"}}
+                ],
+                "responses": {"200": {"description": "ok"}}}}
+        }}),
+    )
+    .unwrap();
+    let scenario = r#"
+name: s
+vars:
+  branch: heads/main
+steps:
+  - name: list
+    request:
+      method: GET
+      path: /issues
+      query:
+        zeta: 1
+        labels: [bug, ui]
+        ids: [1, 2]
+        filter: { state: open }
+        sort: [created, desc]
+        alpha: [x, "y z"]
+  - name: ref
+    request: { method: GET, path: "/repos/o/r/git/ref/{{ branch }}" }
+    expect: { json: { $.ref: refs/heads/main } }
+"#;
+    let replies = vec![
+        Reply::Raw(200, vec![], ""),
+        Reply::Json(200, json!({"ref": "refs/heads/main"})),
+    ];
+    let run = run_checked(SUITE, scenario, replies, Reply::Hang, Some(contract)).await;
+    let urls: Vec<&str> = run.sent.iter().map(|(_, r)| r.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://api.test/issues?zeta=1&labels=bug&labels=ui&ids=1%7C2&filter%5Bstate%5D=open&sort=created,desc&alpha=x&alpha=y+z",
+            "http://api.test/repos/o/r/git/ref/heads/main",
+        ]
+    );
+    let r = &run.result;
+    assert_eq!(r.outcome, Outcome::Passed, "{r:#?}");
+    // The multi-segment path reached its operation and its response schema.
+    let ref_step = &r.steps[1];
+    assert_eq!(ref_step.exercised[0].operation.as_ref(), "git/get-ref");
+    assert!(
+        ref_step
+            .contract
+            .expect("a record")
+            .ran()
+            .any(|c| c == "response_schema")
+    );
+}

@@ -1,0 +1,158 @@
+//! A request step's target: the path, query and header values as the run
+//! sends them. `conform lint` looks the operation up with the same
+//! [`path`], so it checks exactly the path a run would send.
+//!
+//! The path: each substituted value is first percent-encoded whole (`/`
+//! included), which keeps the template's segments, and the operation is
+//! found from that (or named with `operation:`). Each value that fills a
+//! parameter of the operation's template is then written by that
+//! parameter's rules (`style::path`): a value that is the whole parameter by
+//! its style (`.blue`, `;color=blue`, `blue,black`), one beside literal text
+//! as text; a parameter that may span segments (`x-multi-segment`,
+//! `allowReserved`) keeps its `/`. Without a contract, without an operation,
+//! or for values outside every parameter, the first encoding stays (what
+//! conform always sent).
+//!
+//! The query: each key, in the order written, by the operation's query
+//! parameter of that name, else as `form` with explode. Headers: a
+//! documented header parameter's value as `simple`; other headers as text.
+
+use serde_json::Value;
+
+use super::style::{self, StyleError};
+use crate::case::QueryParam;
+use crate::contract::{Contract, Operation, ParamIn, Parameter, path_spans};
+use crate::template::{Part, RenderError, Template, Vars};
+
+/// Why a target could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Style(#[from] StyleError),
+}
+
+/// The operation a request targets: the one `named` (an operationId), else
+/// the one the contract finds for `method` and `path`.
+pub fn operation<'c>(
+    contract: &'c Contract,
+    method: &str,
+    path: &str,
+    named: Option<&str>,
+) -> Option<&'c Operation> {
+    match named {
+        Some(id) => contract.by_id(id),
+        None => contract.find(method, path),
+    }
+}
+
+/// The path of a request: `template` rendered with `vars`, each value
+/// percent-encoded by the rules of the parameter it fills.
+pub fn path(
+    template: &Template,
+    vars: &Vars,
+    contract: Option<&Contract>,
+    method: &str,
+    named: Option<&str>,
+) -> Result<String, TargetError> {
+    let parts = template.render_parts(vars)?;
+    let mut first = String::new();
+    let mut values = Vec::new();
+    for part in &parts {
+        match part {
+            Part::Lit(s) => first.push_str(s),
+            Part::Value(v) => {
+                let start = first.len();
+                let text = style::text(v);
+                first.extend(percent_encoding::utf8_percent_encode(
+                    &text,
+                    style::PATH_VALUE,
+                ));
+                values.push((start..first.len(), v));
+            }
+        }
+    }
+    let Some(contract) = contract.filter(|_| !values.is_empty()) else {
+        return Ok(first);
+    };
+    let Some(op) = operation(contract, method, &first, named) else {
+        return Ok(first);
+    };
+    let end = first.find('?').unwrap_or(first.len());
+    let Some(spans) = path_spans(op, &first[..end]) else {
+        return Ok(first);
+    };
+    let mut out = String::with_capacity(first.len());
+    let mut at = 0;
+    for (range, v) in values {
+        let Some((name, group)) = spans
+            .iter()
+            .find(|(_, g)| g.start <= range.start && range.end <= g.end)
+        else {
+            continue;
+        };
+        let undocumented;
+        let p = match op.parameter(ParamIn::Path, name) {
+            Some(p) => p,
+            None => {
+                undocumented = Parameter::undocumented(name, ParamIn::Path);
+                &undocumented
+            }
+        };
+        let text = if *group == range {
+            style::path(p, v)?
+        } else {
+            style::path_piece(p, v)?
+        };
+        out.push_str(&first[at..range.start]);
+        out.push_str(&text);
+        at = range.end;
+    }
+    out.push_str(&first[at..]);
+    Ok(out)
+}
+
+/// One query parameter of `op` (or an undocumented one) with value `v`.
+pub fn query_param(op: Option<&Operation>, name: &str, v: &Value) -> Result<String, StyleError> {
+    match op.and_then(|o| o.parameter(ParamIn::Query, name)) {
+        Some(p) => style::query(p, v),
+        None => style::query(&Parameter::undocumented(name, ParamIn::Query), v),
+    }
+}
+
+/// The query string of a request (without `?`; empty when nothing is sent),
+/// its parameters in the order written.
+pub fn query(
+    params: &[QueryParam],
+    vars: &Vars,
+    op: Option<&Operation>,
+) -> Result<String, TargetError> {
+    let mut out = String::new();
+    for q in params {
+        let piece = query_param(op, &q.name, &q.value.render(vars)?)?;
+        if piece.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&piece);
+    }
+    Ok(out)
+}
+
+/// A header's value: a documented header parameter's by its style, any
+/// other as text.
+pub fn header(
+    op: Option<&Operation>,
+    name: &str,
+    template: &Template,
+    vars: &Vars,
+) -> Result<String, TargetError> {
+    let v = template.render_value(vars)?;
+    Ok(match op.and_then(|o| o.parameter(ParamIn::Header, name)) {
+        Some(p) => style::header(p, &v)?,
+        None => style::text(&v),
+    })
+}
