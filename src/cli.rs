@@ -123,6 +123,10 @@ pub struct RunArgs {
     /// Exit 4 when fewer than PCT percent of the contract's documented responses were exercised.
     #[arg(long, value_name = "PCT")]
     pub min_coverage: Option<f64>,
+    /// List every operation of the contract in the coverage (terminal, and folded in summary.md),
+    /// not only those the run touched.
+    #[arg(long)]
+    pub coverage_table: bool,
     /// Exit 4 when fewer than PCT percent of the suite's documented clauses are met.
     #[arg(long, value_name = "PCT")]
     pub min_clauses: Option<f64>,
@@ -291,6 +295,7 @@ fn run(a: RunArgs) -> u8 {
         skip_checks: a.skip_checks,
         strict: a.strict,
         min_coverage: a.min_coverage,
+        coverage_table: a.coverage_table,
         min_clauses: a.min_clauses,
         assumptions: a.assumptions,
         ..RunOptions::new()
@@ -320,6 +325,7 @@ fn write_reports(
         dir: out.to_path_buf(),
         junit: None,
         junit_file_line,
+        coverage_table: false,
     };
     match crate::report::write_all(result, &opts) {
         Ok(files) => {

@@ -215,6 +215,32 @@ pub struct ResponseCoverage {
     pub hits: u32,
 }
 
+impl Coverage {
+    /// The operations the run touched (some documented response of theirs
+    /// was exercised), in the contract's order: what the terminal and the
+    /// reports list by default.
+    pub fn touched(&self) -> impl Iterator<Item = &OperationCoverage> {
+        self.operations.iter().filter(|o| o.touched())
+    }
+
+    /// How many operations the run touched.
+    pub fn touched_count(&self) -> usize {
+        self.touched().count()
+    }
+
+    /// How many operations the run did not touch.
+    pub fn untouched_count(&self) -> usize {
+        self.operations.len() - self.touched_count()
+    }
+}
+
+impl OperationCoverage {
+    /// Whether some documented response of the operation was exercised.
+    pub fn touched(&self) -> bool {
+        self.responses.iter().any(|r| r.hits > 0)
+    }
+}
+
 /// A documented response a step's responses matched.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Exercised {

@@ -537,3 +537,213 @@ fn lines_come_in_file_order_whatever_order_scenarios_finish_in() {
     let finished: Vec<&str> = by_end.iter().map(|(_, id)| *id).collect();
     assert_ne!(finished, in_files, "the run proves nothing about order");
 }
+
+// ---- coverage of a large contract ----
+
+/// Operations of the synthetic contract, and documented responses of each.
+const LARGE_OPERATIONS: usize = 1200;
+const RESPONSES_PER_OPERATION: usize = 4;
+/// The operations the synthetic suite calls, and how often in all.
+const TOUCHED: [usize; 7] = [0, 150, 300, 450, 600, 900, 1199];
+const SCENARIOS: usize = 10;
+
+fn large_operation_id(i: usize) -> String {
+    format!("area-{i:04}/get-item")
+}
+
+fn large_path(i: usize) -> String {
+    format!("/repos/{{owner}}/{{repo}}/area{i:04}/items/{{item_id}}")
+}
+
+/// A contract of [`LARGE_OPERATIONS`] GET operations, each documenting
+/// 200, 404, 422 and default (JSON, as `.json` files are read).
+fn large_contract() -> String {
+    let error = serde_json::json!({
+        "description": "error",
+        "content": {"application/json": {"schema": {"type": "object"}}}
+    });
+    let mut paths = serde_json::Map::new();
+    for i in 0..LARGE_OPERATIONS {
+        let op = serde_json::json!({
+            "get": {
+                "operationId": large_operation_id(i),
+                "parameters": [
+                    {"name": "owner", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "repo", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "item_id", "in": "path", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the item",
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "properties": {"id": {"type": "string"}}
+                        }}}
+                    },
+                    "404": error,
+                    "422": error,
+                    "default": error
+                }
+            }
+        });
+        paths.insert(large_path(i), op);
+    }
+    serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "large", "version": "1"},
+        "paths": paths
+    })
+    .to_string()
+}
+
+/// A suite of [`SCENARIOS`] scenarios, each calling every operation of
+/// [`TOUCHED`] once: 70 requests on 7 of the contract's operations.
+fn write_large_suite(dir: &Path) {
+    std::fs::write(dir.join("openapi.json"), large_contract()).unwrap();
+    std::fs::write(
+        dir.join("conform.yaml"),
+        "name: large\nspec: openapi.json\n",
+    )
+    .unwrap();
+    for s in 0..SCENARIOS {
+        let mut yaml = format!("name: calls {s}\nsteps:\n");
+        for i in TOUCHED {
+            yaml.push_str(&format!(
+                "  - name: get {i}\n    request:\n      method: GET\n      path: /repos/o/r/area{i:04}/items/{s}\n    expect:\n      status: 200\n"
+            ));
+        }
+        std::fs::write(dir.join(format!("{s:02}_calls.yaml")), yaml).unwrap();
+    }
+}
+
+/// A server answering every request 200 with a JSON object; stops with
+/// the runtime.
+fn json_server() -> (tokio::runtime::Runtime, String) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(|| async { ([("content-type", "application/json")], "{\"id\":\"1\"}") });
+    rt.spawn(async move { axum::serve(listener, app).await });
+    (rt, url)
+}
+
+/// The coverage lines of the terminal output that name an operation.
+fn operation_lines(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.starts_with("  area-") && l.contains(" GET /repos/"))
+        .collect()
+}
+
+#[test]
+fn a_large_contract_shows_the_operations_touched_and_folds_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    write_large_suite(&cases);
+    let (_rt, url) = json_server();
+    let cases = cases.to_str().unwrap();
+
+    // By default: the totals, one line per operation touched, and how to see the rest.
+    let reports = dir.path().join("reports");
+    let o = run_cases(cases, &["--base-url", &url, "-q"], None, &reports);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let untouched = LARGE_OPERATIONS - TOUCHED.len();
+    assert!(
+        out.contains(&format!(
+            "contract coverage: {} of 4,800 documented responses ({:.1}%) in {} of 1,200 operations of ",
+            TOUCHED.len(),
+            TOUCHED.len() as f64 * 100.0 / 4800.0,
+            TOUCHED.len()
+        )),
+        "{out}"
+    );
+    let lines = operation_lines(&out);
+    assert_eq!(lines.len(), TOUCHED.len(), "{out}");
+    for (line, i) in lines.iter().zip(TOUCHED) {
+        assert!(
+            line.trim_start().starts_with(&large_operation_id(i))
+                && line.contains(&format!(" GET {}: ", large_path(i)))
+                && line.ends_with("200 ✓  404 ✗  422 ✗  default ✗"),
+            "{line}"
+        );
+    }
+    assert!(!out.contains(&large_operation_id(1)), "{out}");
+    assert!(
+        out.contains(&format!(
+            "of 1,200 operations of {cases}/openapi.json\n1,{:03} operations not exercised: --coverage-table lists them\n",
+            untouched - 1000
+        )),
+        "{out}"
+    );
+
+    // report.html: small, the touched operations shown, every one in a closed <details>.
+    let page = std::fs::read_to_string(reports.join("report.html")).unwrap();
+    assert!(page.len() < 500_000, "report.html is {} bytes", page.len());
+    let coverage = &page[page.find("<section id=\"coverage\">").unwrap()..];
+    let coverage = &coverage[..coverage.find("</section>").unwrap()];
+    let fold = coverage
+        .find("<details class=\"coverage-all\"")
+        .expect("the full table is folded");
+    let (shown, folded) = coverage.split_at(fold);
+    assert!(
+        folded.starts_with("<details class=\"coverage-all\" id=\"coverage-all\">"),
+        "the full table is open: {}",
+        &folded[..80]
+    );
+    assert!(folded.contains("</details>"));
+    assert_eq!(
+        shown.matches("<tr><th scope=\"row\">").count(),
+        TOUCHED.len()
+    );
+    assert!(!shown.contains(&large_operation_id(1)));
+    assert_eq!(
+        folded.matches("<tr><th scope=\"row\">").count(),
+        LARGE_OPERATIONS
+    );
+    assert!(folded.contains(&format!("1,200, 1,{:03} not exercised", untouched - 1000)));
+    // Hit and missed responses differ in text, not in colour alone.
+    assert!(shown.contains("<mark title=\"exercised 10 times\">200\u{a0}✓\u{a0}10</mark>"));
+    assert!(shown.contains("</mark> ✗\u{a0}404 422 default</td>"));
+
+    // summary.md: the touched operations, no full list; report.json: everything.
+    let md = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert_eq!(md.matches("| `area-").count(), TOUCHED.len(), "{md}");
+    assert!(!md.contains("<details><summary>Every operation"), "{md}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
+    let ops = report["coverage"]["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), LARGE_OPERATIONS);
+    assert!(
+        ops.iter()
+            .all(|o| o["responses"].as_array().unwrap().len() == RESPONSES_PER_OPERATION)
+    );
+
+    // --coverage-table: every operation, on the terminal and folded in summary.md.
+    let reports = dir.path().join("full");
+    let o = run_cases(
+        cases,
+        &["--base-url", &url, "-q", "--coverage-table"],
+        None,
+        &reports,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(operation_lines(&out).len(), LARGE_OPERATIONS, "{out}");
+    assert!(!out.contains("--coverage-table lists"), "{out}");
+    let md = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    let fold = md
+        .find("<details><summary>Every operation")
+        .expect("the full list is folded");
+    assert_eq!(md[..fold].matches("| `area-").count(), TOUCHED.len());
+    assert_eq!(md[fold..].matches("| `area-").count(), LARGE_OPERATIONS);
+    assert!(md[fold..].contains("</details>"));
+}

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use conform::model::{
-    Exchange, Failure, FailureKind, HistoryRun, Outcome, PollRecord, RecordedRequest, Regression,
-    Rerun, RunResult, SourceLocation, StepOutcome, StepResult,
+    Coverage, Exchange, Failure, FailureKind, HistoryRun, OperationCoverage, Outcome, PollRecord,
+    RecordedRequest, Regression, Rerun, ResponseCoverage, RunResult, SourceLocation, StepOutcome,
+    StepResult,
 };
 use conform::report::{html, json};
 
@@ -226,9 +227,21 @@ fn failing_report_shows_every_failure() {
     assert!(page.contains(&contract.sha256));
     assert!(page.contains(&esc(&contract.file)));
     assert!(page.contains("embedded reference server"));
-    assert!(page.contains("id=\"coverage\""));
-    assert!(page.contains("class=\"cov-miss\""));
-    assert!(page.contains("class=\"cov-hit\""));
+    // Every operation was touched: one row each, no folded full table.
+    let coverage = between(&page, "<section id=\"coverage\">", "</section>");
+    let operations = &r.coverage.as_ref().unwrap().operations;
+    assert_eq!(
+        coverage.matches("<tr><th scope=\"row\">").count(),
+        operations.len()
+    );
+    for op in operations {
+        assert!(coverage.contains(&format!(
+            "<tr><th scope=\"row\">{}</th>",
+            esc(&op.operation)
+        )));
+    }
+    assert!(coverage.contains("<mark title=\"exercised "));
+    assert!(!coverage.contains("<details"));
     // The poll history of a step that failed while polling is shown compacted.
     assert!(page.contains(&format!("report format version {}", r.format_version)));
     assert_fetches_nothing(&page);
@@ -750,4 +763,81 @@ fn a_large_run_is_written_whole() {
     assert!(last < page.find("<footer>").unwrap());
     // Nothing but the page is left in the folder.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// A contract's coverage the size of a large real-world description
+/// (GitHub's REST API: 1,224 operations, long ids and paths), of which the
+/// operations in `touched` had their 200 exercised.
+fn large_coverage(touched: &[usize]) -> Coverage {
+    const KEYS: [&str; 5] = ["200", "304", "403", "404", "422"];
+    let operations: Vec<OperationCoverage> = (0..1224)
+        .map(|i| OperationCoverage {
+            operation: format!("actions/list-workflow-run-artifacts-{i:04}"),
+            method: "GET".into(),
+            path: format!("/repos/{{owner}}/{{repo}}/actions/runs/{{run_id}}/area{i:04}/artifacts"),
+            responses: KEYS
+                .iter()
+                .map(|k| ResponseCoverage {
+                    key: (*k).into(),
+                    hits: if *k == "200" && touched.contains(&i) {
+                        3
+                    } else {
+                        0
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let total = operations.len() * KEYS.len();
+    Coverage {
+        covered: touched.len(),
+        total,
+        percent: touched.len() as f64 * 100.0 / total as f64,
+        operations,
+    }
+}
+
+#[test]
+fn a_large_contract_keeps_the_page_small_and_folds_its_full_coverage_table() {
+    // The failing fixture: 20 scenarios, 63 requests, failures with their
+    // requests and responses; its contract replaced by a large one.
+    let mut r = fixture("failing.json");
+    let touched = [0, 7, 99, 500, 501, 1223];
+    r.coverage = Some(large_coverage(&touched));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    html::write(&r, &path).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 500_000, "report.html is {size} bytes");
+    let page = std::fs::read_to_string(&path).unwrap();
+
+    let coverage = between(&page, "<section id=\"coverage\">", "</section>");
+    assert!(
+        coverage.contains("exercised: 6 of 6,120, in 6 of 1,224 operations."),
+        "{coverage}"
+    );
+    // The operations touched, shown; every operation, folded (closed).
+    let (shown, folded) = coverage
+        .split_once("<details class=\"coverage-all\" id=\"coverage-all\">\n")
+        .expect("the full table in a closed <details>");
+    let row = "<tr><th scope=\"row\">";
+    assert_eq!(shown.matches(row).count(), touched.len());
+    assert!(
+        shown.contains("actions&#x2f;list-workflow-run-artifacts-0501</th>")
+            && !shown.contains("actions&#x2f;list-workflow-run-artifacts-0502</th>")
+    );
+    assert!(folded.contains(
+        "<summary>Every operation of the contract: 1,224, 1,218 not exercised</summary>"
+    ));
+    assert_eq!(folded.matches(row).count(), 1224);
+    assert!(folded.trim_end().ends_with("</details>"), "{folded}");
+    // One row per operation, its documented responses marked in text, not
+    // a cell per status: ✓ and the hits for each exercised, ✗ before those
+    // never exercised.
+    assert!(shown.contains(
+        "<td><mark title=\"exercised 3 times\">200\u{a0}✓\u{a0}3</mark> ✗\u{a0}304 403 404 422</td></tr>"
+    ));
+    assert!(folded.contains("<td>✗\u{a0}200 304 403 404 422</td></tr>"));
+    assert_eq!(coverage.matches("<td").count(), 2 * (1224 + touched.len()));
+    assert_fetches_nothing(&page);
 }

@@ -10,7 +10,7 @@
 //! Content-Security-Policy allows exactly those two (by hash) and nothing
 //! else, so even a value that slipped past escaping could not run or load.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -20,9 +20,10 @@ use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
+use crate::coverage::grouped;
 use crate::model::{
-    ClauseVerdict, Coverage, Exchange, Failure, FailureKind, Outcome, Regression, RunResult,
-    ScenarioResult, StepOutcome, StepResult,
+    ClauseVerdict, Coverage, Exchange, Failure, FailureKind, OperationCoverage, Outcome,
+    Regression, RunResult, ScenarioResult, StepOutcome, StepResult,
 };
 use crate::verdict::{RunOutcome, Verdict};
 
@@ -296,28 +297,47 @@ struct CountView {
     class: &'static str,
 }
 
+/// The coverage: its totals, the operations the run touched, and every
+/// operation for the folded full table. Counts are grouped (`1,224`).
 #[derive(Serialize)]
 struct CoverageView {
     percent: String,
-    covered: usize,
-    total: usize,
-    keys: Vec<String>,
-    rows: Vec<CoverageRow>,
+    covered: String,
+    total: String,
+    /// Operations of the contract.
+    operations: String,
+    /// Operations the run touched.
+    touched_count: String,
+    /// Operations it did not touch.
+    untouched: usize,
+    untouched_count: String,
+    touched: Vec<CoverageRow>,
+    /// Every operation, in the contract's order.
+    all: Vec<CoverageRow>,
 }
 
+/// One operation: a row of either table. Its documented responses are
+/// written as text marks, not a cell per status: those exercised one by one
+/// (`200 ✓ 3`), then those not as one `✗ 304 404 422`, so a table of
+/// thousands of operations stays small.
 #[derive(Serialize)]
 struct CoverageRow {
     operation: String,
     method: String,
     path: String,
-    /// One cell per column of `keys`; `None` where the operation documents no such response.
-    cells: Vec<Option<CoverageCell>>,
+    /// The documented responses exercised, in the contract's order.
+    hit: Vec<CoverageHit>,
+    /// Those never exercised: `✗ 304 404 422`, in the contract's order;
+    /// empty when every one was.
+    missed: String,
 }
 
+/// A documented response exercised: `200 ✓ 3` (the key and its mark never
+/// wrap apart).
 #[derive(Serialize)]
-struct CoverageCell {
+struct CoverageHit {
+    label: String,
     hits: u32,
-    covered: bool,
 }
 
 #[derive(Serialize)]
@@ -686,51 +706,49 @@ fn counts(r: &RunResult) -> Vec<CountView> {
     ]
 }
 
-/// Order of response keys: by class (1 to 5), exact codes before ranges, `default` last.
-fn key_order(key: &str) -> (u8, u8, String) {
-    let first = key.as_bytes().first().copied().unwrap_or(b'9');
-    if first.is_ascii_digit() {
-        let range = !key.bytes().all(|b| b.is_ascii_digit());
-        (first - b'0', u8::from(range), key.to_owned())
-    } else {
-        (10, 0, key.to_owned())
+fn coverage(c: &Coverage) -> CoverageView {
+    let row = |o: &OperationCoverage| CoverageRow {
+        operation: o.operation.clone(),
+        method: o.method.clone(),
+        path: o.path.clone(),
+        hit: o
+            .responses
+            .iter()
+            .filter(|r| r.hits > 0)
+            .map(|r| CoverageHit {
+                label: format!("{}\u{a0}✓\u{a0}{}", r.key, r.hits),
+                hits: r.hits,
+            })
+            .collect(),
+        missed: missed(o),
+    };
+    let untouched = c.untouched_count();
+    CoverageView {
+        percent: format!("{:.1}", c.percent),
+        covered: grouped(c.covered),
+        total: grouped(c.total),
+        operations: grouped(c.operations.len()),
+        touched_count: grouped(c.touched_count()),
+        untouched,
+        untouched_count: grouped(untouched),
+        touched: c.touched().map(row).collect(),
+        all: c.operations.iter().map(row).collect(),
     }
 }
 
-fn coverage(c: &Coverage) -> CoverageView {
-    let keys: BTreeSet<(u8, u8, String)> = c
-        .operations
+/// `✗ 304 404 422`: the documented responses of `o` never exercised (the
+/// mark and the first key never wrap apart); empty when there are none.
+fn missed(o: &OperationCoverage) -> String {
+    let keys: Vec<&str> = o
+        .responses
         .iter()
-        .flat_map(|o| o.responses.iter().map(|r| key_order(&r.key)))
+        .filter(|r| r.hits == 0)
+        .map(|r| &*r.key)
         .collect();
-    let keys: Vec<String> = keys.into_iter().map(|(_, _, k)| k).collect();
-    let rows = c
-        .operations
-        .iter()
-        .map(|o| CoverageRow {
-            operation: o.operation.clone(),
-            method: o.method.clone(),
-            path: o.path.clone(),
-            cells: keys
-                .iter()
-                .map(|k| {
-                    o.responses
-                        .iter()
-                        .find(|r| &r.key == k)
-                        .map(|r| CoverageCell {
-                            hits: r.hits,
-                            covered: r.hits > 0,
-                        })
-                })
-                .collect(),
-        })
-        .collect();
-    CoverageView {
-        percent: format!("{:.1}", c.percent),
-        covered: c.covered,
-        total: c.total,
-        keys,
-        rows,
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!("✗\u{a0}{}", keys.join(" "))
     }
 }
 
@@ -1094,15 +1112,5 @@ mod tests {
         assert_eq!(duration(0.412), "0.4 ms");
         assert_eq!(duration(1656.968), "1.66 s");
         assert_eq!(duration(125_000.0), "2 min 5.0 s");
-    }
-
-    #[test]
-    fn response_keys_are_ordered() {
-        let mut keys = ["default", "4XX", "404", "200", "400"]
-            .map(key_order)
-            .to_vec();
-        keys.sort();
-        let keys: Vec<_> = keys.into_iter().map(|k| k.2).collect();
-        assert_eq!(keys, ["200", "400", "404", "4XX", "default"]);
     }
 }

@@ -2,8 +2,9 @@
 //! (`$GITHUB_STEP_SUMMARY`, GitLab job artifacts): the verdict and the
 //! certification statement, provenance, counts, the clause matrix, a table
 //! of failures (deviations and unmet preconditions included, each with its
-//! clause) with their detail folded, the regression lists and the flaky
-//! scenarios.
+//! clause) with their detail folded, the regression lists, the flaky
+//! scenarios and the coverage: its totals and the operations the run
+//! touched (every operation, folded, with `--coverage-table`).
 //!
 //! Text from the server is never rendered as Markdown or HTML: table cells
 //! escape `<`, `>`, `&`, `|` and line breaks, and longer text sits in fenced
@@ -12,13 +13,22 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::model::{ClauseVerdict, Outcome, RunResult};
+use crate::coverage::grouped;
+use crate::model::{ClauseVerdict, Coverage, OperationCoverage, Outcome, RunResult};
 use crate::verdict::{RunOutcome, Verdict};
 
 /// Characters of failure detail shown per scenario.
 pub const DETAIL_CHARS: usize = 4000;
 /// Failures listed in the table (the rest are counted).
 pub const MAX_FAILURES: usize = 50;
+
+/// What the summary shows besides what every summary shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkdownOptions {
+    /// Every operation of the contract in the coverage (folded), not only
+    /// those the run touched.
+    pub coverage_table: bool,
+}
 
 /// Escapes text for a Markdown table cell.
 pub fn cell(s: &str) -> String {
@@ -58,7 +68,7 @@ fn clause_icon(v: ClauseVerdict) -> &'static str {
 }
 
 /// The summary as Markdown.
-pub fn render(r: &RunResult) -> String {
+pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
     let mut out = String::new();
     let v = Verdict::of(r);
     let _ = writeln!(
@@ -103,7 +113,9 @@ pub fn render(r: &RunResult) -> String {
     if let Some(c) = &r.coverage {
         prov.push(format!(
             "coverage {:.1}% ({} of {} documented responses)",
-            c.percent, c.covered, c.total
+            c.percent,
+            grouped(c.covered),
+            grouped(c.total)
         ));
     }
     if let Some(p) = &r.partition {
@@ -271,16 +283,138 @@ pub fn render(r: &RunResult) -> String {
         }
         let _ = writeln!(out);
     }
+    if let Some(c) = &r.coverage {
+        coverage(&mut out, c, opts.coverage_table);
+    }
     out
 }
 
-pub fn write(r: &RunResult, path: &Path) -> std::io::Result<()> {
-    super::write_atomic(path, render(r).as_bytes())
+/// The coverage: its totals, how many operations are left out (and how to
+/// list them), a table of the operations the run touched and, with `full`,
+/// every operation in a folded table.
+fn coverage(out: &mut String, c: &Coverage, full: bool) {
+    let touched = c.touched_count();
+    let untouched = c.untouched_count();
+    let _ = writeln!(out, "### Coverage\n");
+    let _ = writeln!(
+        out,
+        "{} of {} documented responses exercised ({:.1}%) in {} of {} operations.\n",
+        grouped(c.covered),
+        grouped(c.total),
+        c.percent,
+        grouped(touched),
+        grouped(c.operations.len())
+    );
+    if !full && untouched > 0 {
+        let (plural, them) = if untouched == 1 {
+            ("", "it")
+        } else {
+            ("s", "them")
+        };
+        let _ = writeln!(
+            out,
+            "{} operation{plural} not exercised: `conform run --coverage-table` lists {them} here, as report.html and report.json do.\n",
+            grouped(untouched)
+        );
+    }
+    if touched > 0 {
+        coverage_table(out, c.touched());
+    }
+    if full && untouched > 0 {
+        let _ = writeln!(
+            out,
+            "<details><summary>Every operation of the contract: {}, {} not exercised</summary>\n",
+            grouped(c.operations.len()),
+            grouped(untouched)
+        );
+        coverage_table(out, c.operations.iter());
+        let _ = writeln!(out, "</details>\n");
+    }
+}
+
+/// One row per operation: its id, method and path, and each documented
+/// response marked `✓` with its hits or `✗`.
+fn coverage_table<'a>(out: &mut String, ops: impl Iterator<Item = &'a OperationCoverage>) {
+    let _ = writeln!(out, "| operation | request | documented responses |");
+    let _ = writeln!(out, "|---|---|---|");
+    for op in ops {
+        let marks: Vec<String> = op
+            .responses
+            .iter()
+            .map(|r| {
+                if r.hits > 0 {
+                    format!("{} ✓ {}", cell(&r.key), r.hits)
+                } else {
+                    format!("{} ✗", cell(&r.key))
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | `{} {}` | {} |",
+            cell(&op.operation),
+            cell(&op.method),
+            cell(&op.path),
+            marks.join(" · ")
+        );
+    }
+    let _ = writeln!(out);
+}
+
+pub fn write(r: &RunResult, opts: &MarkdownOptions, path: &Path) -> std::io::Result<()> {
+    super::write_atomic(path, render(r, opts).as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn large_run(touched: &[usize]) -> RunResult {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/reports/passing.json");
+        let mut r = crate::report::json::read(&path).expect("the fixture reads");
+        r.coverage = Some(crate::coverage::synthetic(1200, touched));
+        r
+    }
+
+    #[test]
+    fn the_summary_lists_the_operations_touched_and_folds_the_rest_on_request() {
+        let r = large_run(&[3, 700, 1199]);
+        let md = render(&r, &MarkdownOptions::default());
+        let section = &md[md.find("### Coverage").expect("a coverage section")..];
+        assert!(
+            section.contains(
+                "3 of 4,800 documented responses exercised (0.1%) in 3 of 1,200 operations."
+            ),
+            "{section}"
+        );
+        assert_eq!(section.matches("| `area-").count(), 3, "{section}");
+        assert!(section.contains(
+            "| `area-0700/get-item` | `GET /repos/{owner}/{repo}/area0700/items/{item_id}` | 200 ✓ 1 · 404 ✗ · 422 ✗ · default ✗ |"
+        ));
+        assert!(!section.contains("<details>"), "{section}");
+        assert!(
+            section.contains(
+                "1,197 operations not exercised: `conform run --coverage-table` lists them here"
+            ),
+            "{section}"
+        );
+
+        let md = render(
+            &r,
+            &MarkdownOptions {
+                coverage_table: true,
+            },
+        );
+        let section = &md[md.find("### Coverage").expect("a coverage section")..];
+        let fold = section
+            .find("<details><summary>Every operation of the contract: 1,200, 1,197 not exercised</summary>")
+            .expect("the full list is folded");
+        assert_eq!(section[..fold].matches("| `area-").count(), 3);
+        assert_eq!(section[fold..].matches("| `area-").count(), 1200);
+        assert!(section.trim_end().ends_with("</details>"), "{section}");
+        assert!(!section.contains("--coverage-table"), "{section}");
+    }
 
     #[test]
     fn cells_and_fences_cannot_be_broken_out_of() {

@@ -72,6 +72,9 @@ pub struct ReportOptions {
     pub junit: Option<std::path::PathBuf>,
     /// `file` and `line` attributes on JUnit test cases.
     pub junit_file_line: bool,
+    /// summary.md lists every operation of the contract in its coverage
+    /// (folded), not only those the run touched.
+    pub coverage_table: bool,
 }
 
 /// Writes every format; returns the files written.
@@ -94,7 +97,10 @@ pub fn write_all(
     put("report.json", &|p| json::write(result, p))?;
     put("junit.xml", &|p| junit::write(result, &junit_opts, p))?;
     put("report.html", &|p| html::write(result, p))?;
-    put("summary.md", &|p| markdown::write(result, p))?;
+    let md_opts = markdown::MarkdownOptions {
+        coverage_table: opts.coverage_table,
+    };
+    put("summary.md", &|p| markdown::write(result, &md_opts, p))?;
     if let Some(extra) = &opts.junit {
         junit::write(result, &junit_opts, extra).map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot write {}: {e}", extra.display()))

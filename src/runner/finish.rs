@@ -98,13 +98,14 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     crate::verdict::finalize(&mut result);
     let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
-        print!("{}", summary_lines(&result));
+        print!("{}", summary_lines(&result, opts.coverage_table));
     }
     if let Some(dir) = &opts.reports {
         let ro = ReportOptions {
             dir: dir.clone(),
             junit: opts.junit.clone(),
             junit_file_line: opts.junit_file_line,
+            coverage_table: opts.coverage_table,
         };
         report::write_all(&result, &ro).map_err(|e| RunError::Harness(e.to_string()))?;
     }
@@ -130,12 +131,13 @@ pub fn exit_code_of(r: &RunResult, libtest_failed: u64) -> u8 {
     verdict.exit_code
 }
 
-/// Coverage, flaky scenarios, the regression and the certification block,
-/// after libtest's own summary.
-fn summary_lines(r: &RunResult) -> String {
+/// Coverage (the operations touched, or all of them with
+/// `coverage_table`), flaky scenarios, the regression and the
+/// certification block, after libtest's own summary.
+fn summary_lines(r: &RunResult, coverage_table: bool) -> String {
     let mut out = String::new();
     if let (Some(c), Some(info)) = (&r.coverage, &r.contract) {
-        out.push_str(&crate::coverage::render(c, &info.file));
+        out.push_str(&crate::coverage::render(c, &info.file, coverage_table));
     }
     let flaky: Vec<&str> = r
         .scenarios

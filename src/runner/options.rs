@@ -127,9 +127,13 @@ pub struct RunOptions {
     /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130
     /// (default false for library use; the command line turns it on).
     pub handle_ctrl_c: bool,
-    /// Print the embedded server's address, the coverage table and gate
+    /// Print the embedded server's address, the coverage and gate
     /// messages besides libtest's output (default true).
     pub print_summary: bool,
+    /// List every operation of the contract in the coverage, on the
+    /// terminal and in summary.md, not only those the run touched (default
+    /// false).
+    pub coverage_table: bool,
 }
 
 impl RunOptions {
@@ -167,6 +171,7 @@ impl RunOptions {
             assumptions: None,
             handle_ctrl_c: false,
             print_summary: true,
+            coverage_table: false,
         }
     }
 }
