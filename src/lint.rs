@@ -265,12 +265,29 @@ fn lint_step(
                 None
             }
             Some(named) => {
+                let bare = path.split('?').next().unwrap_or(&path);
                 if let Some(f) = found.filter(|f| f.id != named.id) {
                     out.push((
                         loc.clone(),
                         format!(
                             "`{id}` is {} {}, but {method} {path} is `{}`",
                             named.method, named.template, f.id
+                        ),
+                    ));
+                } else if !named.method.eq_ignore_ascii_case(method) {
+                    out.push((
+                        loc.clone(),
+                        format!(
+                            "`{id}` is {} {}, but the step sends {method}",
+                            named.method, named.template
+                        ),
+                    ));
+                } else if crate::contract::path_spans(named, bare).is_none() {
+                    out.push((
+                        loc.clone(),
+                        format!(
+                            "`{id}` is {} {}, which the step's path {bare} does not match",
+                            named.method, named.template
                         ),
                     ));
                 }

@@ -546,6 +546,10 @@ pub struct Failure {
     pub actual: Option<String>,
     /// Where the failed expectation is written.
     pub location: SourceLocation,
+    /// The step or expectation block is soft: the failure counts, but the
+    /// scenario went on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub soft: bool,
 }
 
 /// A request as it may be shown (secrets masked).

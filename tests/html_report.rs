@@ -494,6 +494,7 @@ fn failing_step(message: &str) -> StepResult {
             expected: Some("DONE".into()),
             actual: Some("RUNNING".into()),
             location: SourceLocation::new("cases/03_done_rows_paged.yaml", 27, 9),
+            soft: false,
         }],
         exchange: None,
         poll: None,

@@ -473,6 +473,7 @@ fn runtime_step() -> StepResult {
             expected: None,
             actual: None,
             location: conform::model::SourceLocation::new("cases/x.yaml", 9, 5),
+            soft: false,
         }],
         exchange: None,
         poll: None,

@@ -440,27 +440,10 @@ fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mu
     suite.assumptions = file.assumptions;
     if let Some(checks) = &file.checks {
         suite.strict = checks.strict;
-        for name in &checks.skip {
-            let loc = ctx.at(name);
-            if crate::check::names::CONTRACT_CHECKS.contains(&name.value.as_str()) {
-                suite.skip_checks.push((name.value.clone(), loc));
-            } else {
-                let hint = did_you_mean(
-                    &name.value,
-                    crate::check::names::CONTRACT_CHECKS.iter().copied(),
-                )
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-                ctx.error(
-                    loc,
-                    format!(
-                        "unknown contract check `{}`{hint}; the checks are {}",
-                        name.value,
-                        crate::check::names::CONTRACT_CHECKS.join(", ")
-                    ),
-                );
-            }
-        }
+        suite.skip_checks = contract_checks(ctx, &checks.skip)
+            .into_iter()
+            .map(|(name, loc)| (name.to_owned(), loc))
+            .collect();
     }
     for (name, value) in &file.vars {
         let loc = ctx.at(value);
@@ -919,12 +902,20 @@ fn compile_step(
             rs.map(|r| Action::Request(Box::new(r)))
         }
         (None, false) => {
-            for key in ["capture", "expect", "poll", "paginate", "operation"] {
+            for key in [
+                "capture",
+                "expect",
+                "poll",
+                "paginate",
+                "operation",
+                "checks",
+            ] {
                 let set = match key {
                     "capture" => !step.capture.is_empty(),
                     "expect" => step.expect.is_some(),
                     "poll" => step.poll.is_some(),
                     "paginate" => step.paginate.is_some(),
+                    "checks" => step.checks.is_some(),
                     _ => step.operation.is_some(),
                 };
                 if set {
@@ -1016,7 +1007,37 @@ fn compile_step(
         uses,
         clause,
         clauses,
+        soft: step.soft,
     })
+}
+
+/// Contract check names, each known (an unknown one is a problem at its
+/// place, with "did you mean").
+fn contract_checks(
+    ctx: &mut FileCtx<'_>,
+    names: &[Located<String>],
+) -> Vec<(&'static str, SourceLocation)> {
+    let known = crate::check::names::CONTRACT_CHECKS;
+    let mut out = Vec::new();
+    for name in names {
+        let loc = ctx.at(name);
+        if let Some(check) = known.iter().find(|c| **c == name.value) {
+            out.push((*check, loc));
+            continue;
+        }
+        let hint = did_you_mean(&name.value, known.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        ctx.error(
+            loc,
+            format!(
+                "unknown contract check `{}`{hint}; the checks are {}",
+                name.value,
+                known.join(", ")
+            ),
+        );
+    }
+    out
 }
 
 #[expect(clippy::too_many_arguments, reason = "one step's compile state")]
@@ -1039,6 +1060,7 @@ fn compile_request_step(
         .into_iter()
         .map(|e| {
             let mut plan = compile_expect(ctx, e, uses);
+            plan.soft = e.soft;
             plan.clause = match &e.clause {
                 Some(id) => resolve_clause(ctx, &suite.registry, id),
                 None => clause.cloned(),
@@ -1079,10 +1101,19 @@ fn compile_request_step(
         .operation
         .as_ref()
         .map(|o| (o.value.clone(), ctx.at(o)));
+    let skip_checks = step
+        .checks
+        .as_ref()
+        .map(|c| contract_checks(ctx, &c.skip))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     Some(RequestStep {
         request: request?,
         operation,
         schema: step.schema.unwrap_or(true),
+        skip_checks,
         auth: step.auth.unwrap_or(true),
         expect,
         clause: clause.cloned(),

@@ -299,6 +299,14 @@ pub struct Step {
     /// `false` skips contract checks of this step's responses.
     #[serde(default)]
     pub schema: Option<bool>,
+    /// Contract checks this step does not run (`skip: [content_type]`);
+    /// the others still judge its responses.
+    #[serde(default)]
+    pub checks: Option<StepChecks>,
+    /// `true`: when the step fails, the scenario still fails, but its later
+    /// steps run and are judged (a soft step).
+    #[serde(default)]
+    pub soft: bool,
     /// `false` sends no `Authorization` header (default true).
     #[serde(default)]
     pub auth: Option<bool>,
@@ -319,6 +327,17 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, MatcherSpec>")]
     pub check: BTreeMap<String, Located<Value>>,
+}
+
+/// A step's own selection of contract checks.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepChecks {
+    /// Contract checks not to run on this step's responses
+    /// (`undocumented_status`, `content_type`, `response_schema`,
+    /// `undocumented_property`).
+    #[serde(default)]
+    pub skip: Vec<Located<String>>,
 }
 
 /// An HTTP request.
@@ -447,6 +466,10 @@ pub struct Expect {
     /// The clause this block checks (default: the step's clause).
     #[serde(default)]
     pub clause: Option<Located<String>>,
+    /// `true`: a failure of this block fails the step and the scenario, but
+    /// the scenario's later steps still run and are judged.
+    #[serde(default)]
+    pub soft: bool,
     /// A code (`200`), a list (`[200, 204]`) or a class (`2xx`).
     #[serde(default)]
     pub status: Option<Located<StatusSpec>>,

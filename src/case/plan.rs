@@ -137,6 +137,8 @@ pub struct StepPlan {
     /// Every clause the step's checks name: its own, then its expectation
     /// blocks', without repeats.
     pub clauses: Vec<ClauseRef>,
+    /// A failure of the step does not stop the scenario (`soft: true`).
+    pub soft: bool,
 }
 
 /// What a step does.
@@ -155,6 +157,8 @@ pub struct RequestStep {
     pub operation: Option<(String, SourceLocation)>,
     /// Contract checks on (default true).
     pub schema: bool,
+    /// Contract checks the step turns off (`checks: { skip: [...] }`).
+    pub skip_checks: Vec<&'static str>,
     /// Send the suite's bearer token (default true).
     pub auth: bool,
     /// The expectation blocks; when none states a status, any 2xx is expected
@@ -234,6 +238,8 @@ pub struct VarCheck {
 pub struct ExpectPlan {
     /// The clause the block checks: its own, else the step's.
     pub clause: Option<ClauseRef>,
+    /// A failure of the block does not stop the scenario.
+    pub soft: bool,
     pub status: Option<(StatusSpec, SourceLocation)>,
     pub headers: Vec<HeaderCheck>,
     pub body: Option<(BodyExpect, SourceLocation)>,

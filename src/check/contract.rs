@@ -59,6 +59,20 @@ impl ContractChecks {
         }
     }
 
+    /// These checks, with `skip` turned off.
+    pub fn without(mut self, skip: &[&str]) -> ContractChecks {
+        for name in skip {
+            match *name {
+                UNDOCUMENTED_STATUS => self.undocumented_status = false,
+                CONTENT_TYPE => self.content_type = false,
+                RESPONSE_SCHEMA => self.response_schema = false,
+                UNDOCUMENTED_PROPERTY => self.undocumented_property = false,
+                _ => {}
+            }
+        }
+        self
+    }
+
     /// Whether the check `name` runs.
     pub fn named(&self, name: &str) -> bool {
         match name {
@@ -104,9 +118,20 @@ pub struct Judged {
     pub record: ContractRecord,
 }
 
+/// The one media type an `Accept` header asks for: its first entry without
+/// parameters, when that is not a range (`*/*`, `application/*`).
+pub fn asked_media_type(accept: &str) -> Option<&str> {
+    let first = accept.split(',').next()?.split(';').next()?.trim();
+    (!first.is_empty() && !first.contains('*')).then_some(first)
+}
+
 /// Applies the enabled checks to a response of `op`. Each failure names the
 /// clause the contract's `x-clause` attaches to what failed, with its level
-/// in `registry` (see `contract::clauses`).
+/// in `registry` (see `contract::clauses`). `accept` is the `Accept` header
+/// the request sent: the body is judged by the schema of the media type it
+/// asked for, when the response documents that one (see
+/// [`response_schema::media_type`]).
+#[expect(clippy::too_many_arguments, reason = "one response's full context")]
 pub fn check(
     contract: &Contract,
     registry: &Registry,
@@ -114,13 +139,15 @@ pub fn check(
     op: &Operation,
     resp: &HttpResponse,
     body: &Body<'_>,
+    accept: Option<&str>,
     loc: &SourceLocation,
 ) -> Judged {
     let mut record = ContractRecord::default();
     for name in CONTRACT_CHECKS.iter().filter(|n| !checks.named(n)) {
         record.set(name, Some(SkipReason::Disabled));
     }
-    let (failures, response) = judge(contract, registry, checks, op, resp, body, loc, &mut record);
+    let response = Response { resp, body, accept };
+    let (failures, response) = judge(contract, registry, checks, op, &response, loc, &mut record);
     Judged {
         failures,
         response,
@@ -128,18 +155,24 @@ pub fn check(
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one response's full context")]
+/// A response and what the request asked for.
+struct Response<'a> {
+    resp: &'a HttpResponse,
+    body: &'a Body<'a>,
+    accept: Option<&'a str>,
+}
+
 fn judge(
     contract: &Contract,
     registry: &Registry,
     checks: ContractChecks,
     op: &Operation,
-    resp: &HttpResponse,
-    body: &Body<'_>,
+    response: &Response<'_>,
     loc: &SourceLocation,
     record: &mut ContractRecord,
 ) -> (Vec<Failure>, Option<std::sync::Arc<str>>) {
-    let label = format!("{} {}", op.id, resp.status);
+    let Response { resp, body, accept } = *response;
+    let mut label = format!("{} {}", op.id, resp.status);
     let attribute = |mut f: Failure, clause: Option<&std::sync::Arc<str>>| {
         f.clause = clause.cloned();
         f.level = registry.level(f.clause.as_deref());
@@ -171,8 +204,12 @@ fn judge(
                 .map(|f| attribute(f, spec.clause.as_ref())),
         );
     }
-    let content = resp.header("content-type").unwrap_or("");
-    if let Some(why) = response_schema::skip_reason(op, resp.status, content, body) {
+    // The media type whose schema judges the body.
+    let judged_as = response_schema::media_type(spec, content_type, accept, body);
+    if judged_as.media_type != content_type {
+        label = format!("{label} as {} (the step's Accept)", judged_as.media_type);
+    }
+    if let Some(why) = response_schema::skip_reason(op, resp.status, judged_as, body) {
         for name in [RESPONSE_SCHEMA, UNDOCUMENTED_PROPERTY] {
             if checks.named(name) {
                 record.set(name, Some(why));
@@ -186,7 +223,7 @@ fn judge(
             op,
             &label,
             resp.status,
-            content_type,
+            judged_as,
             body,
             checks,
             loc,

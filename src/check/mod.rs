@@ -71,6 +71,7 @@ impl Failure {
             expected: None,
             actual: None,
             location: location.clone(),
+            soft: false,
         }
     }
 
@@ -149,6 +150,7 @@ pub fn check_response(
         check_block(expect, resp, body, vars, &mut out);
         for f in &mut out[start..] {
             f.set_clause(expect.clause.as_ref());
+            f.soft = expect.soft;
         }
     }
     out

@@ -26,6 +26,49 @@ fn is_json(content_type: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
+/// How a response body is judged: by the schema of which documented media
+/// type, and whether it is read as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JudgedAs<'a> {
+    pub media_type: &'a str,
+    pub json: bool,
+}
+
+/// The media type whose schema judges a response received as
+/// `content_type`: the one the request's `Accept` asked for, when the
+/// response documents it with a schema and the body is JSON (received as
+/// JSON, or received as that very media type and parsing as JSON); else the
+/// one received, read as JSON when its type says so. An API may answer
+/// `application/json` and mean the representation asked for (GitHub's
+/// `application/vnd.github.object`).
+pub fn media_type<'a>(
+    spec: &'a crate::contract::ResponseSpec,
+    content_type: &'a str,
+    accept: Option<&str>,
+    body: &Body<'_>,
+) -> JudgedAs<'a> {
+    let received = JudgedAs {
+        media_type: content_type,
+        json: is_json(content_type),
+    };
+    let Some(asked) = accept
+        .and_then(super::contract::asked_media_type)
+        .and_then(|a| spec.media_type_for(a))
+        .filter(|a| spec.schema_for(a).is_some())
+    else {
+        return received;
+    };
+    let received_as_asked = spec.media_type_for(content_type) == Some(asked);
+    if received.json || (received_as_asked && body.json.is_ok()) {
+        JudgedAs {
+            media_type: asked,
+            json: true,
+        }
+    } else {
+        received
+    }
+}
+
 /// Why the schema checks cannot judge a response with this content type
 /// and body, if they cannot: a body that is not JSON by its content type
 /// (an empty untyped one where JSON is documented is judged: it fails), or
@@ -33,9 +76,10 @@ fn is_json(content_type: &str) -> bool {
 pub fn skip_reason(
     op: &Operation,
     status: u16,
-    content_type: &str,
+    judged: JudgedAs<'_>,
     body: &Body<'_>,
 ) -> Option<crate::model::SkipReason> {
+    let content_type = judged.media_type;
     use crate::model::SkipReason;
     let spec = op.response_for(status)?;
     if spec.media_types.is_empty() {
@@ -45,7 +89,7 @@ pub fn skip_reason(
         let json_documented = spec.media_types.iter().any(|m| is_json(m));
         return (!json_documented).then_some(SkipReason::NotJson);
     }
-    if !is_json(content_type) {
+    if !judged.json {
         return Some(SkipReason::NotJson);
     }
     if spec.media_type_for(content_type).is_some() && spec.schema_for(content_type).is_none() {
@@ -61,11 +105,12 @@ pub fn check(
     op: &Operation,
     label: &str,
     status: u16,
-    content_type: &str,
+    judged: JudgedAs<'_>,
     body: &Body<'_>,
     checks: ContractChecks,
     loc: &SourceLocation,
 ) -> Vec<Failure> {
+    let content_type = judged.media_type;
     if content_type.trim().is_empty() && body.raw.iter().all(u8::is_ascii_whitespace) {
         // Nothing came back, untyped: where the contract documents a JSON
         // body, that is no body it documents (an empty text is no JSON).
@@ -94,7 +139,7 @@ pub fn check(
             .expected_actual(format!("a JSON body ({})", json.join(" or ")), "no body"),
         ];
     }
-    if !is_json(content_type) {
+    if !judged.json {
         // Only JSON bodies are validated; `content_type` judges the media type.
         return Vec::new();
     }
@@ -206,7 +251,10 @@ mod tests {
             op,
             "X 200",
             200,
-            "application/json",
+            JudgedAs {
+                media_type: "application/json",
+                json: true,
+            },
             &Body {
                 raw: body,
                 json: &crate::check::parse_json(body),
@@ -273,7 +321,10 @@ mod tests {
                 op,
                 "X 200",
                 200,
-                "",
+                JudgedAs {
+                    media_type: "",
+                    json: false,
+                },
                 &body,
                 ContractChecks::default(),
                 &SourceLocation::new("a.yaml", 1, 1),

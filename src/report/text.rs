@@ -95,12 +95,17 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
 }
 
 /// `json_path`, `json_path, D2`, `json_path, A6 (assumption)`, or
-/// `json_path, D3 (inconclusive: P2 not met)`.
+/// `json_path, D3 (inconclusive: P2 not met)`; `, soft` when the scenario
+/// went on after it.
 pub fn check_label(f: &Failure) -> String {
-    match f.clause_label() {
+    let mut label = match f.clause_label() {
         Some(clause) => format!("{}, {clause}", f.check),
         None => f.check.clone(),
+    };
+    if f.soft {
+        label.push_str(", soft");
     }
+    label
 }
 
 /// `18 passed, 1 failed, 1 deviates`: the outcomes that occur.

@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::redact::Redactor;
 use crate::template::Vars;
-use crate::verdict::ClauseTally;
+use crate::verdict::{ClauseTally, stops};
 
 use super::{RunContext, interrupted};
 
@@ -74,8 +74,15 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
             }
         };
         guards.apply(&ctx.registry, &mut r);
-        // Deviations and unmet preconditions do not end the scenario.
-        stopped = matches!(r.outcome, StepOutcome::Failed | StepOutcome::Error);
+        if step.soft {
+            for f in &mut r.failures {
+                f.soft = true;
+            }
+        }
+        // Deviations, unmet preconditions and soft failures do not end the
+        // scenario (the step's outcome still counts).
+        stopped = matches!(r.outcome, StepOutcome::Failed | StepOutcome::Error)
+            && (r.failures.is_empty() || r.failures.iter().any(|f| !f.soft && stops(f)));
         steps.push(r);
     }
     let mut finally = Vec::with_capacity(sc.finally.len());

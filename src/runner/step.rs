@@ -259,8 +259,14 @@ fn contract_check<T: Transport>(
             ),
         )];
     };
-    let judged = if rs.schema && ctx.checks.any() {
-        check::contract::check(contract, &ctx.registry, ctx.checks, op, resp, body, loc)
+    let checks = ctx.checks.without(&rs.skip_checks);
+    let mut judged = if rs.schema && checks.any() {
+        let accept = req
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
+            .map(|(_, v)| v.as_str());
+        check::contract::check(contract, &ctx.registry, checks, op, resp, body, accept, loc)
     } else {
         check::contract::Judged {
             failures: Vec::new(),
@@ -272,6 +278,14 @@ fn contract_check<T: Transport>(
             }),
         }
     };
+    // What the suite runs and the step turns off is the step's choice.
+    for name in rs
+        .skip_checks
+        .iter()
+        .filter(|n| rs.schema && ctx.checks.named(n))
+    {
+        judged.record.set(name, Some(SkipReason::StepOptOut));
+    }
     *seen.contract = Some(judged.record);
     if let Some(key) = judged.response {
         let e = Exercised {

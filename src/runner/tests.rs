@@ -784,3 +784,150 @@ steps:
             .any(|c| c == "response_schema")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_soft_step_or_block_fails_the_scenario_and_every_later_step_is_still_judged() {
+    let scenario = r#"
+name: s
+steps:
+  - name: soft step
+    soft: true
+    request: { method: GET, path: /a }
+    expect: { status: 200 }
+  - name: soft block
+    request: { method: GET, path: /b }
+    expect:
+      - { soft: true, json: { $.state: { eq: open } } }
+      - { status: 200 }
+  - name: hard
+    request: { method: GET, path: /c }
+    expect: { status: 200 }
+  - name: never sent
+    request: { method: GET, path: /d }
+"#;
+    let replies = vec![
+        Reply::Json(500, json!({})),
+        Reply::Json(200, json!({"state": "closed"})),
+        Reply::Json(404, json!({})),
+    ];
+    let run = run(scenario, replies, Reply::Json(200, json!({}))).await;
+    let r = &run.result;
+    let outcomes: Vec<StepOutcome> = r.steps.iter().map(|s| s.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            StepOutcome::Failed,
+            StepOutcome::Failed,
+            StepOutcome::Failed,
+            StepOutcome::Skipped
+        ]
+    );
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(run.sent.len(), 3, "the hard failure stops the scenario");
+    assert!(r.steps[0].failures.iter().all(|f| f.soft));
+    assert!(r.steps[1].failures.iter().all(|f| f.soft));
+    assert!(r.steps[2].failures.iter().all(|f| !f.soft));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_turns_off_only_the_contract_checks_it_names() {
+    let contract = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+            "/raw": {"get": {"responses": {"200": {"description": "ok", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["id"]}}}}}}}
+        }}),
+    )
+    .unwrap();
+    let scenario = r#"
+name: s
+steps:
+  - name: all checks
+    soft: true
+    request: { method: GET, path: /raw }
+  - name: no content type
+    checks: { skip: [content_type] }
+    request: { method: GET, path: /raw }
+"#;
+    let replies = vec![
+        Reply::Raw(200, vec![("content-type", "text/plain")], "{}"),
+        Reply::Raw(200, vec![("content-type", "text/plain")], "{}"),
+    ];
+    let run = run_checked(SUITE, scenario, replies, Reply::Hang, Some(contract)).await;
+    let r = &run.result;
+    let checks = |i: usize| -> Vec<&str> {
+        r.steps[i]
+            .failures
+            .iter()
+            .map(|f| f.check.as_str())
+            .collect()
+    };
+    assert_eq!(checks(0), ["content_type"]);
+    assert_eq!(checks(1), Vec::<&str>::new());
+    let record = r.steps[1].contract.expect("a record");
+    use crate::model::SkipReason;
+    assert_eq!(
+        record.skipped().collect::<Vec<_>>(),
+        [
+            ("content_type", SkipReason::StepOptOut),
+            ("response_schema", SkipReason::NotJson),
+            ("undocumented_property", SkipReason::Disabled)
+        ],
+    );
+    assert_eq!(record.ran().collect::<Vec<_>>(), ["undocumented_status"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_schema_judged_is_the_one_of_the_media_type_the_step_accepts() {
+    let contract = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+            "/contents": {"get": {"operationId": "get-content", "responses": {"200": {
+                "description": "ok", "content": {
+                    "application/json": {"schema": {"type": "array"}},
+                    "application/vnd.x.object": {"schema": {
+                        "type": "object", "required": ["entries"]}}}}}}}
+        }}),
+    )
+    .unwrap();
+    let scenario = r#"
+name: s
+steps:
+  - name: asked for the object, answered as JSON
+    request: { method: GET, path: /contents, headers: { Accept: "application/vnd.x.object, */*;q=0.1" } }
+  - name: asked for the object, answered as the object
+    soft: true
+    request: { method: GET, path: /contents, headers: { Accept: application/vnd.x.object } }
+  - name: asked for nothing
+    soft: true
+    request: { method: GET, path: /contents }
+"#;
+    let object = r#"{"entries": []}"#;
+    let replies = vec![
+        Reply::Raw(200, vec![("content-type", "application/json")], object),
+        Reply::Raw(
+            200,
+            vec![("content-type", "application/vnd.x.object")],
+            "{}",
+        ),
+        Reply::Raw(200, vec![("content-type", "application/json")], object),
+    ];
+    let run = run_checked(SUITE, scenario, replies, Reply::Hang, Some(contract)).await;
+    let r = &run.result;
+    let messages = |i: usize| -> Vec<&str> {
+        r.steps[i]
+            .failures
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect()
+    };
+    assert_eq!(messages(0), Vec::<&str>::new());
+    assert_eq!(r.steps[0].contract.expect("record").ran().count(), 3);
+    let m = messages(1);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("\"entries\" is a required property"), "{m:?}");
+    let m = messages(2);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].starts_with("get-content 200:"), "{m:?}");
+    assert!(m[0].contains("not of type \"array\""), "{m:?}");
+}
