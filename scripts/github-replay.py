@@ -42,7 +42,8 @@ replay = [
         "GET",
         R + "/contents/docs",
         200,
-        "application/vnd.github.object; charset=utf-8",
+        # The object representation, labelled as the real API labels it.
+        JSON,
         example("content-file-response-if-content-is-a-directory-object"),
     ),
     (

@@ -154,8 +154,19 @@ fn the_example_suite_passes_on_recorded_responses() {
             assert!(ran.contains(&"response_schema"), "{}: {ran:?}", s.name);
         }
     }
-    // The token went out, and reached no output.
+    // Query parameters in the order written; a multi-segment ref with its
+    // `/`; the issue created is the one closed.
     let seen = seen.lock().unwrap();
+    let targets: Vec<&str> = seen.iter().map(|(t, _)| t.as_str()).collect();
+    for sent in [
+        "GET /repos/octocat/Hello-World/issues?state=open&per_page=2&page=1",
+        "GET /repos/octocat/Hello-World/git/ref/heads/featureA",
+        "POST /repos/octocat/Hello-World/issues",
+        "PATCH /repos/octocat/Hello-World/issues/1347",
+    ] {
+        assert!(targets.contains(&sent), "{sent} not in {targets:#?}");
+    }
+    // The token went out, and reached no output.
     assert!(seen.iter().all(|(_, h)| {
         h.get(header::AUTHORIZATION)
             .is_some_and(|v| v.as_bytes() == format!("Bearer {TOKEN}").as_bytes())

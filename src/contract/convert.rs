@@ -9,7 +9,8 @@
 //! - beside `$ref` every other keyword is dropped (3.0 and Draft 4 ignore
 //!   them); `nullable: true` alone is kept and honoured, as most tools do;
 //! - `nullable: true` (2.0: `x-nullable: true`): `type: T` becomes
-//!   `[T, "null"]` and `enum` gains `null`; a schema that composes others
+//!   `[T, "null"]` and `enum` gains `null` (not in strict mode, which reads
+//!   OAS 3.0.3 to the letter: an `enum` without `null` refuses it); a schema that composes others
 //!   (`$ref`, `allOf`, `anyOf`, `oneOf`, `not`) becomes
 //!   `anyOf: [<schema>, {type: "null"}]`;
 //! - boolean `exclusiveMinimum`/`exclusiveMaximum` become the numeric form;
@@ -45,8 +46,18 @@ const IDENTITY: &[&str] = &[
 ];
 const COMPOSING: &[&str] = &["$ref", "allOf", "anyOf", "oneOf", "not"];
 
+/// How `nullable: true` beside an `enum` that does not list `null` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NullableEnum {
+    /// `null` is accepted: what most tools do and descriptions mean (GitHub's).
+    Lenient,
+    /// OAS 3.0.3 to the letter: `enum` still restricts, so `null` is refused
+    /// unless listed (strict mode; what openapi-core does).
+    Letter,
+}
+
 /// Rewrites every schema of a 3.0 or 2.0 document as 2020-12 (3.1: no-op).
-pub(crate) fn to_2020_12(doc: &mut Value, roots: &[Root], dialect: Dialect) {
+pub(crate) fn to_2020_12(doc: &mut Value, roots: &[Root], dialect: Dialect, enums: NullableEnum) {
     let nullable = match dialect {
         Dialect::OpenApi31 => return anchors_to_pointers(doc, roots),
         Dialect::OpenApi30 => "nullable",
@@ -54,7 +65,7 @@ pub(crate) fn to_2020_12(doc: &mut Value, roots: &[Root], dialect: Dialect) {
     };
     for root in roots {
         if let Some(schema) = doc.pointer_mut(&root.pointer) {
-            walk::each_schema_mut(schema, &mut |node| convert(node, nullable));
+            walk::each_schema_mut(schema, &mut |node| convert(node, nullable, enums));
         }
     }
 }
@@ -87,7 +98,7 @@ fn anchors_to_pointers(doc: &mut Value, roots: &[Root]) {
     }
 }
 
-fn convert(node: &mut Map<String, Value>, nullable_key: &str) {
+fn convert(node: &mut Map<String, Value>, nullable_key: &str, enums: NullableEnum) {
     let nullable = node.get(nullable_key) == Some(&Value::Bool(true));
     node.remove(nullable_key);
     if node.get("$ref").is_some_and(Value::is_string) {
@@ -104,7 +115,7 @@ fn convert(node: &mut Map<String, Value>, nullable_key: &str) {
         }
     }
     if nullable {
-        make_nullable(node);
+        make_nullable(node, enums);
     }
 }
 
@@ -137,7 +148,7 @@ fn tuple_items(node: &mut Map<String, Value>) {
     }
 }
 
-fn make_nullable(node: &mut Map<String, Value>) {
+fn make_nullable(node: &mut Map<String, Value>, enums: NullableEnum) {
     if COMPOSING.iter().any(|k| node.contains_key(*k)) {
         let inner = Value::Object(std::mem::take(node));
         node.insert("anyOf".into(), json!([inner, {"type": "null"}]));
@@ -153,6 +164,7 @@ fn make_nullable(node: &mut Map<String, Value>) {
     }
     if let Some(Value::Array(options)) = node.get_mut("enum")
         && !options.contains(&Value::Null)
+        && enums == NullableEnum::Lenient
     {
         options.push(Value::Null);
     }
@@ -165,7 +177,7 @@ mod tests {
     fn one(schema: Value, dialect: Dialect) -> Value {
         let mut doc = json!({"components": {"schemas": {"S": schema}}, "definitions": {}});
         let roots = walk::scan(&doc).roots;
-        to_2020_12(&mut doc, &roots, dialect);
+        to_2020_12(&mut doc, &roots, dialect, NullableEnum::Lenient);
         doc["components"]["schemas"]["S"].take()
     }
 
@@ -189,6 +201,23 @@ mod tests {
             Dialect::OpenApi30,
         );
         assert_eq!(s, json!({"type": "integer"}));
+    }
+
+    #[test]
+    fn the_letter_keeps_null_out_of_an_enum_that_does_not_list_it() {
+        let mut doc = json!({"components": {"schemas": {
+            "S": {"type": "string", "enum": ["a"], "nullable": true},
+            "N": {"type": "string", "enum": ["a", null], "nullable": true}}}});
+        let roots = walk::scan(&doc).roots;
+        to_2020_12(&mut doc, &roots, Dialect::OpenApi30, NullableEnum::Letter);
+        assert_eq!(
+            doc["components"]["schemas"]["S"],
+            json!({"type": ["string", "null"], "enum": ["a"]})
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["N"],
+            json!({"type": ["string", "null"], "enum": ["a", null]})
+        );
     }
 
     #[test]

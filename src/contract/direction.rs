@@ -34,6 +34,14 @@ impl Variant {
         }
     }
 
+    /// How `nullable` beside an `enum` reads: to the letter in strict mode.
+    pub(crate) fn nullable_enum(self) -> super::convert::NullableEnum {
+        match self {
+            Variant::Strict => super::convert::NullableEnum::Letter,
+            Variant::Request | Variant::Response => super::convert::NullableEnum::Lenient,
+        }
+    }
+
     /// The flag that makes a property optional in this direction.
     fn skipped_flag(self) -> &'static str {
         match self {

@@ -128,7 +128,7 @@ impl Schemas {
         match self.reached(pointer) {
             Some(roots) => {
                 let mut part = sparse(&self.doc, &roots);
-                convert::to_2020_12(&mut part, &roots, self.dialect);
+                convert::to_2020_12(&mut part, &roots, self.dialect, variant.nullable_enum());
                 let part = direction::derive(&part, &roots, self.dialect, variant);
                 let registry = Registry::new()
                     .draft(Draft::Draft202012)
@@ -156,7 +156,7 @@ impl Schemas {
                 })
                 .collect();
             let mut base = self.doc.clone();
-            convert::to_2020_12(&mut base, &roots, self.dialect);
+            convert::to_2020_12(&mut base, &roots, self.dialect, variant.nullable_enum());
             let doc = direction::derive(&base, &roots, self.dialect, variant);
             drop(base);
             let named = named_schemas(&doc, &roots);

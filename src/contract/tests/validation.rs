@@ -359,3 +359,33 @@ fn validators_are_compiled_once_and_reused() {
     });
     assert_eq!(c.compiled_validators(), 4);
 }
+
+#[test]
+fn nullable_beside_an_enum_accepts_null_except_to_the_letter_under_strict() {
+    // GitHub's `dismissed_reason`: nullable, an enum that does not list null.
+    let c = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "X", "responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Alert"}}}}}}}},
+        "components": {"schemas": {"Alert": {"type": "object", "properties": {
+            "reason": {"type": "string", "enum": ["false positive"], "nullable": true}}}}}}),
+    )
+    .expect("loads");
+    let op = c.by_id("X").expect("op");
+    let body = json!({"reason": null});
+    assert_eq!(
+        messages(&c.validate_response(op, 200, JSON, &body, false)),
+        Vec::<String>::new()
+    );
+    let strict = c.validate_response(op, 200, JSON, &body, true);
+    assert_eq!(strict.len(), 1, "{strict:?}");
+    assert_eq!(strict[0].instance_path, "/reason");
+    assert!(strict[0].message.contains("is not one of"), "{strict:?}");
+    assert_eq!(
+        strict[0].schema_path,
+        "/components/schemas/Alert/properties/reason/enum"
+    );
+}
