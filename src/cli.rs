@@ -102,6 +102,9 @@ pub struct RunArgs {
     /// Base URL of the server under test (a path prefix is kept). Default: the embedded reference server.
     #[arg(long, env = "BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
+    /// The URL of a named server of the suite (`servers:` in conform.yaml), e.g. `--server uploads=https://uploads.example`; repeatable.
+    #[arg(long = "server", value_name = "NAME=URL", value_parser = parse_server)]
+    pub servers: Vec<(String, String)>,
     /// Read the bearer token from this file instead of the suite's environment variable (VEZA_TOKEN).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
@@ -263,9 +266,22 @@ pub fn dispatch(cli: Cli) -> u8 {
     }
 }
 
+/// `NAME=URL` of `--server`.
+fn parse_server(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, url)) if !name.trim().is_empty() && !url.trim().is_empty() => {
+            Ok((name.trim().to_owned(), url.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "`{s}`: expected NAME=URL, e.g. uploads=https://uploads.example"
+        )),
+    }
+}
+
 fn run(a: RunArgs) -> u8 {
     let opts = RunOptions {
         cases: a.cases,
+        servers: a.servers,
         base_url: a.base_url.filter(|u| !u.trim().is_empty()),
         token_file: a.token_file,
         connect_timeout: a.connect_timeout,

@@ -204,6 +204,55 @@ fn query_shapes(
     out
 }
 
+/// A request body whose media type (its `Content-Type` header, else the one
+/// the run sends: `target::body_media_type`) the operation does not
+/// document, unless the request says `invalid: true`.
+fn body_media_type(
+    op: &Operation,
+    rs: &RequestStep,
+    vars: &Vars,
+) -> Option<(SourceLocation, String)> {
+    let r = &rs.request;
+    let (Some(spec), Some(loc)) = (op.request_body.as_ref(), r.body_location.clone()) else {
+        return None;
+    };
+    if r.invalid || matches!(r.body, BodyPlan::None) || spec.media_types.is_empty() {
+        return None;
+    }
+    let documented = spec.media_types.join(", ");
+    let given = r
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, t)| t.render_string(vars));
+    let media = match given {
+        Some(Ok(m)) => m,
+        // Known only at run time.
+        Some(Err(_)) => return None,
+        None => match target::body_media_type(Some(op), matches!(r.body, BodyPlan::Json(_))) {
+            Some(m) => m,
+            None => {
+                return Some((
+                    loc,
+                    format!(
+                        "{} takes several request media types ({documented}): say which with a `Content-Type` header",
+                        op.id
+                    ),
+                ));
+            }
+        },
+    };
+    spec.media_type_for(&media).is_none().then(|| {
+        (
+            loc,
+            format!(
+                "the request body is sent as `{media}`, which {} does not take (it documents {documented}); set a `Content-Type` header it documents, or say `invalid: true`",
+                op.id
+            ),
+        )
+    })
+}
+
 /// Suite and scenario variables with their values; every other name a step
 /// uses is a capture and gets the placeholder.
 fn known_vars(suite_vars: &[(String, crate::template::TValue)], sc: &Scenario) -> Vars {
@@ -312,6 +361,9 @@ fn lint_step(
         }
     };
     out.extend(query_shapes(op, rs, known));
+    if let Some(problem) = op.and_then(|op| body_media_type(op, rs, &vars)) {
+        out.push(problem);
+    }
     // Only JSON bodies are linted; a raw `body` is usually a deliberately malformed request.
     let (Some(op), BodyPlan::Json(body)) = (op, &r.body) else {
         return out;

@@ -96,14 +96,51 @@ fn replay(rt: &Runtime, responses: Vec<Recorded>) -> (String, Seen) {
     (url, seen)
 }
 
-/// Runs the example suite against `url`; the reports go to `reports`.
-fn run(url: &str, reports: &Path, extra: &[&str]) -> Output {
+/// The recorded uploads (uploads.github.com), and the rest (api.github.com).
+fn split(responses: Vec<Recorded>) -> (Vec<Recorded>, Vec<Recorded>) {
+    responses
+        .into_iter()
+        .partition(|r| r.path.ends_with("/assets"))
+}
+
+/// The API and uploads replays on 127.0.0.1, with what each received.
+struct Replays {
+    api: String,
+    uploads: String,
+    api_seen: Seen,
+    uploads_seen: Seen,
+}
+
+fn replays(rt: &Runtime, responses: Vec<Recorded>) -> Replays {
+    let (uploads, api) = split(responses);
+    let (api, api_seen) = replay(rt, api);
+    let (uploads, uploads_seen) = replay(rt, uploads);
+    Replays {
+        api,
+        uploads,
+        api_seen,
+        uploads_seen,
+    }
+}
+
+/// Runs the example suite against the replays; the reports go to `reports`.
+fn run(r: &Replays, reports: &Path) -> Output {
     Command::new(BIN)
-        .args(["run", "--cases", SUITE, "--spec", SPEC, "--base-url", url])
+        .args([
+            "run",
+            "--cases",
+            SUITE,
+            "--spec",
+            SPEC,
+            "--base-url",
+            &r.api,
+        ])
+        .arg("--server")
+        .arg(format!("uploads={}", r.uploads))
         .arg("--reports")
         .arg(reports)
-        .args(extra)
         .env("GITHUB_TOKEN", TOKEN)
+        .env_remove("GITHUB_UPLOADS_URL")
         .output()
         .expect("the binary runs")
 }
@@ -138,9 +175,9 @@ fn artifacts(dir: &Path) -> Vec<(PathBuf, String)> {
 fn the_example_suite_passes_on_recorded_responses() {
     let Some(_) = spec() else { return };
     let rt = Runtime::new().expect("runtime");
-    let (url, seen) = replay(&rt, recorded());
+    let r = replays(&rt, recorded());
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(&url, dir.path(), &[]);
+    let out = run(&r, dir.path());
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     let result = report(dir.path());
@@ -154,9 +191,24 @@ fn the_example_suite_passes_on_recorded_responses() {
             assert!(ran.contains(&"response_schema"), "{}: {ran:?}", s.name);
         }
     }
+    // The upload went to the uploads server, and only it did.
+    let uploads = r.uploads_seen.lock().unwrap();
+    let sent: Vec<&str> = uploads.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        sent,
+        ["POST /repos/octocat/Hello-World/releases/1/assets?name=notes.txt"]
+    );
+    // With the one media type the operation documents for its body.
+    let typed = uploads[0].1.get(header::CONTENT_TYPE);
+    assert_eq!(
+        typed.map(|v| v.as_bytes()),
+        Some(&b"application/octet-stream"[..])
+    );
     // Query parameters in the order written; a multi-segment ref with its
     // `/`; the issue created is the one closed.
-    let seen = seen.lock().unwrap();
+    let mut seen = r.api_seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|(t, _)| !t.contains("/assets")), "{seen:?}");
+    seen.extend(uploads.iter().cloned());
     let targets: Vec<&str> = seen.iter().map(|(t, _)| t.as_str()).collect();
     for sent in [
         "GET /repos/octocat/Hello-World/issues?state=open&per_page=2&page=1",
@@ -193,9 +245,9 @@ fn a_broken_recorded_response_fails_its_schema_check() {
         .expect("an object")
         .shift_remove("full_name");
     let rt = Runtime::new().expect("runtime");
-    let (url, _) = replay(&rt, responses);
+    let r = replays(&rt, responses);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(&url, dir.path(), &[]);
+    let out = run(&r, dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let result = report(dir.path());
     let s = result

@@ -20,7 +20,7 @@ use super::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean, display
 use super::intern::Interner;
 use super::model::{
     CaptureFull, CaptureSpec, ClauseSpec, Defaults, Expect, Located, Paginate, PathMatchers, Poll,
-    PollSettings, Request, ScenarioFile, Step, SuiteFile,
+    PollSettings, Request, ScenarioFile, ServerSpec, Step, SuiteFile,
 };
 use super::plan::*;
 use super::yaml;
@@ -280,6 +280,7 @@ fn open_suite(
         env_uses: Vec::new(),
         scenarios: Vec::new(),
         skip_checks: Vec::new(),
+        servers: Vec::new(),
         strict: false,
         registry: Arc::default(),
         assumptions: None,
@@ -438,6 +439,7 @@ fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mu
     suite.settings = compile_defaults(ctx, &file.defaults);
     suite.registry = Arc::new(compile_clauses(ctx, &file.clauses));
     suite.assumptions = file.assumptions;
+    suite.servers = compile_servers(ctx, &file.servers);
     if let Some(checks) = &file.checks {
         suite.strict = checks.strict;
         suite.skip_checks = contract_checks(ctx, &checks.skip)
@@ -1011,6 +1013,74 @@ fn compile_step(
     })
 }
 
+/// The suite's named servers: a name of letters, digits, `-` and `_`; a
+/// `url` (http or https) or an `env` variable, or both.
+fn compile_servers(
+    ctx: &mut FileCtx<'_>,
+    servers: &BTreeMap<String, Located<ServerSpec>>,
+) -> Vec<ServerPlan> {
+    let mut out = Vec::new();
+    for (name, spec) in servers {
+        let loc = ctx.at(spec);
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            ctx.error(
+                loc.clone(),
+                format!("server name `{name}`: use letters, digits, `-` and `_`"),
+            );
+        }
+        let ServerSpec { url, env } = &spec.value;
+        if url.is_none() && env.is_none() {
+            ctx.error(
+                loc.clone(),
+                format!("server `{name}` needs a `url`, an `env` variable holding one, or both"),
+            );
+        }
+        if let Some(u) = url
+            && let Err(why) = crate::http::check_base_url(u)
+        {
+            ctx.error(loc.clone(), format!("server `{name}`: {why}"));
+        }
+        out.push(ServerPlan {
+            name: name.clone(),
+            url: url.clone(),
+            env: env.clone(),
+            location: loc,
+        });
+    }
+    out
+}
+
+/// The named server a request names, known to the suite.
+fn resolve_server(
+    ctx: &mut FileCtx<'_>,
+    suite: &Suite,
+    server: Option<&Located<String>>,
+) -> Option<String> {
+    let server = server?;
+    if suite.servers.iter().any(|s| s.name == server.value) {
+        return Some(server.value.clone());
+    }
+    let loc = ctx.at(server);
+    let hint = did_you_mean(&server.value, suite.servers.iter().map(|s| s.name.as_str()))
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    let known = if suite.servers.is_empty() {
+        "the suite names none (`servers:` in conform.yaml)".to_owned()
+    } else {
+        let names: Vec<&str> = suite.servers.iter().map(|s| s.name.as_str()).collect();
+        format!("the suite's are {}", names.join(", "))
+    };
+    ctx.error(
+        loc,
+        format!("unknown server `{}`{hint}; {known}", server.value),
+    );
+    None
+}
+
 /// Contract check names, each known (an unknown one is a problem at its
 /// place, with "did you mean").
 fn contract_checks(
@@ -1051,7 +1121,11 @@ fn compile_request_step(
     extra_defined: &mut Vec<String>,
     env_uses: &mut Vec<(String, SourceLocation)>,
 ) -> Option<RequestStep> {
-    let request = compile_request(ctx, req, uses, env_uses);
+    let mut request = compile_request(ctx, req, uses, env_uses);
+    let server = resolve_server(ctx, suite, req.server.as_ref());
+    if let Some(r) = &mut request {
+        r.server = server;
+    }
     let expect: Vec<ExpectPlan> = step
         .expect
         .as_ref()
@@ -1215,6 +1289,7 @@ fn compile_request(
         .map(|j| ctx.at(j))
         .or_else(|| req.body.as_ref().map(|b| ctx.at(b)));
     Some(RequestPlan {
+        server: None,
         method: req.method,
         path: path?,
         path_location: ploc,

@@ -151,6 +151,10 @@ pub struct SuiteFile {
     /// Which contract checks run.
     #[serde(default)]
     pub checks: Option<ChecksSpec>,
+    /// Named servers beside the base URL (an API on several hosts): a
+    /// request names one with `server:`.
+    #[serde(default)]
+    pub servers: BTreeMap<String, Located<ServerSpec>>,
     /// The clauses the suite certifies, each with a stable id that scenarios,
     /// steps, expectations and the contract's `x-clause` name.
     #[serde(default)]
@@ -329,6 +333,19 @@ pub struct Step {
     pub check: BTreeMap<String, Located<Value>>,
 }
 
+/// A named server: its URL, or the environment variable holding it (which
+/// wins when set and not blank); `--server NAME=URL` overrides both.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// The server's base URL (http or https), e.g. `https://uploads.github.com`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// An environment variable that holds the URL instead.
+    #[serde(default)]
+    pub env: Option<String>,
+}
+
 /// A step's own selection of contract checks.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -344,6 +361,10 @@ pub struct StepChecks {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
+    /// The named server (`servers:` in conform.yaml) the request goes to;
+    /// the base URL when absent.
+    #[serde(default)]
+    pub server: Option<Located<String>>,
     pub method: Method,
     /// Path below the base URL, e.g. `/api/v1/things/{{ id }}`.
     pub path: Located<String>,

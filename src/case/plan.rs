@@ -36,6 +36,8 @@ pub struct Suite {
     pub scenarios: Vec<Arc<Scenario>>,
     /// Contract checks the suite turns off (validated names, with where).
     pub skip_checks: Vec<(String, SourceLocation)>,
+    /// Named servers, by name.
+    pub servers: Vec<ServerPlan>,
     /// The suite asks for strict contract checks.
     pub strict: bool,
     /// The clauses the suite certifies (empty when it declares none).
@@ -51,6 +53,15 @@ pub struct Suite {
     /// Regexes and JSONPaths compiled so far, shared by every scenario
     /// (also those compiled again when they run).
     pub intern: Arc<super::intern::Interner>,
+}
+
+/// A named server of the suite (its URL is settled when the run starts).
+#[derive(Debug, Clone)]
+pub struct ServerPlan {
+    pub name: String,
+    pub url: Option<String>,
+    pub env: Option<String>,
+    pub location: SourceLocation,
 }
 
 /// A `{{ env.NAME }}` in a file, kept to check the environment before running.
@@ -181,6 +192,8 @@ pub enum Mode {
 
 #[derive(Debug, Clone)]
 pub struct RequestPlan {
+    /// The named server the request goes to (validated); the base URL when `None`.
+    pub server: Option<String>,
     pub method: Method,
     pub path: Template,
     pub path_location: SourceLocation,

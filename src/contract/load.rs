@@ -177,7 +177,15 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
         .enumerate()
         .map(|(i, o)| (o.id.to_string(), i))
         .collect();
+    let other_json_requests = operations.iter().any(|o| {
+        o.request_body.as_ref().is_some_and(|b| {
+            let has =
+                |f: &dyn Fn(&str) -> bool| b.media_types.iter().any(|m| f(&m.to_ascii_lowercase()));
+            !has(&|m| m == "application/json") && has(&|m| m.ends_with("+json"))
+        })
+    });
     Ok(Contract {
+        other_json_requests,
         file: file.to_owned(),
         dialect,
         version,

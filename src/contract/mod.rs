@@ -87,6 +87,9 @@ pub struct Contract {
     marks: clauses::Marks,
     /// SHA-256 of the contract's text (hex), for provenance.
     sha256: String,
+    /// Some operation takes JSON request bodies only in a media type other
+    /// than `application/json` (`application/merge-patch+json`).
+    other_json_requests: bool,
 }
 
 /// One operation (method + path template).
@@ -214,6 +217,13 @@ impl Contract {
     /// SHA-256 of the contract's text, lowercase hex.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// Whether a JSON request body may need a media type other than
+    /// `application/json` (see [`crate::http::target::body_media_type`]);
+    /// when not, no lookup is needed to send one.
+    pub fn other_json_requests(&self) -> bool {
+        self.other_json_requests
     }
 
     /// The file the contract was read from, as given.

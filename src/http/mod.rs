@@ -254,6 +254,30 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A base URL as given: absolute, http or https; why not, otherwise (with a
+/// hint for the common slip of leaving out the scheme).
+pub fn check_base_url(url: &str) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+        let hint = if url.contains("://") {
+            ""
+        } else {
+            " (add the scheme: http:// or https://)"
+        };
+        format!("invalid URL `{url}`: {e}{hint}")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "the URL `{url}` must start with http:// or https://{}",
+            if url.contains("://") {
+                ""
+            } else {
+                " (add the scheme)"
+            }
+        ));
+    }
+    Ok(parsed)
+}
+
 /// A run's base URL, and the URLs of its literal request paths joined to it
 /// once each: joining re-parses the path (some 4,000 instructions a
 /// request), and most request paths have no variable.

@@ -156,3 +156,75 @@ pub fn header(
         None => style::text(&v),
     })
 }
+
+/// The `Content-Type` a request body goes with when the step gives none: a
+/// `json` body `application/json`, or the one JSON media type the operation
+/// documents instead (`application/merge-patch+json`); a raw `body` the
+/// operation's request media type when it documents exactly one (else none).
+pub fn body_media_type(op: Option<&Operation>, json: bool) -> Option<String> {
+    let documented: &[String] = op
+        .and_then(|o| o.request_body.as_ref())
+        .map_or(&[], |b| b.media_types.as_slice());
+    if json {
+        let is_json = |m: &&String| {
+            let m = m.to_ascii_lowercase();
+            m == "application/json" || m.ends_with("+json")
+        };
+        let plain = documented.is_empty()
+            || documented
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case("application/json"));
+        return Some(match documented.iter().find(is_json) {
+            Some(m) if !plain => m.clone(),
+            _ => "application/json".to_owned(),
+        });
+    }
+    match documented {
+        [one] if !one.contains('*') => Some(one.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_body_without_a_content_type_takes_the_operations_media_type() {
+        let c = crate::contract::from_value(
+            "c.yaml",
+            json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+                "/patch": {"patch": {"operationId": "P", "requestBody": {"content": {
+                    "application/merge-patch+json": {}}}, "responses": {"200": {"description": "ok"}}}},
+                "/json": {"post": {"operationId": "J", "requestBody": {"content": {
+                    "application/json": {}, "application/vnd.x+json": {}}},
+                    "responses": {"200": {"description": "ok"}}}},
+                "/raw": {"put": {"operationId": "R", "requestBody": {"content": {
+                    "application/octet-stream": {}}}, "responses": {"200": {"description": "ok"}}}},
+                "/two": {"put": {"operationId": "T", "requestBody": {"content": {
+                    "text/plain": {}, "text/csv": {}}}, "responses": {"200": {"description": "ok"}}}}
+            }}),
+        )
+        .expect("loads");
+        assert!(c.other_json_requests());
+        let op = |id: &str| c.by_id(id);
+        let media = |id: &str, json: bool| body_media_type(op(id), json);
+        assert_eq!(
+            media("P", true).as_deref(),
+            Some("application/merge-patch+json")
+        );
+        assert_eq!(media("J", true).as_deref(), Some("application/json"));
+        assert_eq!(
+            body_media_type(None, true).as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            media("R", false).as_deref(),
+            Some("application/octet-stream")
+        );
+        assert_eq!(media("T", false), None);
+        assert_eq!(body_media_type(None, false), None);
+    }
+}

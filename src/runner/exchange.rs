@@ -44,8 +44,22 @@ pub fn build(
     let mut url = base
         .join(&path, r.path.is_literal())
         .map_err(BuildError::Url)?;
+    let has = |headers: &[(String, String)], name: &str| {
+        headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
+    // A body without a Content-Type takes the operation's media type.
+    let typed_body = !matches!(r.body, BodyPlan::None)
+        && !r
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    // A JSON body needs the operation only when the contract has JSON
+    // request bodies of another media type.
+    let body_needs_op = typed_body
+        && (matches!(r.body, BodyPlan::Raw(_))
+            || contract.is_some_and(Contract::other_json_requests));
     let op = contract
-        .filter(|_| !(r.query.is_empty() && r.headers.is_empty()))
+        .filter(|_| !(r.query.is_empty() && r.headers.is_empty()) || body_needs_op)
         .and_then(|c| target::operation(c, method, &path, named));
     if !r.query.is_empty() {
         let query = target::query(&r.query, vars, op)?;
@@ -61,15 +75,14 @@ pub fn build(
     for (k, t) in &r.headers {
         headers.push((k.clone(), target::header(op, k, t, vars)?));
     }
-    let has = |headers: &[(String, String)], name: &str| {
-        headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
-    };
+    if typed_body
+        && let Some(media) = target::body_media_type(op, matches!(r.body, BodyPlan::Json(_)))
+    {
+        headers.push(("content-type".into(), media));
+    }
     let body = match &r.body {
         BodyPlan::None => None,
         BodyPlan::Json(t) => {
-            if !has(&headers, "content-type") {
-                headers.push(("content-type".into(), "application/json".into()));
-            }
             let mut body = Vec::with_capacity(128);
             t.render_json(vars, &mut body)?;
             Some(body)

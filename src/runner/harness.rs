@@ -221,13 +221,9 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             (srv.base_url(), Some(srv))
         }
     };
-    let parsed = reqwest::Url::parse(&url)
-        .map_err(|e| RunError::Usage(format!("invalid base URL `{url}`: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(RunError::Usage(format!(
-            "the base URL `{url}` must start with http:// or https://"
-        )));
-    }
+    let parsed = crate::http::check_base_url(&url)
+        .map_err(|e| RunError::Usage(format!("the base URL: {e}")))?;
+    let servers = named_servers(&suite.servers, &opts.servers, &opts.env)?;
     let client = {
         let _guard = rt.enter();
         HttpClient::new(&client_opts).map_err(|e| RunError::Usage(e.to_string()))?
@@ -250,6 +246,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     let ctx = Arc::new(RunContext {
         transport: client,
         base_url: crate::http::BaseUrl::new(parsed),
+        servers,
         token,
         token_env: suite.token_env.clone().unwrap_or_else(|| "TOKEN".into()),
         suite_vars: suite.vars.clone(),
@@ -546,5 +543,130 @@ async fn run_with_retries<T: crate::http::Transport>(
         r.flaky = r.outcome == Outcome::Passed && !reruns.is_empty();
         r.reruns = reruns;
         return r;
+    }
+}
+
+/// The URL of each named server of the suite: `--server NAME=URL`, else its
+/// `env` variable when set and not blank, else its `url`. A server left
+/// without one, a blank or malformed URL, and a `--server` naming no server
+/// of the suite are usage errors.
+fn named_servers(
+    declared: &[crate::case::ServerPlan],
+    given: &[(String, String)],
+    env: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, crate::http::BaseUrl>, RunError> {
+    for (name, _) in given {
+        if !declared.iter().any(|s| &s.name == name) {
+            let hint = did_you_mean(name, declared.iter().map(|s| s.name.as_str()))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(RunError::Usage(format!(
+                "--server {name}=...: the suite has no server `{name}`{hint}"
+            )));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for s in declared {
+        let flag = given
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == s.name)
+            .map(|(_, u)| u);
+        let from_env = s
+            .env
+            .as_ref()
+            .and_then(|e| env.get(e))
+            .filter(|u| !u.trim().is_empty());
+        let (url, whence) = match (flag, from_env, &s.url) {
+            (Some(u), _, _) => (u, format!("--server {}", s.name)),
+            (None, Some(u), _) => (u, format!("${}", s.env.as_deref().unwrap_or_default())),
+            (None, None, Some(u)) => (u, format!("{}", s.location)),
+            (None, None, None) => {
+                return Err(RunError::Usage(format!(
+                    "server `{}` has no URL: set {} or give --server {}=URL",
+                    s.name,
+                    s.env.as_deref().unwrap_or("its env variable"),
+                    s.name
+                )));
+            }
+        };
+        let parsed = crate::http::check_base_url(url)
+            .map_err(|e| RunError::Usage(format!("server `{}` ({whence}): {e}", s.name)))?;
+        out.insert(s.name.clone(), crate::http::BaseUrl::new(parsed));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{ServerPlan, SourceLocation};
+
+    fn server(name: &str, url: Option<&str>, env: Option<&str>) -> ServerPlan {
+        ServerPlan {
+            name: name.into(),
+            url: url.map(Into::into),
+            env: env.map(Into::into),
+            location: SourceLocation::new("conform.yaml", 3, 3),
+        }
+    }
+
+    fn urls(
+        declared: &[ServerPlan],
+        given: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Result<Vec<(String, String)>, String> {
+        let given: Vec<(String, String)> = given
+            .iter()
+            .map(|(n, u)| ((*n).into(), (*u).into()))
+            .collect();
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(n, u)| ((*n).into(), (*u).into()))
+            .collect();
+        match named_servers(declared, &given, &env) {
+            Ok(m) => Ok(m
+                .into_iter()
+                .map(|(n, b)| (n, b.url().to_string()))
+                .collect()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn a_named_server_takes_the_flag_then_its_variable_then_its_url() {
+        let declared = [server("uploads", Some("https://up.test"), Some("UP_URL"))];
+        let one = |given, env| urls(&declared, given, env).map(|v| v[0].1.clone());
+        assert_eq!(one(&[], &[]), Ok("https://up.test/".into()));
+        assert_eq!(
+            one(&[], &[("UP_URL", "http://env.test")]),
+            Ok("http://env.test/".into())
+        );
+        // A blank variable is unset, not an empty URL.
+        assert_eq!(one(&[], &[("UP_URL", " ")]), Ok("https://up.test/".into()));
+        assert_eq!(
+            one(
+                &[("uploads", "http://flag.test")],
+                &[("UP_URL", "http://env.test")]
+            ),
+            Ok("http://flag.test/".into())
+        );
+    }
+
+    #[test]
+    fn a_server_without_a_url_or_with_a_bad_one_is_refused() {
+        let declared = [server("uploads", None, Some("UP_URL"))];
+        let e = urls(&declared, &[], &[("UP_URL", "")]).unwrap_err();
+        assert!(
+            e.contains("server `uploads` has no URL: set UP_URL or give --server uploads=URL"),
+            "{e}"
+        );
+        let e = urls(&declared, &[("uploads", "127.0.0.1:9")], &[]).unwrap_err();
+        assert!(e.contains("add the scheme"), "{e}");
+        let e = urls(&declared, &[("upload", "http://x.test")], &[]).unwrap_err();
+        assert!(
+            e.contains("no server `upload` (did you mean `uploads`?)"),
+            "{e}"
+        );
     }
 }

@@ -30,6 +30,8 @@ pub const SHOWN_BODY_BYTES: usize = 64 * 1024;
 pub struct RunContext<T: Transport> {
     pub transport: T,
     pub base_url: crate::http::BaseUrl,
+    /// The suite's named servers, each URL settled (flag, environment, file).
+    pub servers: BTreeMap<String, crate::http::BaseUrl>,
     /// The bearer token (never shown; masked in every output).
     pub token: Option<String>,
     /// The variable named in curl lines in place of the token.
@@ -47,6 +49,15 @@ pub struct RunContext<T: Transport> {
     pub poll_timeout: Option<std::time::Duration>,
     /// Becomes true on Ctrl-C: the current step stops, `finally` still runs.
     pub interrupt: tokio::sync::watch::Receiver<bool>,
+}
+
+impl<T: Transport> RunContext<T> {
+    /// Where a request naming `server` goes: that named server, else the base URL.
+    pub fn base(&self, server: Option<&str>) -> &crate::http::BaseUrl {
+        server
+            .and_then(|s| self.servers.get(s))
+            .unwrap_or(&self.base_url)
+    }
 }
 
 /// Resolves when the run is interrupted (never, once the sender is gone).

@@ -108,6 +108,8 @@ pub struct RunOptions {
     pub server_faults: Vec<Fault>,
     /// The environment (`{{ env.NAME }}` and the token variable).
     pub env: BTreeMap<String, String>,
+    /// `--server NAME=URL`: the URL of a named server of the suite.
+    pub servers: Vec<(String, String)>,
     /// A contract file instead of the suite's `spec`.
     pub spec: Option<PathBuf>,
     /// Run only these contract checks (all by default).
@@ -162,6 +164,7 @@ impl RunOptions {
             server_lifecycle: None,
             server_faults: Vec::new(),
             env: std::env::vars().collect(),
+            servers: Vec::new(),
             spec: None,
             only_checks: Vec::new(),
             skip_checks: Vec::new(),

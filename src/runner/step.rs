@@ -97,7 +97,13 @@ async fn run_request_step<T: Transport>(
     let token = ctx.token.as_deref();
     let (req, resp) = match &rs.mode {
         Mode::Once => {
-            let req = match build(rs, &ctx.base_url, ctx.contract.as_deref(), token, vars) {
+            let req = match build(
+                rs,
+                ctx.base(rs.request.server.as_deref()),
+                ctx.contract.as_deref(),
+                token,
+                vars,
+            ) {
                 Ok(r) => r,
                 Err(e) => {
                     result.failures.push(Failure::runtime(
@@ -240,7 +246,7 @@ fn contract_check<T: Transport>(
     let Some(contract) = ctx.contract.as_deref() else {
         return Vec::new();
     };
-    let path = relative_path(ctx.base_url.url(), &req.url);
+    let path = relative_path(ctx.base(rs.request.server.as_deref()).url(), &req.url);
     let named = rs.operation.as_ref().map(|(id, _)| id.as_str());
     let op = crate::http::target::operation(contract, req.method, path, named);
     let Some(op) = op else {
@@ -437,7 +443,7 @@ async fn run_poll<T: Transport>(
 ) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
     let req = match build(
         rs,
-        &ctx.base_url,
+        ctx.base(rs.request.server.as_deref()),
         ctx.contract.as_deref(),
         ctx.token.as_deref(),
         vars,
@@ -756,7 +762,7 @@ async fn run_paginate<T: Transport>(
         vars.set(plan.cursor_var.clone(), cursor.clone());
         let req = match build(
             rs,
-            &ctx.base_url,
+            ctx.base(rs.request.server.as_deref()),
             ctx.contract.as_deref(),
             ctx.token.as_deref(),
             vars,

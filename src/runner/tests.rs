@@ -105,6 +105,14 @@ async fn run_checked(
     let ctx = RunContext {
         transport: script,
         base_url: crate::http::BaseUrl::new(reqwest::Url::parse("http://api.test").unwrap()),
+        servers: suite
+            .servers
+            .iter()
+            .map(|s| {
+                let url = reqwest::Url::parse(s.url.as_deref().unwrap()).unwrap();
+                (s.name.clone(), crate::http::BaseUrl::new(url))
+            })
+            .collect(),
         token: Some(TOKEN.into()),
         token_env: "VEZA_TOKEN".into(),
         suite_vars: suite.vars.clone(),
@@ -336,6 +344,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
     let ctx = RunContext {
         transport: Hang,
         base_url: crate::http::BaseUrl::new(reqwest::Url::parse("http://api.test").unwrap()),
+        servers: Default::default(),
         token: None,
         token_env: "TOKEN".into(),
         suite_vars: vec![],
@@ -930,4 +939,55 @@ steps:
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].starts_with("get-content 200:"), "{m:?}");
     assert!(m[0].contains("not of type \"array\""), "{m:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_naming_a_server_goes_there_and_is_checked_below_its_base() {
+    let contract = crate::contract::from_value(
+        "c.yaml",
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+            "/assets": {"post": {"operationId": "upload", "responses": {"201": {
+                "description": "ok", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["id"]}}}}}}}
+        }}),
+    )
+    .unwrap();
+    let suite = format!("{SUITE}servers:\n  uploads: {{ url: \"http://uploads.test/v2\" }}\n");
+    let scenario = r#"
+name: s
+steps:
+  - name: upload
+    request: { server: uploads, method: POST, path: /assets, body: data }
+    expect: { status: 201 }
+  - name: the base URL
+    soft: true
+    request: { method: POST, path: /assets, body: data }
+"#;
+    let replies = vec![
+        Reply::Json(201, json!({"id": 1})),
+        Reply::Json(201, json!({})),
+    ];
+    let run = run_checked(&suite, scenario, replies, Reply::Hang, Some(contract)).await;
+    let urls: Vec<String> = run.sent.iter().map(|(_, r)| r.url.to_string()).collect();
+    assert_eq!(
+        urls,
+        ["http://uploads.test/v2/assets", "http://api.test/assets"]
+    );
+    let r = &run.result;
+    assert_eq!(
+        r.steps[0].outcome,
+        StepOutcome::Passed,
+        "{:?}",
+        r.steps[0].failures
+    );
+    assert!(
+        r.steps[0]
+            .contract
+            .expect("a record")
+            .ran()
+            .any(|c| c == "response_schema")
+    );
+    // The same operation below the base URL: its schema still judges.
+    assert_eq!(r.steps[1].failures.len(), 1, "{:?}", r.steps[1].failures);
+    assert_eq!(r.steps[1].failures[0].check, "response_schema");
 }
