@@ -28,6 +28,10 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub suite_sha256: String,
     pub base_url: String,
+    /// The suite's named servers and the URL each request naming one went
+    /// to (userinfo left out).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub servers: std::collections::BTreeMap<String, String>,
     /// Whether the run used the embedded reference server.
     pub embedded_server: bool,
     /// `K/N` when the run was one partition of N (`--partition`).

@@ -182,6 +182,18 @@ fn the_example_suite_passes_on_recorded_responses() {
     assert_eq!(out.status.code(), Some(0), "{all}");
     let result = report(dir.path());
     assert!(!result.scenarios.is_empty());
+    // Where the named server's requests went is part of the provenance.
+    assert_eq!(
+        result.servers.get("uploads").map(String::as_str),
+        Some(format!("{}/", r.uploads).as_str())
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html");
+    let port = r.uploads.rsplit(':').next().expect("a port");
+    assert!(
+        html.contains("Servers")
+            && html.contains(&format!("uploads: http:&#x2f;&#x2f;127.0.0.1:{port}")),
+        "the HTML provenance names the uploads server"
+    );
     for s in &result.scenarios {
         for step in &s.steps {
             assert_eq!(step.outcome, StepOutcome::Passed, "{}: {all}", s.name);

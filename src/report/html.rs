@@ -625,6 +625,18 @@ fn provenance(r: &RunResult) -> Vec<Row> {
             r.partition.is_some(),
         ),
     ];
+    if !r.servers.is_empty() {
+        let named: Vec<String> = r
+            .servers
+            .iter()
+            .map(|(name, url)| format!("{name}: {url}"))
+            .collect();
+        let at = rows
+            .iter()
+            .position(|w| w.label == "Started at")
+            .unwrap_or(rows.len());
+        rows.insert(at, row("Servers", named.join(", "), true));
+    }
     match &r.contract {
         Some(c) => {
             rows.push(row("Contract", &c.file, true));

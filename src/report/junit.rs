@@ -431,6 +431,9 @@ fn properties(r: &RunResult) -> Vec<Property> {
         ("embedded_server", r.embedded_server.to_string()),
         ("started_at", r.started_at.clone()),
     ]);
+    for url in r.servers.values() {
+        p.push(("server", url.clone()));
+    }
     let verdict = crate::verdict::Verdict::of(r);
     p.push(("verdict", verdict.headline));
     p.push(("certification", verdict.statement));

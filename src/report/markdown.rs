@@ -102,6 +102,9 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
     if r.embedded_server {
         prov.push("embedded reference server".into());
     }
+    for (name, url) in &r.servers {
+        prov.push(format!("server {} {}", cell(name), cell(url)));
+    }
     if let Some(c) = &r.contract {
         prov.push(format!(
             "contract {} ({}, sha256 {})",

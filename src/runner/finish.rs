@@ -22,6 +22,8 @@ pub struct Finished<'a> {
     pub checks: ContractChecks,
     pub baseline: Option<(RunResult, String)>,
     pub base_url: String,
+    /// The named servers' URLs.
+    pub servers: std::collections::BTreeMap<String, String>,
     pub started: SystemTime,
     pub elapsed: Duration,
     pub scenarios: Vec<ScenarioResult>,
@@ -38,6 +40,7 @@ pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
         suite: suite.name.clone(),
         suite_sha256: suite.sha256.clone(),
         base_url: base_url.to_owned(),
+        servers: Default::default(),
         embedded_server: false,
         partition: None,
         interrupted: false,
@@ -74,6 +77,7 @@ pub fn policy(opts: &RunOptions, suite: &Suite) -> Policy {
 pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), RunError> {
     let mut result = empty_result(f.suite, &f.base_url);
     result.embedded_server = opts.base_url.is_none();
+    result.servers = f.servers;
     result.partition = opts.partition.map(|p| p.to_string());
     result.interrupted = f.interrupted;
     result.started_at = humantime::format_rfc3339_seconds(f.started).to_string();

@@ -306,6 +306,16 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         rt.block_on(srv.shutdown());
     }
     let was_interrupted = *interrupt.borrow();
+    let servers = ctx
+        .servers
+        .iter()
+        .map(|(name, base)| {
+            let mut url = base.url().clone();
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            (name.clone(), url.to_string())
+        })
+        .collect();
     drop(ctx);
     rt.shutdown_timeout(Duration::from_secs(1));
 
@@ -317,6 +327,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             checks,
             baseline,
             base_url: url,
+            servers,
             started,
             elapsed,
             scenarios: results,

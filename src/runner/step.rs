@@ -97,20 +97,10 @@ async fn run_request_step<T: Transport>(
     let token = ctx.token.as_deref();
     let (req, resp) = match &rs.mode {
         Mode::Once => {
-            let req = match build(
-                rs,
-                ctx.base(rs.request.server.as_deref()),
-                ctx.contract.as_deref(),
-                token,
-                vars,
-            ) {
+            let req = match request(ctx, rs, vars, &step.location) {
                 Ok(r) => r,
-                Err(e) => {
-                    result.failures.push(Failure::runtime(
-                        names::TEMPLATE,
-                        &step.location,
-                        e.to_string(),
-                    ));
+                Err(f) => {
+                    result.failures.push(*f);
                     return;
                 }
             };
@@ -221,6 +211,24 @@ fn judge_response<T: Transport>(
         seen,
     ));
     failures
+}
+
+/// The step's request as it goes out (to its server, with the token), or
+/// the failure that says why it cannot be built (at `loc`).
+fn request<T: Transport>(
+    ctx: &RunContext<T>,
+    rs: &RequestStep,
+    vars: &Vars,
+    loc: &SourceLocation,
+) -> Result<OutgoingRequest, Box<Failure>> {
+    build(
+        rs,
+        ctx.base(rs.request.server.as_deref()),
+        ctx.contract.as_deref(),
+        ctx.token.as_deref(),
+        vars,
+    )
+    .map_err(|e| Box::new(Failure::runtime(names::TEMPLATE, loc, e.to_string())))
 }
 
 /// The path below the base URL (whose own path is a prefix to strip).
@@ -441,20 +449,10 @@ async fn run_poll<T: Transport>(
     vars: &Vars,
     result: &mut StepResult,
 ) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
-    let req = match build(
-        rs,
-        ctx.base(rs.request.server.as_deref()),
-        ctx.contract.as_deref(),
-        ctx.token.as_deref(),
-        vars,
-    ) {
+    let req = match request(ctx, rs, vars, &plan.location) {
         Ok(r) => r,
-        Err(e) => {
-            result.failures.push(Failure::runtime(
-                names::TEMPLATE,
-                &plan.location,
-                e.to_string(),
-            ));
+        Err(f) => {
+            result.failures.push(*f);
             return None;
         }
     };
@@ -760,20 +758,10 @@ async fn run_paginate<T: Transport>(
     loop {
         page += 1;
         vars.set(plan.cursor_var.clone(), cursor.clone());
-        let req = match build(
-            rs,
-            ctx.base(rs.request.server.as_deref()),
-            ctx.contract.as_deref(),
-            ctx.token.as_deref(),
-            vars,
-        ) {
+        let req = match request(ctx, rs, vars, &plan.location) {
             Ok(r) => r,
-            Err(e) => {
-                result.failures.push(Failure::runtime(
-                    names::TEMPLATE,
-                    &plan.location,
-                    e.to_string(),
-                ));
+            Err(f) => {
+                result.failures.push(*f);
                 return None;
             }
         };
