@@ -110,6 +110,8 @@ pub struct Operation {
     pub parameters: Vec<Parameter>,
     /// The operation's `x-clause`: what its undocumented statuses break.
     pub clause: Option<std::sync::Arc<str>>,
+    /// The template's capturing regex, compiled at its first use.
+    pub(crate) captures: params::Captures,
 }
 
 /// One documented response.

@@ -173,6 +173,7 @@ impl Reader<'_> {
             request_body,
             parameters: params::collect(self.doc, self.dialect, pointer, item_pointer),
             clause: None,
+            captures: params::Captures::default(),
         }
     }
 

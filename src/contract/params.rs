@@ -189,21 +189,46 @@ impl Operation {
     }
 }
 
+/// An operation's compiled template regex and parameter names, once known;
+/// a cache, so equal whatever it holds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Captures(std::sync::OnceLock<Option<(regex::Regex, Vec<String>)>>);
+
+impl PartialEq for Captures {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Captures {}
+
 /// Where each parameter of `op`'s template sits in the concrete `path` (no
 /// query string): (name, byte range), in template order; `None` when the
 /// template does not match the path as it is written.
 pub fn path_spans(op: &Operation, path: &str) -> Option<Vec<(String, Range<usize>)>> {
-    let pattern = paths::template_captures(&op.template, op.spanning()).ok()?;
-    let re = regex::Regex::new(&pattern.regex).ok()?;
+    let (re, names) = captures(op)?;
     let caps = re.captures(path)?;
     Some(
-        pattern
-            .names
-            .into_iter()
+        names
+            .iter()
             .enumerate()
-            .filter_map(|(i, name)| caps.get(i + 1).map(|m| (name, m.range())))
+            .filter_map(|(i, name)| caps.get(i + 1).map(|m| (name.clone(), m.range())))
             .collect(),
     )
+}
+
+/// The capturing regex of `op`'s template and its parameter names, compiled
+/// once per operation (a request with variables in its path asks on every
+/// send).
+fn captures(op: &Operation) -> Option<&(regex::Regex, Vec<String>)> {
+    op.captures
+        .0
+        .get_or_init(|| {
+            let pattern = paths::template_captures(&op.template, op.spanning()).ok()?;
+            let re = regex::Regex::new(&pattern.regex).ok()?;
+            Some((re, pattern.names))
+        })
+        .as_ref()
 }
 
 /// The operations with a path parameter that may span `/`, as the path
