@@ -282,7 +282,10 @@ fn run(a: RunArgs) -> u8 {
     let opts = RunOptions {
         cases: a.cases,
         servers: a.servers,
-        base_url: a.base_url.filter(|u| !u.trim().is_empty()),
+        // A BASE_URL set to nothing is still set (clap reads it as absent).
+        base_url: a
+            .base_url
+            .or_else(|| std::env::var_os("BASE_URL").map(|v| v.to_string_lossy().into_owned())),
         token_file: a.token_file,
         connect_timeout: a.connect_timeout,
         request_timeout: a.request_timeout,

@@ -239,6 +239,11 @@ pub enum RunOutcome {
     NothingRan,
 }
 
+/// Said in the headline and the statement of a run against the embedded
+/// reference server.
+pub const EMBEDDED: &str =
+    "(Run against the embedded reference server, not a deployment: a self-test.)";
+
 /// The run's verdict: exit code, one-line headline and the certification
 /// statement. Every report opens with it; `run`, `merge` and `diff` exit
 /// with its code.
@@ -344,6 +349,15 @@ impl Verdict {
             (RunOutcome::GateFailed, gate)
         } else {
             (RunOutcome::Passed, passed_headline(r, conformant))
+        };
+        // A self-test must never read as a certificate of a deployment.
+        let (headline, statement) = if r.embedded_server {
+            (
+                format!("{headline} {EMBEDDED}"),
+                format!("{statement} {EMBEDDED}"),
+            )
+        } else {
+            (headline, statement)
         };
         let exit_code = match outcome {
             RunOutcome::Passed => exit_code::PASSED,

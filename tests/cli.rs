@@ -201,8 +201,17 @@ fn the_embedded_default_passes_and_says_so() {
     let clauses = report["clauses"].as_array().expect("the clause matrix");
     assert_eq!(clauses.len(), 23);
     assert!(clauses.iter().all(|c| c["verdict"] == "met"), "{clauses:?}");
-    let statement = "Conformant to the documented contract (D1–D8 met). No deviation from the assumptions (A1–A13 met). Inconclusive: none.";
+    let statement = "Conformant to the documented contract (D1–D8 met). No deviation from the assumptions (A1–A13 met). Inconclusive: none. (Run against the embedded reference server, not a deployment: a self-test.)";
     assert_eq!(report["verdict"]["statement"], statement);
+    // No headline of a self-test reads as a deployment's.
+    let self_test = "Run against the embedded reference server, not a deployment";
+    assert!(
+        report["verdict"]["headline"]
+            .as_str()
+            .is_some_and(|h| h.contains(self_test)),
+        "{}",
+        report["verdict"]
+    );
     assert_eq!(report["verdict"]["exit_code"], 0);
     assert!(
         out.contains(&format!("certification: {statement}")),
@@ -214,7 +223,12 @@ fn the_embedded_default_passes_and_says_so() {
             text.contains("Conformant to the documented contract (D1–D8 met)."),
             "{file}"
         );
+        assert!(text.contains(self_test), "{file} names the self-test");
     }
+    assert!(
+        out.contains("verdict: PASSED (exit 0): ") && out.contains(self_test),
+        "{out}"
+    );
     let coverage = report["coverage"]["percent"]
         .as_f64()
         .expect("coverage in the report");
@@ -746,4 +760,175 @@ fn a_large_contract_shows_the_operations_touched_and_folds_the_rest() {
     assert_eq!(md[..fold].matches("| `area-").count(), TOUCHED.len());
     assert_eq!(md[fold..].matches("| `area-").count(), LARGE_OPERATIONS);
     assert!(md[fold..].contains("</details>"));
+}
+
+#[test]
+fn settings_that_would_check_nothing_or_never_work_are_refused_before_sending() {
+    // A listener the refused runs must never reach: nothing may connect.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["--base-url", url.as_str()];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--base-url", ""], "the base URL is set but blank"),
+        (vec!["--base-url", "  "], "the base URL is set but blank"),
+        (
+            vec!["--min-coverage", "NaN"],
+            "--min-coverage NaN: give a percentage from 0 to 100",
+        ),
+        (
+            vec!["--min-coverage", "150"],
+            "--min-coverage 150: give a percentage",
+        ),
+        (
+            vec!["--min-coverage", "inf"],
+            "--min-coverage inf: give a percentage",
+        ),
+        (
+            vec!["--min-clauses=-1"],
+            "--min-clauses -1: give a percentage",
+        ),
+        (
+            vec!["--test-threads", "0"],
+            "--test-threads 0: give at least 1",
+        ),
+        (
+            vec!["--request-timeout", "0s"],
+            "--request-timeout 0: give a duration above zero",
+        ),
+        (
+            vec!["--connect-timeout", "0ms"],
+            "--connect-timeout 0: give a duration above zero",
+        ),
+        (
+            vec!["--poll-timeout", "0s"],
+            "--poll-timeout 0: give a duration above zero",
+        ),
+        (
+            vec!["--max-response-bytes", "0"],
+            "--max-response-bytes 0: no response could be read",
+        ),
+        (
+            vec!["--server-fault", "cancel-204"],
+            "--server-fault breaks the embedded reference server, but --base-url",
+        ),
+        (
+            vec!["--server-lifecycle", "1s"],
+            "--server-lifecycle sets the embedded reference server, but --base-url",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = args.clone();
+        if !all.contains(&"--base-url") {
+            all.extend(base);
+        }
+        let o = run(&all, Some("t0k3n-never-sent"), dir.path());
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
+        assert!(out.contains(message), "{args:?}: {out}");
+        assert!(
+            !dir.path().join("report.json").exists(),
+            "{args:?} wrote reports"
+        );
+    }
+    // BASE_URL set to nothing (an unset CI variable) is not the embedded default.
+    let o = Command::new(BIN)
+        .args(["run", "-q", "--reports"])
+        .arg(dir.path())
+        .env("BASE_URL", "")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("the base URL is set but blank"),
+        "{}",
+        text(&o)
+    );
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a refused run connected: {other:?}"),
+    }
+}
+
+#[test]
+fn a_selection_of_nothing_and_unreadable_suite_entries_are_refused_by_name() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let reports = tempfile::tempdir().unwrap();
+    // A tag no scenario has: exit 2, with the one meant.
+    let o = run(
+        &["--base-url", &url, "--tag", "smokee"],
+        Some("t"),
+        reports.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--tag smokee: no scenario has this tag (did you mean `smoke`?)"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &["--base-url", &url, "--skip-tag", "cancle"],
+        Some("t"),
+        reports.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("(did you mean `cancel`?)"),
+        "{}",
+        text(&o)
+    );
+    // Entries named like scenarios that are no readable file, each named.
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path();
+    for f in ["conform.yaml", "openapi.yaml", "02_create_returns_id.yaml"] {
+        std::fs::copy(Path::new(CASES).join(f), suite.join(f)).unwrap();
+    }
+    std::fs::create_dir(suite.join("folder.yaml")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/x.yaml", suite.join("dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink("loop2.yaml", suite.join("loop1.yaml")).unwrap();
+    std::os::unix::fs::symlink("loop1.yaml", suite.join("loop2.yaml")).unwrap();
+    let o = run_cases(
+        suite.to_str().unwrap(),
+        &["--base-url", &url],
+        Some("t"),
+        reports.path(),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    for (file, why) in [
+        ("folder.yaml", "a folder named like a scenario file"),
+        (
+            "dangling.yaml",
+            "a link to `/nonexistent/x.yaml`, which does not exist",
+        ),
+        ("loop1.yaml", "a link that cannot be followed"),
+        ("loop2.yaml", "a link that cannot be followed"),
+    ] {
+        assert!(
+            out.lines().any(|l| l.contains(why)) && out.contains(file),
+            "{file}: {out}"
+        );
+    }
+    // A suite with no scenario at all.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("conform.yaml"), "name: empty\n").unwrap();
+    let o = run_cases(
+        empty.path().to_str().unwrap(),
+        &["--base-url", &url],
+        None,
+        reports.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no scenario in the suite folder"),
+        "{}",
+        text(&o)
+    );
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a refused run connected: {other:?}"),
+    }
 }

@@ -249,8 +249,9 @@ fn passing_report_validates_and_parses() {
     let log = c["system_out"].as_str().unwrap();
     assert!(log.contains("verdict: met"), "{log}");
     assert!(log.contains("14_auth_create_401::"), "{log}");
+    // The fixture ran against the embedded server, and the statement says so.
     assert!(xml.contains(
-        "<property name=\"certification\" value=\"Conformant to the documented contract (D1–D8 met). No deviation from the assumptions (A1–A13 met). Inconclusive: none.\"/>"
+        "<property name=\"certification\" value=\"Conformant to the documented contract (D1–D8 met). No deviation from the assumptions (A1–A13 met). Inconclusive: none. (Run against the embedded reference server, not a deployment: a self-test.)\"/>"
     ));
 }
 

@@ -307,7 +307,12 @@ fn load_scenarios(
     check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>,
 ) {
     let files = match scenario_files(dir, suite.spec.as_deref()) {
-        Ok(f) => f,
+        Ok((files, problems)) => {
+            for p in problems {
+                diags.push(p);
+            }
+            files
+        }
         Err(e) => {
             diags.push(Diagnostic::file(
                 dir,
@@ -401,10 +406,16 @@ impl Suite {
     }
 }
 
-/// The scenario files of a suite folder, sorted by name.
-fn scenario_files(dir: &Path, spec: Option<&Path>) -> std::io::Result<Vec<PathBuf>> {
+/// The scenario files of a suite folder, sorted by name, and a problem for
+/// each `*.yaml` entry that is no readable file (a folder, a link to nothing
+/// or a loop of links), or for a folder with no scenario at all.
+fn scenario_files(
+    dir: &Path,
+    spec: Option<&Path>,
+) -> std::io::Result<(Vec<PathBuf>, Vec<Diagnostic>)> {
     let spec = spec.and_then(|s| s.canonicalize().ok());
     let mut files = Vec::new();
+    let mut problems = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let is_yaml = matches!(
@@ -412,13 +423,49 @@ fn scenario_files(dir: &Path, spec: Option<&Path>) -> std::io::Result<Vec<PathBu
             Some("yaml" | "yml")
         );
         let is_suite = path.file_name().is_some_and(|n| n == SUITE_FILE);
-        let is_spec = spec.is_some() && path.canonicalize().ok() == spec;
-        if is_yaml && !is_suite && !is_spec && path.is_file() {
-            files.push(path);
+        if !is_yaml || is_suite {
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => {
+                if spec.is_none() || path.canonicalize().ok() != spec {
+                    files.push(path);
+                }
+            }
+            Ok(m) if m.is_dir() => problems.push(Diagnostic::file(
+                &path,
+                "a folder named like a scenario file: rename it, or move it out of the suite",
+            )),
+            Ok(_) => problems.push(Diagnostic::file(
+                &path,
+                "not a regular file: a scenario is a YAML file",
+            )),
+            Err(e) => {
+                let why = match std::fs::read_link(&path) {
+                    Ok(target) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                        "a link to `{}`, which does not exist",
+                        display_path(&target)
+                    ),
+                    Ok(_) => format!(
+                        "a link that cannot be followed ({e}); links that lead back to themselves never end"
+                    ),
+                    Err(_) => format!("cannot be read: {e}"),
+                };
+                problems.push(Diagnostic::file(&path, why));
+            }
         }
     }
     files.sort();
-    Ok(files)
+    problems.sort_by(|a, b| a.location.file.cmp(&b.location.file));
+    if files.is_empty() && problems.is_empty() {
+        problems.push(Diagnostic::file(
+            dir,
+            format!(
+                "no scenario in the suite folder: a scenario is a `*.yaml` file beside {SUITE_FILE}"
+            ),
+        ));
+    }
+    Ok((files, problems))
 }
 
 fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mut Suite) {

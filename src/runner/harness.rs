@@ -120,6 +120,7 @@ fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
         .chain(opts.skip_checks.iter().cloned())
         .collect();
     let checks = ContractChecks::resolve(&opts.only_checks, &skip, opts.strict || suite.strict);
+    check_tags(opts, &suite)?;
     let scenarios = suite
         .scenarios
         .iter()
@@ -135,9 +136,45 @@ fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
     })
 }
 
+/// A `--tag` or `--skip-tag` no scenario carries is a typo that would
+/// select nothing (or skip nothing): refused, with the tags there are.
+fn check_tags(opts: &RunOptions, suite: &Suite) -> Result<(), RunError> {
+    let known: std::collections::BTreeSet<&str> = suite
+        .scenarios
+        .iter()
+        .flat_map(|s| s.tags.iter().map(String::as_str))
+        .collect();
+    let given = opts
+        .tags
+        .iter()
+        .map(|t| ("--tag", t))
+        .chain(opts.skip_tags.iter().map(|t| ("--skip-tag", t)));
+    for (flag, tag) in given {
+        if known.contains(tag.as_str()) {
+            continue;
+        }
+        let hint = did_you_mean(tag, known.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        let there = if known.is_empty() {
+            "no scenario of the suite has a tag".to_owned()
+        } else {
+            format!(
+                "the tags are {}",
+                known.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        };
+        return Err(RunError::Usage(format!(
+            "{flag} {tag}: no scenario has this tag{hint}; {there}"
+        )));
+    }
+    Ok(())
+}
+
 /// Loads the suite, checks the inputs, and runs it; reports are written
 /// before this returns.
 pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
+    opts.check(args.test_threads)?;
     let Inputs {
         suite,
         contract,

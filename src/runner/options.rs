@@ -139,6 +139,55 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
+    /// Refuses settings that would make a green run mean nothing, or that
+    /// can never work: a blank base URL (an unset CI variable is an empty
+    /// string), gates that are not a percentage, zero timeouts and limits,
+    /// and embedded-server settings beside a base URL.
+    pub fn check(&self, test_threads: Option<usize>) -> Result<(), RunError> {
+        let usage = |m: String| Err(RunError::Usage(m));
+        if let Some(url) = &self.base_url
+            && url.trim().is_empty()
+        {
+            return usage("the base URL is set but blank (BASE_URL or --base-url): give the URL of the server under test, or unset it to run against the embedded reference server".into());
+        }
+        for (flag, pct) in [
+            ("--min-coverage", self.min_coverage),
+            ("--min-clauses", self.min_clauses),
+        ] {
+            if let Some(p) = pct
+                && !(p.is_finite() && (0.0..=100.0).contains(&p))
+            {
+                return usage(format!("{flag} {p}: give a percentage from 0 to 100"));
+            }
+        }
+        for (flag, d) in [
+            ("--connect-timeout", self.connect_timeout),
+            ("--request-timeout", self.request_timeout),
+            ("--poll-timeout", self.poll_timeout),
+        ] {
+            if d.is_some_and(|d| d.is_zero()) {
+                return usage(format!("{flag} 0: give a duration above zero, e.g. 10s"));
+            }
+        }
+        if self.max_response_bytes == Some(0) {
+            return usage(
+                "--max-response-bytes 0: no response could be read; give a size above zero".into(),
+            );
+        }
+        if test_threads == Some(0) {
+            return usage("--test-threads 0: give at least 1".into());
+        }
+        if self.base_url.is_some() {
+            if !self.server_faults.is_empty() {
+                return usage("--server-fault breaks the embedded reference server, but --base-url (or BASE_URL) runs against another one: drop one of them".into());
+            }
+            if self.server_lifecycle.is_some() {
+                return usage("--server-lifecycle sets the embedded reference server, but --base-url (or BASE_URL) runs against another one: drop one of them".into());
+            }
+        }
+        Ok(())
+    }
+
     /// Defaults: `cases`, `reports`, the embedded server, the process environment.
     pub fn new() -> RunOptions {
         RunOptions {
