@@ -32,6 +32,10 @@ use crate::template::{TValue, Template};
 
 /// The suite settings file inside a suite folder.
 pub const SUITE_FILE: &str = "conform.yaml";
+/// The shortest poll interval: anything shorter floods the server.
+pub const MIN_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+/// The longest poll deadline: a day (a longer one is as good as none).
+pub const MAX_POLL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Loads and checks the suite in `dir`.
 pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
@@ -665,6 +669,26 @@ fn compile_poll_settings(
     }
     if p.timeout.is_zero() {
         ctx.error(loc.clone(), "poll `timeout` must be longer than zero");
+    }
+    if p.timeout > MAX_POLL_TIMEOUT {
+        ctx.error(
+            loc.clone(),
+            format!(
+                "poll `timeout` {} is longer than {}: a poll must end",
+                humantime::format_duration(p.timeout),
+                humantime::format_duration(MAX_POLL_TIMEOUT)
+            ),
+        );
+    }
+    if p.interval < MIN_POLL_INTERVAL {
+        ctx.error(
+            loc.clone(),
+            format!(
+                "poll `interval` {} is shorter than {}: the server would be flooded",
+                humantime::format_duration(p.interval),
+                humantime::format_duration(MIN_POLL_INTERVAL)
+            ),
+        );
     }
     if p.max_attempts == Some(0) {
         ctx.error(loc, "poll `max_attempts` must be at least 1");
@@ -1428,8 +1452,11 @@ fn compile_poll(
 ) -> PollPlan {
     let loc = ctx.at(p);
     let poll = &p.value;
-    if poll.until.is_empty() && poll.fail_if.is_empty() {
-        ctx.error(loc.clone(), "a `poll` needs an `until` or a `fail_if` condition (otherwise it would only wait for the deadline)");
+    if poll.until.is_empty() {
+        ctx.error(
+            loc.clone(),
+            "a `poll` needs an `until` condition (without one it could only end at its deadline)",
+        );
     }
     let settings = PollSettings {
         interval: poll.interval,

@@ -192,12 +192,13 @@ fn report(
             f
         })
         .collect();
-    if let Some(first) = violations.get(MAX_REPORTED) {
-        let mut f = Failure::assertion(
-            check,
-            loc,
-            format!("{label}: and {} more", violations.len() - MAX_REPORTED),
-        );
+    let omitted: usize = violations.iter().map(|v| v.omitted).sum();
+    if let Some(first) = violations
+        .get(MAX_REPORTED)
+        .or(violations.last().filter(|_| omitted > 0))
+    {
+        let more = violations.len().saturating_sub(MAX_REPORTED) + omitted;
+        let mut f = Failure::assertion(check, loc, format!("{label}: and {more} more"));
         f.clause.clone_from(&first.clause);
         out.push(f);
     }
@@ -370,6 +371,7 @@ mod tests {
                 value: "1".into(),
                 undocumented: false,
                 clause: None,
+                omitted: if i == 14 { 1000 } else { 0 },
             })
             .collect();
         let f = report(
@@ -379,6 +381,7 @@ mod tests {
             &SourceLocation::new("a.yaml", 1, 1),
         );
         assert_eq!(f.len(), MAX_REPORTED + 1);
-        assert_eq!(f.last().unwrap().message, "X 200: and 5 more");
+        // The 5 kept beyond the cap and the 1,000 only counted.
+        assert_eq!(f.last().unwrap().message, "X 200: and 1005 more");
     }
 }

@@ -154,7 +154,14 @@ pub struct SchemaViolation {
     /// The clause the failing keyword rests on (its nearest `x-clause`,
     /// else the response's); filled for responses only.
     pub clause: Option<std::sync::Arc<str>>,
+    /// Violations found after this one and counted, not kept: at most
+    /// [`MAX_KEPT_VIOLATIONS`] are kept per body, so memory stays bounded
+    /// whatever a body holds (set on the last one kept).
+    pub omitted: usize,
 }
+
+/// Violations kept per validated body; the rest are only counted.
+pub const MAX_KEPT_VIOLATIONS: usize = 100;
 
 impl Operation {
     /// The response documented for `status`: exact code, then its range

@@ -259,10 +259,20 @@ impl Schemas {
             Ok(validator) if validator.is_valid(instance) => Vec::new(),
             Ok(validator) => {
                 let ids = self.ids(variant);
-                validator
-                    .iter_errors(instance)
-                    .flat_map(|e| violations(&e, ids))
-                    .collect()
+                let mut kept: Vec<SchemaViolation> = Vec::new();
+                let mut omitted = 0usize;
+                // Each error is dropped as soon as it is counted.
+                for e in validator.iter_errors(instance) {
+                    if kept.len() < super::MAX_KEPT_VIOLATIONS {
+                        kept.extend(violations(&e, ids));
+                    } else {
+                        omitted += 1;
+                    }
+                }
+                if let Some(last) = kept.last_mut() {
+                    last.omitted = omitted;
+                }
+                kept
             }
             Err(message) => vec![SchemaViolation {
                 instance_path: String::new(),
@@ -271,6 +281,7 @@ impl Schemas {
                 value: String::new(),
                 undocumented: false,
                 clause: None,
+                omitted: 0,
             }],
         }
     }
@@ -372,6 +383,7 @@ fn violations(
                 value: e.instance().get(name).map(compact).unwrap_or_default(),
                 undocumented: true,
                 clause: None,
+                omitted: 0,
             })
             .collect();
     }
@@ -389,6 +401,7 @@ fn violations(
         value,
         undocumented: false,
         clause: None,
+        omitted: 0,
     }]
 }
 

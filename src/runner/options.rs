@@ -169,6 +169,15 @@ impl RunOptions {
                 return usage(format!("{flag} 0: give a duration above zero, e.g. 10s"));
             }
         }
+        if let Some(d) = self.poll_timeout
+            && d > crate::case::load::MAX_POLL_TIMEOUT
+        {
+            return usage(format!(
+                "--poll-timeout {}: a poll must end; give at most {}",
+                humantime::format_duration(d),
+                humantime::format_duration(crate::case::load::MAX_POLL_TIMEOUT)
+            ));
+        }
         if self.max_response_bytes == Some(0) {
             return usage(
                 "--max-response-bytes 0: no response could be read; give a size above zero".into(),
