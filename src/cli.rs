@@ -63,7 +63,7 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The report.json files of the shards.
+    /// The report.json files of the shards (with --retries: of the attempts, oldest first).
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
     /// Where the merged reports are written.
@@ -72,6 +72,11 @@ pub struct MergeArgs {
     /// Merge reports checked against different contracts.
     #[arg(long)]
     pub allow_different_contracts: bool,
+    /// The reports are successive attempts of one run, oldest first: the later
+    /// result of a scenario wins, and one that failed and then passed is flaky.
+    /// Without it a scenario in two reports is refused.
+    #[arg(long)]
+    pub retries: bool,
     /// Add the regression section against this earlier report.json.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -385,14 +390,11 @@ fn diff(a: DiffArgs) -> u8 {
 }
 
 fn merge(a: MergeArgs) -> u8 {
-    let mut reports = Vec::new();
-    for path in &a.reports {
-        match read_report(path) {
-            Ok(r) => reports.push((path.display().to_string(), r)),
-            Err(c) => return c,
-        }
-    }
-    let mut merged = match crate::report::merge::merge(reports, a.allow_different_contracts) {
+    let opts = crate::report::merge::MergeOptions {
+        allow_different_contracts: a.allow_different_contracts,
+        retries: a.retries,
+    };
+    let mut merged = match crate::report::merge::merge_files(&a.reports, opts) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("{e}");
@@ -500,14 +502,10 @@ fn serve(a: ServeArgs) -> u8 {
         return exit_code::PASSED;
     }
     let token = match &a.token_file {
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
-            Ok(_) => {
-                eprintln!("the token file {} is empty", p.display());
-                return exit_code::INVALID_INPUT;
-            }
+        Some(p) => match crate::input::read_token_file(p) {
+            Ok(t) => t,
             Err(e) => {
-                eprintln!("cannot read the token file {}: {e}", p.display());
+                eprintln!("{e}");
                 return exit_code::INVALID_INPUT;
             }
         },

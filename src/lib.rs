@@ -13,6 +13,7 @@ pub mod contract;
 pub mod coverage;
 pub mod exit_code;
 pub mod http;
+pub mod input;
 pub mod jsonpath;
 pub mod lint;
 pub mod matcher;

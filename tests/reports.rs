@@ -669,3 +669,314 @@ fn json_and_markdown_match_their_golden_files() {
         "{md}"
     );
 }
+
+// ---- merge inputs, report versions, read caps ----
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reports")
+        .join(name)
+}
+
+fn conform<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(BIN)
+        .args(args)
+        .env_remove("BASE_URL")
+        .env_remove("VEZA_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `conform merge INPUTS... --out DIR [extra]`.
+fn merge(inputs: &[&Path], out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<std::ffi::OsString> = vec!["merge".into()];
+    args.extend(inputs.iter().map(|p| p.as_os_str().to_owned()));
+    args.extend(["--out".into(), out.as_os_str().to_owned()]);
+    args.extend(extra.iter().map(Into::into));
+    conform(args)
+}
+
+fn write_json(path: &Path, v: &Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+}
+
+#[test]
+fn merge_refuses_a_scenario_in_two_reports_whichever_comes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (failing, passing) = (fixture("failing.json"), fixture("passing.json"));
+    for (a, b) in [(&failing, &passing), (&passing, &failing)] {
+        let out = dir.path().join("merged");
+        let o = merge(&[a, b], &out, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "scenario `01_cancel_then_poll_unknown::cancel makes the result unknown` is in both {} and {} (and 19 more scenarios)",
+                a.display(),
+                b.display()
+            )),
+            "{err}"
+        );
+        assert!(err.contains("pass --retries"), "{err}");
+        assert!(!out.join("report.json").exists(), "nothing is written");
+    }
+}
+
+#[test]
+fn merge_refuses_the_same_report_twice_by_any_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let passing = fixture("passing.json");
+    let roundabout = fixture("../reports/passing.json");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&passing, &link).unwrap();
+    for (second, extra) in [
+        (&passing, &[][..]),
+        (&roundabout, &[][..]),
+        (&link, &[][..]),
+        (&passing, &["--retries"][..]),
+    ] {
+        let o = merge(&[&passing, second], &dir.path().join("m"), extra);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{second:?} {extra:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{} and {} are the same file",
+                passing.display(),
+                second.display()
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn merge_with_retries_lets_later_attempts_win_and_marks_flaky_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing_path = fixture("failing.json");
+    let failing = conform::report::json::read(&failing_path).unwrap();
+    let failed: Vec<String> = failing
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Failed)
+        .map(|s| s.id.to_string())
+        .collect();
+    assert!(failed.len() >= 5, "{failed:?}");
+    // A second attempt that ran only what failed, and passed.
+    let mut again: Value =
+        serde_json::from_slice(&std::fs::read(fixture("passing.json")).unwrap()).unwrap();
+    again["scenarios"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| failed.iter().any(|id| s["id"] == id.as_str()));
+    let again_path = dir.path().join("attempt2.json");
+    write_json(&again_path, &again);
+    let failing_copy = dir.path().join("attempt1-again.json");
+    std::fs::copy(&failing_path, &failing_copy).unwrap();
+
+    // Failed, failed again, then passed: flaky, both failures kept as reruns.
+    let out = dir.path().join("merged");
+    let o = merge(
+        &[&failing_path, &failing_copy, &again_path],
+        &out,
+        &["--retries"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged = conform::report::json::read(&out.join("report.json")).unwrap();
+    assert_eq!(ids(&merged), ids(&failing), "every scenario, once");
+    for s in &merged.scenarios {
+        let before = failing.scenarios.iter().find(|b| b.id == s.id).unwrap();
+        if failed.contains(&s.id.to_string()) {
+            assert_eq!(s.outcome, Outcome::Passed, "{}", s.id);
+            assert!(s.flaky, "{}", s.id);
+            assert_eq!(s.reruns.len(), 2, "{}", s.id);
+            assert!(s.reruns.iter().all(|r| r.outcome == Outcome::Failed));
+            assert_eq!(s.reruns[0].steps.len(), before.steps.len());
+        } else {
+            assert_eq!(s.outcome, before.outcome, "{}", s.id);
+            assert!(!s.flaky && s.reruns.is_empty(), "{}", s.id);
+        }
+    }
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("### Flaky"), "{md}");
+
+    // The other way round the failure is the last word: nothing is flaky.
+    let out = dir.path().join("reversed");
+    let o = merge(&[&again_path, &failing_path], &out, &["--retries"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let merged = conform::report::json::read(&out.join("report.json")).unwrap();
+    for s in &merged.scenarios {
+        let before = failing.scenarios.iter().find(|b| b.id == s.id).unwrap();
+        assert_eq!(s.outcome, before.outcome, "{}", s.id);
+        assert!(!s.flaky && s.reruns.is_empty(), "{}", s.id);
+    }
+
+    // The same run twice counts its coverage once.
+    let passing_path = fixture("passing.json");
+    let passing = conform::report::json::read(&passing_path).unwrap();
+    let passing_copy = dir.path().join("passing-again.json");
+    std::fs::copy(&passing_path, &passing_copy).unwrap();
+    let out = dir.path().join("twice");
+    let o = merge(&[&passing_path, &passing_copy], &out, &["--retries"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged = conform::report::json::read(&out.join("report.json")).unwrap();
+    assert_eq!(
+        serde_json::to_value(&merged.coverage).unwrap(),
+        serde_json::to_value(&passing.coverage).unwrap()
+    );
+    assert!(merged.scenarios.iter().all(|s| !s.flaky));
+}
+
+#[test]
+fn baseline_merge_and_diff_refuse_a_newer_format_version() {
+    use conform::model::FORMAT_VERSION;
+    let dir = tempfile::tempdir().unwrap();
+    let passing = fixture("passing.json");
+    let mut newer: Value = serde_json::from_slice(&std::fs::read(&passing).unwrap()).unwrap();
+    newer["format_version"] = (FORMAT_VERSION + 1).into();
+    let newer_path = dir.path().join("newer.json");
+    write_json(&newer_path, &newer);
+    // A newer model need not parse as this one: the version is what is said.
+    let reshaped_path = dir.path().join("reshaped.json");
+    write_json(
+        &reshaped_path,
+        &serde_json::json!({"format_version": FORMAT_VERSION + 1, "runs": []}),
+    );
+    let says = |path: &Path| {
+        format!(
+            "{} has format_version {}, newer than this conform's {FORMAT_VERSION}",
+            path.display(),
+            FORMAT_VERSION + 1
+        )
+    };
+
+    let reports = dir.path().join("run");
+    let o = conform([
+        "run".as_ref(),
+        "--cases".as_ref(),
+        CASES.as_ref(),
+        "--reports".as_ref(),
+        reports.as_os_str(),
+        "--baseline".as_ref(),
+        newer_path.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&says(&newer_path)), "{}", stderr(&o));
+    assert!(!reports.join("report.json").exists(), "nothing ran");
+
+    for input in [&newer_path, &reshaped_path] {
+        let o = merge(&[&passing, input], &dir.path().join("m"), &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(&says(input)), "{}", stderr(&o));
+    }
+    let o = merge(
+        &[&passing],
+        &dir.path().join("m"),
+        &["--baseline", newer_path.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&says(&newer_path)), "{}", stderr(&o));
+    let o = conform([
+        "diff".as_ref(),
+        reshaped_path.as_os_str(),
+        passing.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("d").as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&says(&reshaped_path)), "{}", stderr(&o));
+
+    // Older versions read as before.
+    let v1 = conform::report::json::read(&fixture("v1-passing.json")).unwrap();
+    assert_eq!(v1.format_version, 1);
+}
+
+#[test]
+fn endless_and_oversized_inputs_are_refused_at_their_cap() {
+    use conform::input::{MAX_REPORT_BYTES, MAX_TOKEN_FILE_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let zero = Path::new("/dev/zero");
+    let report_cap = "is larger than 256 MiB, the most conform reads of a report";
+    let token_cap = "is larger than 64 KiB, the most conform reads of a token file";
+    // Sparse files: as large as they say, without the disk space.
+    let sparse = |name: &str, len: u64| {
+        let p = dir.path().join(name);
+        std::fs::File::create(&p).unwrap().set_len(len).unwrap();
+        p
+    };
+    let big_report = sparse("big.json", MAX_REPORT_BYTES + 1);
+    let big_token = sparse("big-token", MAX_TOKEN_FILE_BYTES + 1);
+    let reports = dir.path().join("run");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "run".as_ref(),
+            "--cases".as_ref(),
+            CASES.as_ref(),
+            "--reports".as_ref(),
+            reports.as_os_str(),
+        ];
+        args.extend(extra);
+        conform(args)
+    };
+    let refused = |o: std::process::Output, path: &Path, cap: &str| {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", path.display());
+        assert!(
+            err.contains(&format!("{} {cap}", path.display())),
+            "{}: {err}",
+            path.display()
+        );
+    };
+
+    for big in [zero, big_report.as_path()] {
+        refused(merge(&[big], &dir.path().join("m"), &[]), big, report_cap);
+        refused(
+            run(&["--baseline".as_ref(), big.as_os_str()]),
+            big,
+            report_cap,
+        );
+        refused(
+            conform([
+                "diff".as_ref(),
+                big.as_os_str(),
+                fixture("passing.json").as_os_str(),
+                "--out".as_ref(),
+                dir.path().join("d").as_os_str(),
+            ]),
+            big,
+            report_cap,
+        );
+    }
+    for big in [zero, big_token.as_path()] {
+        refused(
+            run(&[
+                "--base-url".as_ref(),
+                "http://127.0.0.1:9".as_ref(),
+                "--token-file".as_ref(),
+                big.as_os_str(),
+            ]),
+            big,
+            token_cap,
+        );
+        refused(
+            conform([
+                "serve".as_ref(),
+                "--addr".as_ref(),
+                "127.0.0.1:0".as_ref(),
+                "--token-file".as_ref(),
+                big.as_os_str(),
+            ]),
+            big,
+            token_cap,
+        );
+    }
+    assert!(!reports.join("report.json").exists(), "nothing ran");
+}

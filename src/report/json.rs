@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crate::model::RunResult;
+use crate::input::{self, Input};
+use crate::model::{FORMAT_VERSION, RunResult};
 
 /// Writes the model as pretty JSON, streamed (no copy of the whole text in memory).
 pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
@@ -12,10 +13,47 @@ pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
     })
 }
 
-/// Reads a model written by [`write`].
-pub fn read(path: &Path) -> Result<RunResult, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a conform report: {e}", path.display()))
+/// Why a `report.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Missing, unreadable, or over [`input::MAX_REPORT_BYTES`].
+    #[error(transparent)]
+    File(#[from] input::ReadError),
+    #[error("{path} is not a conform report: {source}")]
+    NotAReport {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path} has format_version {found}, newer than this conform's {FORMAT_VERSION} (conform {}): read it with a conform that knows version {found}",
+        env!("CARGO_PKG_VERSION")
+    )]
+    Newer { path: String, found: u32 },
+}
+
+/// Reads a model written by [`write()`]: the one reader of `--baseline`,
+/// `conform merge` and `conform diff`. A file over
+/// [`input::MAX_REPORT_BYTES`] and a `format_version` newer than
+/// [`FORMAT_VERSION`] are refused; older versions read as they are.
+pub fn read(path: &Path) -> Result<RunResult, ReadError> {
+    let bytes = input::read(path, Input::Report)?;
+    // The version first: a newer model may not parse as this one, and
+    // "newer" says more than the field that failed.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        format_version: u32,
+    }
+    if let Ok(Version { format_version }) = serde_json::from_slice::<Version>(&bytes)
+        && format_version > FORMAT_VERSION
+    {
+        return Err(ReadError::Newer {
+            path: path.display().to_string(),
+            found: format_version,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|source| ReadError::NotAReport {
+        path: path.display().to_string(),
+        source,
+    })
 }

@@ -49,20 +49,9 @@ pub const DEFAULT_THREADS: usize = 16;
 
 fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunError> {
     if let Some(path) = &opts.token_file {
-        let t = std::fs::read_to_string(path).map_err(|e| {
-            RunError::Usage(format!(
-                "cannot read the token file {}: {e}",
-                path.display()
-            ))
-        })?;
-        let t = t.trim().to_owned();
-        if t.is_empty() {
-            return Err(RunError::Usage(format!(
-                "the token file {} is empty",
-                path.display()
-            )));
-        }
-        return Ok(Some(t));
+        return crate::input::read_token_file(path)
+            .map(Some)
+            .map_err(|e| RunError::Usage(e.to_string()));
     }
     Ok(suite
         .token_env
@@ -101,7 +90,7 @@ fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
     check_names(opts)?;
     let baseline = match &opts.baseline {
         Some(path) => {
-            let b = report::json::read(path).map_err(RunError::Usage)?;
+            let b = report::json::read(path).map_err(|e| RunError::Usage(e.to_string()))?;
             Some((b, path.display().to_string()))
         }
         None if opts.gate == Gate::Regressions => {

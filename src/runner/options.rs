@@ -68,7 +68,8 @@ pub struct RunOptions {
     pub cases: PathBuf,
     /// The server under test; `None` starts the embedded reference server.
     pub base_url: Option<String>,
-    /// A file holding the bearer token (instead of the suite's environment variable).
+    /// A file holding the bearer token (instead of the suite's environment
+    /// variable), read up to [`crate::input::MAX_TOKEN_FILE_BYTES`].
     pub token_file: Option<PathBuf>,
     /// Overrides the suite's connect timeout.
     pub connect_timeout: Option<Duration>,
@@ -98,7 +99,8 @@ pub struct RunOptions {
     pub retries: u32,
     /// A scenario that passed only on a rerun fails the run (default false).
     pub fail_on_flaky: bool,
-    /// An earlier `report.json` to compare with (default none).
+    /// An earlier `report.json` to compare with (default none), read by
+    /// [`crate::report::json::read`].
     pub baseline: Option<PathBuf>,
     /// Which failures fail the run (default all).
     pub gate: Gate,
