@@ -120,6 +120,22 @@ pub enum TokenFileError {
     NotText(String),
     #[error("the token file {0} is empty")]
     Empty(String),
+    #[error("the token in {0} {1}: a bearer token is one line of visible characters")]
+    Unsendable(String, &'static str),
+}
+
+/// Why `token` can never go in an `Authorization` header, if it cannot: a
+/// control character (a second line included) or a space inside it.
+pub fn unsendable_token(token: &str) -> Option<&'static str> {
+    if token.contains(['\r', '\n']) {
+        Some("has more than one line")
+    } else if token.chars().any(char::is_control) {
+        Some("holds a control character")
+    } else if token.chars().any(char::is_whitespace) {
+        Some("holds a space")
+    } else {
+        None
+    }
 }
 
 /// The bearer token in the file at `path`, trimmed; an empty file, one that
@@ -131,6 +147,9 @@ pub fn read_token_file(path: &Path) -> Result<String, TokenFileError> {
     let token = text.trim();
     if token.is_empty() {
         return Err(TokenFileError::Empty(path.display().to_string()));
+    }
+    if let Some(why) = unsendable_token(token) {
+        return Err(TokenFileError::Unsendable(path.display().to_string(), why));
     }
     Ok(token.to_owned())
 }

@@ -932,3 +932,68 @@ fn a_selection_of_nothing_and_unreadable_suite_entries_are_refused_by_name() {
         other => panic!("a refused run connected: {other:?}"),
     }
 }
+
+#[test]
+fn a_token_that_can_never_be_sent_is_refused_before_sending() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    for (content, why) in [
+        ("first-line\nsecond-line\n", "has more than one line"),
+        ("tok\u{1}en", "holds a control character"),
+        ("tok en", "holds a space"),
+    ] {
+        std::fs::write(&file, content).unwrap();
+        let o = run(
+            &["--base-url", &url, "--token-file", file.to_str().unwrap()],
+            None,
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(why), "{why}: {}", text(&o));
+    }
+    let o = run(&["--base-url", &url], Some("tok\u{7}en"), dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("the token in VEZA_TOKEN holds a control character"),
+        "{}",
+        text(&o)
+    );
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a refused run connected: {other:?}"),
+    }
+}
+
+#[test]
+fn an_unusable_reports_folder_is_found_before_sending() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the reports folder should be.
+    let file = dir.path().join("reports");
+    std::fs::write(&file, "not a folder").unwrap();
+    let o = run(&["--base-url", &url], Some("t"), &file);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot write reports to"), "{}", text(&o));
+    // The same for the folder of --junit.
+    let o = run(
+        &[
+            "--base-url",
+            &url,
+            "--junit",
+            file.join("junit.xml").to_str().unwrap(),
+        ],
+        Some("t"),
+        &dir.path().join("ok"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot write reports to"), "{}", text(&o));
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a refused run connected: {other:?}"),
+    }
+}

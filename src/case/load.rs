@@ -1309,6 +1309,13 @@ fn compile_request(
             ctx.error(l.clone(), format!("`{k}` is not a valid header name"));
             ok = false;
         }
+        if v.value.chars().any(|c| c.is_control() && c != '\t') {
+            ctx.error(
+                l.clone(),
+                format!("the value of header `{k}` holds a line break or another control character: no request could carry it"),
+            );
+            ok = false;
+        }
         if let Some(t) = compile_template(ctx, &v.value, &l) {
             uses_of([&t], &l, uses);
             env_of([&t], &l, env_uses);

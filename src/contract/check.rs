@@ -20,6 +20,8 @@ pub(crate) fn references(doc: &Value, dialect: Dialect, scan: &Scan, problems: &
         }
     }
     let mut found = scan.refs.clone();
+    // `$ref`s inside schemas (pointer of the schema holding one, its value).
+    let mut in_schemas: Vec<(String, String)> = Vec::new();
     let mut mappings: Vec<(String, String)> = Vec::new();
     // OpenAPI 3.1 schemas may name themselves (`$id`) and their parts (`$anchor`).
     let mut ids: HashSet<String> = HashSet::new();
@@ -33,6 +35,7 @@ pub(crate) fn references(doc: &Value, dialect: Dialect, scan: &Scan, problems: &
         walk::each_schema(schema, &root.pointer, &mut |node, pointer| {
             if let Some(r) = node.get("$ref").and_then(Value::as_str) {
                 found.push((refs::child(pointer, "$ref"), r.to_owned()));
+                in_schemas.push((pointer.to_owned(), r.to_owned()));
             }
             if let Some(id) = node.get("$id").and_then(Value::as_str) {
                 ids.insert(id.split('#').next().unwrap_or(id).to_owned());
@@ -52,6 +55,16 @@ pub(crate) fn references(doc: &Value, dialect: Dialect, scan: &Scan, problems: &
                 }
             }
         });
+    }
+    // A schema that is only a `$ref` into a chain of references that loops
+    // never reaches a schema: validation could never end.
+    for (pointer, reference) in &in_schemas {
+        if refs::follow(doc, pointer).map(|_| ()) == Err(refs::Broken::Cycle) {
+            problems.push(
+                refs::child(pointer, "$ref"),
+                format!("circular $ref `{reference}`: the chain of references from here loops and never reaches a schema"),
+            );
+        }
     }
     let v31 = dialect == Dialect::OpenApi31;
     for (pointer, reference) in found {

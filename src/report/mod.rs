@@ -63,6 +63,16 @@ pub fn write_atomic_via(
         })
 }
 
+/// Whether a file can be written in `dir` (created if missing): a probe file
+/// is created and removed, so an unusable reports folder (a regular file,
+/// read-only, no space) is found before a run sends anything.
+pub fn check_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".conform-probe.{}.tmp", std::process::id()));
+    std::fs::write(&probe, b"probe")?;
+    std::fs::remove_file(&probe)
+}
+
 /// Where and how reports are written.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {

@@ -53,12 +53,20 @@ fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunErr
             .map(Some)
             .map_err(|e| RunError::Usage(e.to_string()));
     }
-    Ok(suite
+    let Some((name, token)) = suite
         .token_env
         .as_ref()
-        .and_then(|name| opts.env.get(name))
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty()))
+        .and_then(|name| opts.env.get(name).map(|t| (name, t.trim())))
+        .filter(|(_, t)| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    if let Some(why) = crate::input::unsendable_token(token) {
+        return Err(RunError::Usage(format!(
+            "the token in {name} {why}: a bearer token is one line of visible characters"
+        )));
+    }
+    Ok(Some(token.to_owned()))
 }
 
 /// Checks names given on the command line.
@@ -125,6 +133,26 @@ fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
     })
 }
 
+/// The reports folder and the `--junit` file's folder can be written: found
+/// before the suite runs, not after.
+fn check_report_paths(opts: &RunOptions) -> Result<(), RunError> {
+    let junit_dir = opts.junit.as_ref().map(|j| {
+        j.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf()
+    });
+    for dir in opts.reports.iter().chain(junit_dir.as_ref()) {
+        report::check_writable(dir).map_err(|e| {
+            RunError::Usage(format!(
+                "cannot write reports to {}: {e}; give a folder that can be written (--reports DIR)",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// A `--tag` or `--skip-tag` no scenario carries is a typo that would
 /// select nothing (or skip nothing): refused, with the tags there are.
 fn check_tags(opts: &RunOptions, suite: &Suite) -> Result<(), RunError> {
@@ -186,6 +214,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         });
     }
 
+    check_report_paths(opts)?;
     let mut token = read_token(opts, &suite)?;
     if let Some(url) = &opts.base_url
         && token.is_none()

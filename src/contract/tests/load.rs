@@ -240,12 +240,30 @@ fn hostile_documents_get_errors_not_panics() {
     ] {
         assert!(parse(Path::new("h.yaml"), doc).is_err(), "{doc}");
     }
-    // Cycles through $ref load, and validating against them terminates.
-    let c = yaml(
+    // A pure `$ref` loop never reaches a schema: refused, the loop named.
+    let looped = parse(
+        Path::new("h.yaml"),
         "openapi: 3.0.3\npaths: {/a: {get: {responses: {'200': {description: d, content: \
          {application/json: {schema: {$ref: '#/components/schemas/A'}}}}}}}}\n\
          components: {schemas: {A: {$ref: '#/components/schemas/B'}, B: {$ref: '#/components/schemas/A'}}}\n",
+    )
+    .map(|_| ())
+    .expect_err("a loop of references");
+    assert_eq!(looped.0.len(), 3, "{looped}");
+    assert!(
+        looped
+            .0
+            .iter()
+            .all(|e| e.message.starts_with("circular $ref")),
+        "{looped}"
+    );
+    // A recursive schema loads, and validating against it terminates.
+    let c = yaml(
+        "openapi: 3.0.3\npaths: {/a: {get: {responses: {'200': {description: d, content: \
+         {application/json: {schema: {$ref: '#/components/schemas/A'}}}}}}}}\n\
+         components: {schemas: {A: {type: object, properties: {next: {$ref: '#/components/schemas/A'}}}}}\n",
     );
     let op = c.find("GET", "/a").expect("op");
-    let _ = c.validate_response(op, 200, JSON, &json!({}), true);
+    let v = c.validate_response(op, 200, JSON, &json!({"next": {"next": 1}}), true);
+    assert_eq!(v.len(), 1, "{v:?}");
 }
