@@ -18,6 +18,7 @@ pub mod jsonpath;
 pub mod lint;
 pub mod matcher;
 pub mod model;
+pub mod pipe;
 pub mod poll;
 pub mod redact;
 pub mod report;

@@ -18,5 +18,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = conform::cli::Cli::parse();
-    ExitCode::from(conform::cli::dispatch(cli))
+    // A reader that closes standard output early (`| head`) must not cut the
+    // run short: see `conform::pipe`.
+    let guard = conform::pipe::guard_stdout();
+    let code = conform::cli::dispatch(cli);
+    drop(guard);
+    ExitCode::from(code)
 }

@@ -997,3 +997,121 @@ fn an_unusable_reports_folder_is_found_before_sending() {
         other => panic!("a refused run connected: {other:?}"),
     }
 }
+
+/// Runs the bundled suite against the embedded server (queries that take
+/// a minute), sends `signal` once the first scenario has finished, and
+/// returns the exit code, the output and report.json.
+fn interrupted_by(signal: libc::c_int) -> (Option<i32>, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", "--server-lifecycle", "60s", "--reports"])
+        .arg(dir.path())
+        .env_remove("BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("conform runs");
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut seen = String::new();
+    // The first scenario's line: the run is under way, later ones wait on DONE.
+    while !seen.lines().any(|l| l.starts_with("test ")) {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("reads") == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).expect("reads");
+    let status = child.wait().expect("exits");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut err).unwrap();
+    let report = std::fs::read_to_string(dir.path().join("report.json"))
+        .map(|t| serde_json::from_str(&t).expect("report.json is JSON"))
+        .unwrap_or(serde_json::Value::Null);
+    (status.code(), format!("{seen}{rest}{err}"), report)
+}
+
+#[test]
+fn sigterm_and_sighup_stop_the_run_like_ctrl_c_with_cleanup_and_reports() {
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP")] {
+        let (code, out, report) = interrupted_by(signal);
+        assert_eq!(code, Some(130), "{name}: {out}");
+        assert!(
+            out.contains(&format!("interrupted ({name})")),
+            "{name}: {out}"
+        );
+        assert_eq!(report["interrupted"], true, "{name}: {out}");
+        // The scenarios cut short still ran their cleanup.
+        let cut: Vec<&serde_json::Value> = report["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .filter(|s| s["outcome"] == "interrupted")
+            .collect();
+        assert!(!cut.is_empty(), "{name}: {out}");
+        let mut cleaned = 0;
+        for s in &cut {
+            for f in s["finally"].as_array().into_iter().flatten() {
+                // A cleanup runs, unless its scenario created nothing to clean.
+                let nothing = f["skip_reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("was never captured"));
+                assert!(
+                    f["outcome"] == "passed" || nothing,
+                    "{name}: {} cleanup: {f}",
+                    s["id"]
+                );
+                cleaned += usize::from(f["outcome"] == "passed");
+            }
+        }
+        assert!(cleaned > 0, "{name}: no cleanup ran: {out}");
+    }
+}
+
+#[test]
+fn a_reader_closing_stdout_early_cuts_nothing_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    let runs: Vec<Vec<String>> = vec![
+        vec![
+            "run".into(),
+            "--reports".into(),
+            reports.display().to_string(),
+        ],
+        vec!["lint".into()],
+    ];
+    for args in runs {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("BASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("conform runs");
+        // Read one line, then go away, as `| head -1` does.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("a first line");
+        let status = child.wait().expect("exits");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut err).unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The run went on to the end and wrote its reports.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["verdict"]["exit_code"], 0);
+    assert!(
+        report["scenarios"]
+            .as_array()
+            .is_some_and(|s| s.len() == 20)
+    );
+}

@@ -12,10 +12,11 @@
 //! (101) never escapes: the exit code comes from the result model (see
 //! `finish`).
 //! With `retries`, a failed scenario runs again from scratch; one that then
-//! passes is *flaky*. On Ctrl-C (when `handle_ctrl_c`), no new scenario
-//! starts, running ones stop their current step and run their `finally`
-//! steps, reports are written and the exit code is 130; a second Ctrl-C
-//! exits at once.
+//! passes is *flaky*. On Ctrl-C, SIGTERM or SIGHUP (when `handle_ctrl_c`;
+//! CI systems send SIGTERM on cancel and timeout), no new scenario starts,
+//! running ones stop their current step and run their `finally` steps,
+//! reports are written and the exit code is 130; a second signal exits at
+//! once.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,33 @@ fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunErr
         )));
     }
     Ok(Some(token.to_owned()))
+}
+
+/// The signals that interrupt a run: Ctrl-C (SIGINT), SIGTERM and SIGHUP.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Listens from now on (inside the runtime); `None` when the system
+    /// refuses, in which case only the default handling remains.
+    fn new() -> Option<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some(Signals {
+            term: signal(SignalKind::terminate()).ok()?,
+            hup: signal(SignalKind::hangup()).ok()?,
+        })
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> Option<&'static str> {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|()| "Ctrl-C"),
+            r = self.term.recv() => r.map(|()| "SIGTERM"),
+            r = self.hup.recv() => r.map(|()| "SIGHUP"),
+        }
+    }
 }
 
 /// Checks names given on the command line.
@@ -285,11 +313,16 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     };
     let (stop, interrupt) = tokio::sync::watch::channel(false);
     if opts.handle_ctrl_c {
+        let signals = {
+            let _guard = rt.enter();
+            Signals::new()
+        };
         rt.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nconform: interrupted: no new scenario starts; running ones clean up (Ctrl-C again to quit now)");
+            let Some(mut signals) = signals else { return };
+            if let Some(name) = signals.next().await {
+                eprintln!("\nconform: interrupted ({name}): no new scenario starts; running ones clean up (a second signal quits now)");
                 let _ = stop.send(true);
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if signals.next().await.is_some() {
                     std::process::exit(i32::from(exit_code::INTERRUPTED));
                 }
             }
