@@ -1104,6 +1104,14 @@ fn a_reader_closing_stdout_early_cuts_nothing_short() {
         assert_eq!(status.code(), Some(0), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    // A --logfile that cannot be written is refused, not a panic.
+    let o = run(
+        &["--logfile", "/nonexistent/folder/log.txt"],
+        None,
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--logfile /nonexistent/folder/log.txt: cannot be written"));
     // The run went on to the end and wrote its reports.
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
@@ -1114,4 +1122,41 @@ fn a_reader_closing_stdout_early_cuts_nothing_short() {
             .as_array()
             .is_some_and(|s| s.len() == 20)
     );
+}
+
+#[test]
+fn the_token_variable_stays_masked_when_the_token_comes_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("cases");
+    std::fs::create_dir(&suite).unwrap();
+    std::fs::write(
+        suite.join("conform.yaml"),
+        "name: env-token\nauth: { bearer_env: VEZA_TOKEN }\n",
+    )
+    .unwrap();
+    // The variable goes out in a header, and the step fails, so the request
+    // is recorded in every report.
+    std::fs::write(
+        suite.join("01_echo.yaml"),
+        "name: echo\nsteps:\n  - name: send\n    request:\n      method: GET\n      path: /nowhere\n      headers: { X-Echo: \"{{ env.VEZA_TOKEN }}\" }\n    expect: { status: 200 }\n",
+    )
+    .unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "file-token-9f3a").unwrap();
+    let env_token = "env-token-secret-41c7d2";
+    let reports = dir.path().join("reports");
+    let o = run_cases(
+        suite.to_str().unwrap(),
+        &["--token-file", token.to_str().unwrap()],
+        Some(env_token),
+        &reports,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(!out.contains(env_token), "{out}");
+    for f in ["report.json", "junit.xml", "report.html", "summary.md"] {
+        let body = std::fs::read_to_string(reports.join(f)).unwrap();
+        assert!(!body.contains(env_token), "{f} holds the token variable");
+        assert!(!body.contains("env-token-secret"), "{f} holds part of it");
+    }
 }

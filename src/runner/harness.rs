@@ -220,6 +220,14 @@ fn check_tags(opts: &RunOptions, suite: &Suite) -> Result<(), RunError> {
 /// before this returns.
 pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     opts.check(args.test_threads)?;
+    // libtest opens `--logfile` itself, and panics when it cannot.
+    if let Some(log) = &args.logfile {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| RunError::Usage(format!("--logfile {log}: cannot be written: {e}")))?;
+    }
     let Inputs {
         suite,
         contract,

@@ -19,7 +19,7 @@ use crate::verdict::{ClauseTally, stops};
 
 use super::{RunContext, interrupted};
 
-/// The reason recorded for what Ctrl-C stopped.
+/// The reason recorded for what Ctrl-C (or SIGTERM, SIGHUP) stopped.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 use super::step::{StepState, run_step};
 
@@ -33,6 +33,16 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
     let mut red = Redactor::new();
     if let Some(t) = &ctx.token {
         red.add(t.clone());
+    }
+    // The token variable is a secret even when the token came from a file
+    // (or the embedded server), should a case send it with `{{ env.NAME }}`.
+    if let Some(t) = ctx
+        .env
+        .get(&ctx.token_env)
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    {
+        red.add(t.to_owned());
     }
     let mut setup_failures = Vec::new();
     for (name, t) in ctx.suite_vars.iter().chain(&sc.vars) {
