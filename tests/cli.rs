@@ -160,7 +160,8 @@ fn a_real_base_url_without_a_token_is_refused_before_sending() {
     let o = run(&["--base-url", "http://127.0.0.1:9"], None, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        text(&o).contains("set VEZA_TOKEN or give --token-file FILE"),
+        text(&o).contains("set VEZA_TOKEN (`auth.bearer_env` at ")
+            && text(&o).contains("or give --token-file FILE"),
         "{}",
         text(&o)
     );
@@ -1159,4 +1160,79 @@ fn the_token_variable_stays_masked_when_the_token_comes_from_a_file() {
         assert!(!body.contains(env_token), "{f} holds the token variable");
         assert!(!body.contains("env-token-secret"), "{f} holds part of it");
     }
+}
+
+#[test]
+fn with_format_json_every_line_on_stdout_is_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--format", "json"], None, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() > 20, "{stdout}");
+    for line in &lines {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+    // The human summary is still there, on stderr.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("contract coverage: "));
+}
+
+#[test]
+fn inputs_refused_for_what_they_hold_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    let suite = |name: &str, contract: &[u8], scenario: Option<&[u8]>| {
+        let d = dir.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        for f in ["conform.yaml", "02_create_returns_id.yaml"] {
+            std::fs::copy(Path::new(CASES).join(f), d.join(f)).unwrap();
+        }
+        std::fs::write(d.join("openapi.yaml"), contract).unwrap();
+        if let Some(s) = scenario {
+            std::fs::write(d.join("03_latin1.yaml"), s).unwrap();
+        }
+        d
+    };
+    let bundled = std::fs::read(Path::new(CASES).join("openapi.yaml")).unwrap();
+    for (d, at, message) in [
+        (
+            suite("latin1", &bundled, Some(b"name: caf\xe9\nsteps: []\n")),
+            "03_latin1.yaml:1:10",
+            "not UTF-8",
+        ),
+        (
+            suite(
+                "future",
+                b"openapi: 9.9.9\ninfo: {title: t, version: '1'}\npaths: {}\n",
+                None,
+            ),
+            "openapi.yaml:1:1",
+            "unsupported OpenAPI version `9.9.9`",
+        ),
+        (
+            suite("empty", b"", None),
+            "openapi.yaml",
+            "the contract is empty",
+        ),
+    ] {
+        let o = run_cases(d.to_str().unwrap(), &[], None, &reports);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(
+            out.contains(message) && out.contains(at),
+            "{at}: {message}: {out}"
+        );
+    }
+    // An unset token variable is pointed at in conform.yaml.
+    let o = run(&["--base-url", "http://127.0.0.1:9"], None, &reports);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("set VEZA_TOKEN (`auth.bearer_env` at "),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("conform.yaml:7:"), "{}", text(&o));
 }

@@ -225,9 +225,24 @@ impl<'env> Helpers<'env> {
 }
 
 fn read(path: &Path) -> Result<Arc<str>, Diagnostic> {
-    std::fs::read_to_string(path)
-        .map(Arc::from)
-        .map_err(|e| Diagnostic::file(path, format!("cannot read the file: {e}")))
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::file(path, format!("cannot read the file: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Arc::from(text)),
+        Err(e) => {
+            // Where the first byte that is not UTF-8 sits.
+            let good = e
+                .as_bytes()
+                .get(..e.utf8_error().valid_up_to())
+                .unwrap_or_default();
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            Err(Diagnostic::new(
+                SourceLocation::new(display_path(path), line as u64, column as u64),
+                "cannot read the file: not UTF-8 text from here on (save it as UTF-8)",
+            ))
+        }
+    }
 }
 
 /// Adds one file to the suite's hash: its name, its text, each ended by a NUL.
@@ -284,6 +299,7 @@ fn open_suite(
         env_uses: Vec::new(),
         scenarios: Vec::new(),
         skip_checks: Vec::new(),
+        token_env_location: None,
         servers: Vec::new(),
         strict: false,
         registry: Arc::default(),
@@ -475,7 +491,8 @@ fn scenario_files(
 fn compile_suite(ctx: &mut FileCtx<'_>, dir: &Path, file: &SuiteFile, suite: &mut Suite) {
     suite.name = file.name.clone();
     suite.description = file.description.clone();
-    suite.token_env = file.auth.as_ref().map(|a| a.bearer_env.clone());
+    suite.token_env = file.auth.as_ref().map(|a| a.bearer_env.value.clone());
+    suite.token_env_location = file.auth.as_ref().map(|a| ctx.at(&a.bearer_env));
     if let Some(spec) = &file.spec {
         let path = dir.join(&spec.value);
         if !path.is_file() {
@@ -1720,9 +1737,16 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(&*problems[0].location.file, display_path(&broken));
         assert!(
-            problems[0].message.starts_with("cannot read the file: "),
+            problems[0]
+                .message
+                .starts_with("cannot read the file: not UTF-8"),
             "{}",
             problems[0].message
+        );
+        // At the first byte that is not UTF-8.
+        assert_eq!(
+            (problems[0].location.line, problems[0].location.column),
+            (1, 10)
         );
         // A deferred scenario whose file is gone when it runs.
         let head = Arc::new((*suite.scenarios[0]).clone().deferred());

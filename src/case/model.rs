@@ -204,7 +204,7 @@ pub struct ChecksSpec {
 #[serde(deny_unknown_fields)]
 pub struct AuthSpec {
     /// The environment variable that holds the bearer token (e.g. `VEZA_TOKEN`).
-    pub bearer_env: String,
+    pub bearer_env: Located<String>,
 }
 
 /// Defaults for every step of every scenario.

@@ -27,6 +27,8 @@ pub struct Suite {
     pub spec: Option<PathBuf>,
     /// The environment variable holding the bearer token.
     pub token_env: Option<String>,
+    /// Where `auth.bearer_env` is written.
+    pub token_env_location: Option<SourceLocation>,
     pub settings: Settings,
     /// Suite variables (may use `{{ env.NAME }}`).
     pub vars: Vec<(String, TValue)>,

@@ -139,7 +139,12 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
     let (dialect, version) = match dialect(&doc) {
         Ok(found) => found,
         Err(message) => {
-            problems.push("", message);
+            // At the version key when there is one, else at the top.
+            let at = ["/openapi", "/swagger"]
+                .into_iter()
+                .find(|p| doc.pointer(p).is_some())
+                .unwrap_or("");
+            problems.push(at, message);
             return Err(problems.into_errors(file, tree));
         }
     };
@@ -200,6 +205,9 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
 
 /// The dialect from `openapi` or `swagger`, or why the document is not one.
 fn dialect(doc: &Value) -> Result<(Dialect, String), String> {
+    if doc.is_null() {
+        return Err("the contract is empty: an OpenAPI document starts with `openapi: 3.x` (or `swagger: \"2.0\"`)".into());
+    }
     let Value::Object(top) = doc else {
         return Err(format!(
             "a contract is a mapping at its top level, not {}",

@@ -30,6 +30,9 @@ pub struct Finished<'a> {
     pub interrupted: bool,
     /// Trials libtest saw fail (a panicking trial records no result).
     pub libtest_failed: u64,
+    /// Standard output carries JSON events only (`--format json`): the
+    /// human summary goes to standard error.
+    pub json_stdout: bool,
 }
 
 /// A result with provenance and no scenarios.
@@ -102,7 +105,13 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     crate::verdict::finalize(&mut result);
     let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
-        print!("{}", summary_lines(&result, opts.coverage_table));
+        let summary = summary_lines(&result, opts.coverage_table);
+        // With `--format json` every line on stdout is a JSON event.
+        if f.json_stdout {
+            eprint!("{summary}");
+        } else {
+            print!("{summary}");
+        }
     }
     if let Some(dir) = &opts.reports {
         let ro = ReportOptions {

@@ -256,8 +256,13 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         && token.is_none()
         && let Some(name) = &suite.token_env
     {
+        let at = suite
+            .token_env_location
+            .as_ref()
+            .map(|l| format!(" (`auth.bearer_env` at {l})"))
+            .unwrap_or_default();
         return Err(RunError::Usage(format!(
-            "no bearer token for {url}: set {name} or give --token-file FILE"
+            "no bearer token for {url}: set {name}{at} or give --token-file FILE"
         )));
     }
     let settings = &suite.settings;
@@ -429,6 +434,7 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             scenarios: results,
             interrupted: was_interrupted,
             libtest_failed: conclusion.num_failed,
+            json_stdout: args.format == Some(libtest_mimic::FormatSetting::Json),
         },
     )
     .map(|(result, exit_code)| RunOutput {

@@ -207,7 +207,8 @@ fn documents_that_are_not_contracts_are_refused() {
         e[0].message.contains("unsupported OpenAPI version `4.0.0`"),
         "{e:?}"
     );
-    assert_eq!((e[0].pointer.as_str(), e[0].line), ("", 0));
+    // At the version, where it is written.
+    assert_eq!((e[0].pointer.as_str(), e[0].line), ("/openapi", 1));
     let e = errors("swagger: '1.2'\n");
     assert!(
         e[0].message.contains("unsupported Swagger version"),
