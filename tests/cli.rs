@@ -75,6 +75,29 @@ fn verdict<'a>(out: &'a str, prefix: &str) -> &'a str {
         .unwrap_or("not listed")
 }
 
+/// A listening socket that must see no connection.
+struct Untouched {
+    listener: std::net::TcpListener,
+    url: String,
+}
+
+impl Untouched {
+    fn new() -> Untouched {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        Untouched { listener, url }
+    }
+
+    /// No connection was made, even one since closed (it would be queued).
+    fn assert_untouched(&self) {
+        match self.listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("a refused run connected: {other:?}"),
+        }
+    }
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -765,10 +788,9 @@ fn a_large_contract_shows_the_operations_touched_and_folds_the_rest() {
 
 #[test]
 fn settings_that_would_check_nothing_or_never_work_are_refused_before_sending() {
-    // A listener the refused runs must never reach: nothing may connect.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    // A server the refused runs must never reach: nothing may connect.
+    let untouched = Untouched::new();
+    let url = untouched.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let base = ["--base-url", url.as_str()];
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -846,17 +868,14 @@ fn settings_that_would_check_nothing_or_never_work_are_refused_before_sending() 
         "{}",
         text(&o)
     );
-    match listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("a refused run connected: {other:?}"),
-    }
+    untouched.assert_untouched();
 }
 
 #[test]
 fn a_selection_of_nothing_and_unreadable_suite_entries_are_refused_by_name() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    // A server the refused runs must never reach: nothing may connect.
+    let untouched = Untouched::new();
+    let url = untouched.url.clone();
     let reports = tempfile::tempdir().unwrap();
     // A tag no scenario has: exit 2, with the one meant.
     let o = run(
@@ -928,17 +947,14 @@ fn a_selection_of_nothing_and_unreadable_suite_entries_are_refused_by_name() {
         "{}",
         text(&o)
     );
-    match listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("a refused run connected: {other:?}"),
-    }
+    untouched.assert_untouched();
 }
 
 #[test]
 fn a_token_that_can_never_be_sent_is_refused_before_sending() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    // A server the refused runs must never reach: nothing may connect.
+    let untouched = Untouched::new();
+    let url = untouched.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     for (content, why) in [
@@ -962,17 +978,14 @@ fn a_token_that_can_never_be_sent_is_refused_before_sending() {
         "{}",
         text(&o)
     );
-    match listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("a refused run connected: {other:?}"),
-    }
+    untouched.assert_untouched();
 }
 
 #[test]
 fn an_unusable_reports_folder_is_found_before_sending() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    // A server the refused runs must never reach: nothing may connect.
+    let untouched = Untouched::new();
+    let url = untouched.url.clone();
     let dir = tempfile::tempdir().unwrap();
     // A regular file where the reports folder should be.
     let file = dir.path().join("reports");
@@ -993,10 +1006,7 @@ fn an_unusable_reports_folder_is_found_before_sending() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot write reports to"), "{}", text(&o));
-    match listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("a refused run connected: {other:?}"),
-    }
+    untouched.assert_untouched();
 }
 
 /// Runs the bundled suite against the embedded server (queries that take
