@@ -483,7 +483,10 @@ fn lint(a: LintArgs) -> u8 {
             exit_code::PASSED
         }
         Err(d) => {
-            eprintln!("{d}");
+            // A token written in a case file shows in the excerpts.
+            let mut red = crate::redact::Redactor::new();
+            red.add_secret_env(&env);
+            eprintln!("{}", red.redact(&d.to_string()));
             exit_code::INVALID_INPUT
         }
     }

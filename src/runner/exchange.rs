@@ -132,7 +132,8 @@ pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse 
         headers: resp
             .headers
             .iter()
-            .map(|(k, v)| (printable(k), printable(&red.header(k, v))))
+            // A server may echo a secret as a header's name (lower-cased).
+            .map(|(k, v)| (printable(&red.redact(k)), printable(&red.header(k, v))))
             .collect(),
         body,
         body_bytes: resp.body.len(),

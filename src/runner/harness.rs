@@ -35,6 +35,7 @@ use crate::contract::Contract;
 use crate::exit_code;
 use crate::http::{ClientOptions, HttpClient};
 use crate::model::{Outcome, Rerun, RunResult, ScenarioResult};
+use crate::redact::Redactor;
 use crate::report;
 use crate::server::{self, ServerConfig};
 
@@ -68,6 +69,32 @@ fn read_token(opts: &RunOptions, suite: &Suite) -> Result<Option<String>, RunErr
         )));
     }
     Ok(Some(token.to_owned()))
+}
+
+/// What every scenario masks from the start: variables named like secrets,
+/// the token, the token variable's value (even when the token came from a
+/// file or the embedded server, should a case send it with
+/// `{{ env.NAME }}`), and the userinfo of the base URL and named servers.
+fn run_secrets(
+    token: Option<&str>,
+    env: &BTreeMap<String, String>,
+    token_env: Option<&str>,
+    base: &reqwest::Url,
+    servers: &BTreeMap<String, crate::http::BaseUrl>,
+) -> Redactor {
+    let mut red = Redactor::new();
+    red.add_secret_env(env);
+    if let Some(t) = token {
+        red.add(t);
+    }
+    if let Some(t) = token_env.and_then(|n| env.get(n)) {
+        red.add(t.trim());
+    }
+    red.add_userinfo(base);
+    for s in servers.values() {
+        red.add_userinfo(s.url());
+    }
+    red
 }
 
 /// The signals that interrupt a run: Ctrl-C (SIGINT), SIGTERM and SIGHUP.
@@ -217,8 +244,29 @@ fn check_tags(opts: &RunOptions, suite: &Suite) -> Result<(), RunError> {
 }
 
 /// Loads the suite, checks the inputs, and runs it; reports are written
-/// before this returns.
+/// before this returns. An error's text has what could be a secret masked
+/// ([`input_secrets`]).
 pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
+    run_unmasked(opts, args).map_err(|e| e.masked(&input_secrets(opts)))
+}
+
+/// What an error before or outside the scenarios masks: the token file's
+/// content and variables named like secrets (the suite's token variable
+/// among them in practice), besides every URL's userinfo.
+pub fn input_secrets(opts: &RunOptions) -> Redactor {
+    let mut red = Redactor::new();
+    red.add_secret_env(&opts.env);
+    if let Some(t) = opts
+        .token_file
+        .as_deref()
+        .and_then(|p| crate::input::read_token_file(p).ok())
+    {
+        red.add(t);
+    }
+    red
+}
+
+fn run_unmasked(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
     opts.check(args.test_threads)?;
     // libtest opens `--logfile` itself, and panics when it cannot.
     if let Some(log) = &args.logfile {
@@ -344,12 +392,20 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
         // Kept alive, never sent: runs in tests and library use are not interruptible.
         std::mem::forget(stop);
     }
+    let secrets = run_secrets(
+        token.as_deref(),
+        &opts.env,
+        suite.token_env.as_deref(),
+        &parsed,
+        &servers,
+    );
     let ctx = Arc::new(RunContext {
         transport: client,
         base_url: crate::http::BaseUrl::new(parsed),
         servers,
         token,
         token_env: suite.token_env.clone().unwrap_or_else(|| "TOKEN".into()),
+        secrets,
         suite_vars: suite.vars.clone(),
         env: Arc::new(opts.env.clone()),
         contract: contract.clone(),
@@ -414,9 +470,11 @@ pub fn run(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunError> {
             let mut url = base.url().clone();
             let _ = url.set_username("");
             let _ = url.set_password(None);
-            (name.clone(), url.to_string())
+            (name.clone(), ctx.secrets.redact(url.as_str()).into_owned())
         })
         .collect();
+    // The base URL as reports show it: userinfo and the token masked.
+    let url = ctx.secrets.redact(&url).into_owned();
     drop(ctx);
     rt.shutdown_timeout(Duration::from_secs(1));
 

@@ -36,6 +36,10 @@ pub struct RunContext<T: Transport> {
     pub token: Option<String>,
     /// The variable named in curl lines in place of the token.
     pub token_env: String,
+    /// What every scenario masks from the start: the token, the token
+    /// variable's value, the base URL's and named servers' userinfo, and
+    /// variables named like secrets (see [`crate::redact`]).
+    pub secrets: crate::redact::Redactor,
     pub suite_vars: Vec<(String, TValue)>,
     pub env: Arc<BTreeMap<String, String>>,
     /// The contract every response is checked against, when the suite has one.

@@ -260,6 +260,20 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// The error with what `red` knows masked in its text: a token written
+    /// in a case file shows in the excerpt of a problem there, a URL's
+    /// userinfo in a message about it. Exit codes are kept.
+    pub fn masked(self, red: &crate::redact::Redactor) -> RunError {
+        let text = self.to_string();
+        let std::borrow::Cow::Owned(masked) = red.redact(&text) else {
+            return self;
+        };
+        match self {
+            RunError::Harness(_) => RunError::Harness(masked),
+            RunError::Cases(_) | RunError::Usage(_) => RunError::Usage(masked),
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Cases(_) | RunError::Usage(_) => exit_code::INVALID_INPUT,

@@ -30,20 +30,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         values: Default::default(),
         env: ctx.env.clone(),
     };
-    let mut red = Redactor::new();
-    if let Some(t) = &ctx.token {
-        red.add(t.clone());
-    }
-    // The token variable is a secret even when the token came from a file
-    // (or the embedded server), should a case send it with `{{ env.NAME }}`.
-    if let Some(t) = ctx
-        .env
-        .get(&ctx.token_env)
-        .map(|t| t.trim())
-        .filter(|t| !t.is_empty())
-    {
-        red.add(t.to_owned());
-    }
+    let mut red = ctx.secrets.clone();
     let mut setup_failures = Vec::new();
     for (name, t) in ctx.suite_vars.iter().chain(&sc.vars) {
         match t.render(&vars) {
@@ -294,10 +281,16 @@ fn redact_result(r: &mut ScenarioResult, red: &Redactor) {
             fix(&mut x.request.url);
             fix(&mut x.curl);
             x.request.body.as_mut().map(fix);
-            x.request.headers.iter_mut().for_each(|(_, v)| fix(v));
+            x.request.headers.iter_mut().for_each(|(k, v)| {
+                fix(k);
+                fix(v);
+            });
             if let Some(resp) = &mut x.response {
                 fix(&mut resp.body);
-                resp.headers.iter_mut().for_each(|(_, v)| fix(v));
+                resp.headers.iter_mut().for_each(|(k, v)| {
+                    fix(k);
+                    fix(v);
+                });
             }
         }
         if let Some(p) = &mut step.poll {

@@ -115,6 +115,11 @@ async fn run_checked(
             .collect(),
         token: Some(TOKEN.into()),
         token_env: "VEZA_TOKEN".into(),
+        secrets: {
+            let mut red = crate::redact::Redactor::new();
+            red.add(TOKEN);
+            red
+        },
         suite_vars: suite.vars.clone(),
         env: Arc::default(),
         contract: contract.map(Arc::new),
@@ -347,6 +352,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
         servers: Default::default(),
         token: None,
         token_env: "TOKEN".into(),
+        secrets: Default::default(),
         suite_vars: vec![],
         env: Arc::default(),
         contract: None,
