@@ -2,6 +2,9 @@
 //! baseline and gate, flaky reruns, secrets kept out of every output,
 //! Ctrl-C, and golden JSON and Markdown.
 
+mod common;
+use common::walk;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -355,19 +358,6 @@ fn a_planted_token_reaches_no_output_even_when_the_server_echoes_it() {
         );
     }
     assert!(files >= 2, "reports were written");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Requests the scenarios of a result sent, by their own count.

@@ -5,7 +5,10 @@
 //! reports, the extra JUnit file) is searched for every form conform or a
 //! server could write, and for every eight-character piece of each secret.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::walk;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use axum::extract::RawQuery;
@@ -93,20 +96,6 @@ fn assert_nowhere(what: &str, text: &str, secrets: &[&str]) {
             panic!("{what} holds {form:?} of a secret:\n{text}");
         }
     }
-}
-
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn terminal(o: &Output) -> String {

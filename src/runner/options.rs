@@ -172,12 +172,12 @@ impl RunOptions {
             }
         }
         if let Some(d) = self.poll_timeout
-            && d > crate::case::load::MAX_POLL_TIMEOUT
+            && d > crate::case::compile::MAX_POLL_TIMEOUT
         {
             return usage(format!(
                 "--poll-timeout {}: a poll must end; give at most {}",
                 humantime::format_duration(d),
-                humantime::format_duration(crate::case::load::MAX_POLL_TIMEOUT)
+                humantime::format_duration(crate::case::compile::MAX_POLL_TIMEOUT)
             ));
         }
         if self.max_response_bytes == Some(0) {
