@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::case::diag::did_you_mean;
 use crate::case::{
     Action, BodyPlan, Diagnostic, Diagnostics, RequestStep, Scenario, SourceLocation, Suite,
 };
 use crate::contract::{Contract, Operation, ParamIn};
+use crate::diag::did_you_mean_hint;
 use crate::http::style;
 use crate::http::target::{self, TargetError};
 use crate::template::Vars;
@@ -95,9 +95,7 @@ fn contract_clauses(contract: &Contract, registry: &crate::clause::Registry) -> 
                 mark.id
             )
         } else {
-            let hint = did_you_mean(&mark.id, registry.clauses().iter().map(|c| &*c.id))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean_hint(&mark.id, registry.clauses().iter().map(|c| &*c.id));
             format!(
                 "`x-clause: {}` at {} names no clause of the suite{hint}",
                 mark.id, mark.pointer
@@ -304,9 +302,7 @@ fn lint_step(
     let op: Option<&Operation> = match &rs.operation {
         Some((id, loc)) => match contract.by_id(id) {
             None => {
-                let hint = did_you_mean(id, contract.operations().iter().map(|o| &*o.id))
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let hint = did_you_mean_hint(id, contract.operations().iter().map(|o| &*o.id));
                 out.push((
                     loc.clone(),
                     format!("no operation `{id}` in {}{hint}", contract.file()),
@@ -346,9 +342,7 @@ fn lint_step(
         None => {
             if found.is_none() && rs.schema {
                 let same_method = contract.operations().iter().filter(|o| o.method == method);
-                let hint = did_you_mean(&path, same_method.map(|o| o.template.as_str()))
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let hint = did_you_mean_hint(&path, same_method.map(|o| o.template.as_str()));
                 out.push((
                     r.path_location.clone(),
                     format!(

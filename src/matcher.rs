@@ -12,8 +12,8 @@ use std::fmt;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::case::diag::did_you_mean;
 use crate::case::intern::Interner;
+use crate::diag::did_you_mean;
 use crate::jsonpath::Actual;
 use crate::template::{TValue, Vars};
 

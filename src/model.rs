@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::case::SourceLocation;
 pub use crate::clause::{Assumptions, Level};
+pub use crate::diag::SourceLocation;
 
 /// Version of the serialised model (`report.json`). Version 2 added
 /// clauses, levels, the policy and the verdict; version 1 reports still

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::diag::{Diagnostic, SourceLocation, display_path};
 use super::load::SUITE_FILE;
+use crate::diag::{Diagnostic, SourceLocation, display_path};
 
 /// The scenario files of a suite folder, sorted by name, and a problem for
 /// each `*.yaml` entry that is no readable file (a folder, a link to nothing

@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::compile::{FileCtx, compile_scenario, compile_suite};
-use super::diag::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use super::files::{hash_file, read, scenario_files};
 use super::model::SuiteFile;
 use super::parse::{Helpers, LOAD_BATCH, parse_file};
 use super::plan::*;
-use super::yaml;
+use crate::diag::{Diagnostic, Diagnostics, SourceLocation, display_path};
+use crate::yaml;
 
 /// The suite settings file inside a suite folder.
 pub const SUITE_FILE: &str = "conform.yaml";

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
-use super::diag::Diagnostic;
 use super::files::read;
 use super::model::ScenarioFile;
-use super::yaml;
+use crate::diag::Diagnostic;
+use crate::yaml;
 
 /// Scenario files are read and parsed at once, on every core: reading the
 /// YAML is most of the time loading takes (some 66 µs for a flagship file)
@@ -100,8 +100,8 @@ mod tests {
     use std::path::Path;
 
     use super::LOAD_BATCH;
-    use crate::case::diag::display_path;
     use crate::case::load_suite;
+    use crate::diag::display_path;
 
     #[test]
     fn files_parsed_in_parallel_keep_their_order_and_their_problems() {

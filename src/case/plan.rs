@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::diag::SourceLocation;
 use super::model::{BodyExpect, Conversion, Method, StatusSpec};
 use crate::clause::{Assumptions, ClauseRef, Registry};
+use crate::diag::SourceLocation;
 use crate::jsonpath::JPath;
 use crate::matcher::Matcher;
 use crate::poll::PollPolicy;

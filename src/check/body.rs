@@ -1,8 +1,8 @@
 //! `empty_body`: `body: empty` means zero bytes (whitespace is tolerated);
 //! `{}` is not empty, and the failure says so plainly.
 
-use crate::case::SourceLocation;
 use crate::case::model::BodyExpect;
+use crate::diag::SourceLocation;
 use crate::matcher::truncate;
 use crate::model::Failure;
 

@@ -1,8 +1,8 @@
 //! `content_type`: the response's media type is one the contract documents
 //! for that status, and a response documented without content has no body.
 
-use crate::case::SourceLocation;
 use crate::contract::ResponseSpec;
+use crate::diag::SourceLocation;
 use crate::matcher::truncate;
 use crate::model::Failure;
 

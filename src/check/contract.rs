@@ -6,9 +6,9 @@
 //! `checks: { skip: [...], strict: true }` and the command line's `--check`,
 //! `--skip-check` and `--strict` change that.
 
-use crate::case::SourceLocation;
 use crate::clause::Registry;
 use crate::contract::{Contract, Operation};
+use crate::diag::SourceLocation;
 use crate::http::HttpResponse;
 use crate::model::{ContractRecord, Failure, SkipReason};
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::case::SourceLocation;
+use crate::diag::SourceLocation;
 use crate::model::Failure;
 
 use super::names::MAX_DURATION;

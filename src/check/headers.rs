@@ -27,7 +27,7 @@ pub fn check(checks: &[HeaderCheck], resp: &HttpResponse, vars: &Vars) -> Vec<Fa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::SourceLocation;
+    use crate::diag::SourceLocation;
     use crate::matcher::Matcher;
     use serde_json::json;
     use std::time::Duration;

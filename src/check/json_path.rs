@@ -62,7 +62,7 @@ fn holds_on_nothing(c: &PathCheck, vars: &Vars) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::SourceLocation;
+    use crate::diag::SourceLocation;
     use crate::jsonpath::JPath;
     use crate::matcher::Matcher;
     use serde_json::json;

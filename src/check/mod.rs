@@ -17,7 +17,8 @@ pub mod variables;
 
 use serde_json::Value;
 
-use crate::case::{ExpectPlan, RequestStep, SourceLocation};
+use crate::case::{ExpectPlan, RequestStep};
+use crate::diag::SourceLocation;
 use crate::http::HttpResponse;
 use crate::model::{Failure, FailureKind};
 use crate::template::Vars;

@@ -4,9 +4,9 @@
 //! named. Each failure states the operation and status, the instance path,
 //! the schema path, the reason and the offending value.
 
-use crate::case::SourceLocation;
 use crate::clause::Registry;
 use crate::contract::{Contract, Operation, SchemaViolation};
+use crate::diag::SourceLocation;
 use crate::model::Failure;
 
 use super::Body;

@@ -1,7 +1,7 @@
 //! `status_code`: the response status is the expected one (default: any 2xx).
 
-use crate::case::SourceLocation;
 use crate::case::model::StatusSpec;
+use crate::diag::SourceLocation;
 use crate::model::Failure;
 
 use super::names::STATUS_CODE;

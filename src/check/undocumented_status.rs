@@ -1,8 +1,8 @@
 //! `undocumented_status`: the status is one the operation documents (exactly,
 //! by a range such as `4XX`, or through `default`).
 
-use crate::case::SourceLocation;
 use crate::contract::Operation;
+use crate::diag::SourceLocation;
 use crate::model::Failure;
 
 use super::names::UNDOCUMENTED_STATUS;

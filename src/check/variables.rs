@@ -23,7 +23,7 @@ pub fn check(checks: &[VarCheck], vars: &Vars) -> Vec<Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::SourceLocation;
+    use crate::diag::SourceLocation;
     use crate::matcher::Matcher;
     use serde_json::json;
 

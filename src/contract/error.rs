@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::case::{Diagnostic, SourceLocation};
+use crate::diag::{Diagnostic, SourceLocation};
 
 /// One problem: where (file, JSON pointer, line and column when known) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

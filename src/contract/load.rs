@@ -17,8 +17,8 @@ use super::validate::Schemas;
 use super::{
     Contract, ContractError, ContractErrors, Dialect, check, clauses, operations, paths, walk,
 };
-use crate::case::diag::display_path;
-use crate::case::yaml;
+use crate::diag::display_path;
+use crate::yaml;
 
 /// Problems found so far, as (JSON pointer, message).
 #[derive(Debug, Default)]

@@ -217,7 +217,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::case::yaml;
+    use crate::yaml;
 
     fn read(src: &str) -> Node {
         yaml::parse::<Node>(Path::new("t.yaml"), &Arc::from(src)).expect("parses")

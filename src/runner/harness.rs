@@ -26,12 +26,12 @@ use libtest_mimic::{Arguments, Trial};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::case::diag::did_you_mean;
 use crate::case::{Scenario, Suite};
 use crate::check::contract::ContractChecks;
 use crate::check::names::CONTRACT_CHECKS;
 use crate::clause::Assumptions;
 use crate::contract::Contract;
+use crate::diag::did_you_mean_hint;
 use crate::exit_code;
 use crate::http::{ClientOptions, HttpClient};
 use crate::model::{Outcome, Rerun, RunResult, ScenarioResult};
@@ -128,9 +128,7 @@ impl Signals {
 fn check_names(opts: &RunOptions) -> Result<(), RunError> {
     for name in opts.only_checks.iter().chain(&opts.skip_checks) {
         if !CONTRACT_CHECKS.contains(&name.as_str()) {
-            let hint = did_you_mean(name, CONTRACT_CHECKS.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean_hint(name, CONTRACT_CHECKS.iter().copied());
             return Err(RunError::Usage(format!(
                 "unknown contract check `{name}`{hint}; the checks are {}",
                 CONTRACT_CHECKS.join(", ")
@@ -225,9 +223,7 @@ fn check_tags(opts: &RunOptions, suite: &Suite) -> Result<(), RunError> {
         if known.contains(tag.as_str()) {
             continue;
         }
-        let hint = did_you_mean(tag, known.iter().copied())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = did_you_mean_hint(tag, known.iter().copied());
         let there = if known.is_empty() {
             "no scenario of the suite has a tag".to_owned()
         } else {
@@ -728,9 +724,7 @@ fn named_servers(
 ) -> Result<BTreeMap<String, crate::http::BaseUrl>, RunError> {
     for (name, _) in given {
         if !declared.iter().any(|s| &s.name == name) {
-            let hint = did_you_mean(name, declared.iter().map(|s| s.name.as_str()))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean_hint(name, declared.iter().map(|s| s.name.as_str()));
             return Err(RunError::Usage(format!(
                 "--server {name}=...: the suite has no server `{name}`{hint}"
             )));
@@ -771,7 +765,8 @@ fn named_servers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{ServerPlan, SourceLocation};
+    use crate::case::ServerPlan;
+    use crate::diag::SourceLocation;
 
     fn server(name: &str, url: Option<&str>, env: Option<&str>) -> ServerPlan {
         ServerPlan {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::case::Diagnostics;
+use crate::diag::Diagnostics;
 use crate::exit_code;
 use crate::model::RunResult;
 use crate::server::Fault;

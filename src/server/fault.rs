@@ -399,13 +399,7 @@ fn valid_names() -> String {
 }
 
 fn suggestion(name: &str) -> String {
-    Fault::ALL
-        .iter()
-        .map(|fault| (strsim::levenshtein(name, fault.name()), fault.name()))
-        .filter(|(distance, _)| *distance <= 3)
-        .min()
-        .map(|(_, best)| format!(" (did you mean `{best}`?)"))
-        .unwrap_or_default()
+    crate::diag::did_you_mean_hint(name, Fault::ALL.iter().map(|fault| fault.name()))
 }
 
 impl FromStr for Fault {

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::case::SourceLocation;
 use crate::clause::{Clause, ClauseRef};
+use crate::diag::SourceLocation;
 use crate::model::{Policy, Regression, StepResult};
 
 fn registry() -> Registry {

@@ -16,12 +16,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean};
 use super::intern::Interner;
 use super::load::SUITE_FILE;
 use super::model::{Located, PathMatchers};
 use super::plan::PathCheck;
 use crate::clause::{ClauseRef, Registry};
+use crate::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean_hint};
 use crate::jsonpath::JPath;
 use crate::matcher::Matcher;
 use crate::template::{TValue, Template};
@@ -214,9 +214,7 @@ fn resolve_clause(
             format!("unknown clause `{name}`: the suite declares no clauses (`clauses:` in {SUITE_FILE})"),
         );
     } else {
-        let hint = did_you_mean(name, registry.clauses().iter().map(|c| &*c.id))
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = did_you_mean_hint(name, registry.clauses().iter().map(|c| &*c.id));
         ctx.error(
             loc,
             format!("unknown clause `{name}`{hint}: the suite's clauses are declared under `clauses:` in {SUITE_FILE}"),
@@ -239,9 +237,7 @@ fn contract_checks(
             out.push((*check, loc));
             continue;
         }
-        let hint = did_you_mean(&name.value, known.iter().copied())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = did_you_mean_hint(&name.value, known.iter().copied());
         ctx.error(
             loc,
             format!(

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use super::super::diag::SourceLocation;
 use super::super::model::{Located, Paginate, Poll, PollSettings};
 use super::super::plan::{PaginatePlan, PollPlan};
 use super::{FileCtx, StepRefs, check_var_name, compile_path, compile_path_checks};
+use crate::diag::SourceLocation;
 use crate::poll::PollPolicy;
 
 /// The shortest poll interval: anything shorter floods the server.

@@ -11,8 +11,8 @@ use super::{
     FileCtx, StepRefs, check_var_name, compile_matcher, compile_path, compile_path_checks,
     compile_template, compile_value, contract_checks, resolve_clause,
 };
-use crate::case::diag::{SourceLocation, did_you_mean};
 use crate::clause::ClauseRef;
+use crate::diag::{SourceLocation, did_you_mean_hint};
 
 pub(super) fn compile_request_step(
     ctx: &mut FileCtx<'_>,
@@ -286,9 +286,7 @@ fn resolve_server(
         return Some(server.value.clone());
     }
     let loc = ctx.at(server);
-    let hint = did_you_mean(&server.value, suite.servers.iter().map(|s| s.name.as_str()))
-        .map(|s| format!(" (did you mean `{s}`?)"))
-        .unwrap_or_default();
+    let hint = did_you_mean_hint(&server.value, suite.servers.iter().map(|s| s.name.as_str()));
     let known = if suite.servers.is_empty() {
         "the suite names none (`servers:` in conform.yaml)".to_owned()
     } else {

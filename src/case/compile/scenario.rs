@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::super::diag::{SourceLocation, did_you_mean};
 use super::super::model::{Located, ScenarioFile, Step};
 use super::super::plan::{Action, Scenario, StepPlan, Suite, VarCheck};
 use super::request::compile_request_step;
@@ -12,6 +11,7 @@ use super::{
     FileCtx, StepRefs, Use, check_var_name, compile_matcher, compile_value, env_of, resolve_clause,
 };
 use crate::clause::{ClauseRef, Level};
+use crate::diag::{SourceLocation, did_you_mean_hint};
 
 /// What the scenario knows while compiling steps in order.
 struct VarScope<'a> {
@@ -235,9 +235,7 @@ fn compile_step(
                 u.var
             ),
             None => {
-                let hint = did_you_mean(&u.var, scope.defined.iter().map(String::as_str))
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let hint = did_you_mean_hint(&u.var, scope.defined.iter().map(String::as_str));
                 format!(
                     "variable `{}` is not defined{hint}: set it in `vars` or capture it in an earlier step",
                     u.var

@@ -4,14 +4,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::super::diag::display_path;
 use super::super::intern::Interner;
 use super::super::model::{ClauseSpec, Defaults, Located, ServerSpec, SuiteFile};
 use super::super::plan::{EnvUse, ServerPlan, Settings, Suite};
 use super::modes::compile_poll_settings;
 use super::{FileCtx, check_var_name, compile_value, contract_checks};
-use crate::case::diag::did_you_mean;
 use crate::clause::{Clause, Level, Registry};
+use crate::diag::did_you_mean_hint;
+use crate::diag::display_path;
 use crate::poll::PollPolicy;
 
 /// The suite `file` describes, in `dir`; scenarios are added as they load.
@@ -158,9 +158,7 @@ fn compile_clauses(ctx: &mut FileCtx<'_>, specs: &[Located<ClauseSpec>]) -> Regi
                 ),
                 Some(_) => clause.guards.push(g.value.as_str().into()),
                 None => {
-                    let hint = did_you_mean(&g.value, levels.keys().map(String::as_str))
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean_hint(&g.value, levels.keys().map(String::as_str));
                     ctx.error(loc, format!("unknown clause `{}`{hint}", g.value));
                 }
             }

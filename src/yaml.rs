@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{DefaultMessageFormatter, Error, MessageFormatter};
 
-use super::diag::{Diagnostic, SourceLocation, did_you_mean, display_path};
+use crate::diag::{Diagnostic, SourceLocation, did_you_mean_hint, display_path};
 
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
@@ -78,9 +78,7 @@ fn message(err: &Error) -> String {
         Error::SerdeUnknownField {
             field, expected, ..
         } => {
-            let hint = did_you_mean(field, expected.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean_hint(field, expected.iter().copied());
             let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
             format!(
                 "unknown key `{field}`{hint}; expected one of {}",
@@ -90,9 +88,7 @@ fn message(err: &Error) -> String {
         Error::SerdeUnknownVariant {
             variant, expected, ..
         } => {
-            let hint = did_you_mean(variant, expected.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean_hint(variant, expected.iter().copied());
             let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
             format!(
                 "unknown value `{variant}`{hint}; expected one of {}",

@@ -130,6 +130,15 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// ` (did you mean `x`?)` naming the closest candidate to `word`, or
+/// nothing: the one way every message suggests a name.
+pub fn did_you_mean_hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    match did_you_mean(word, candidates) {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
 /// All problems found in a suite; the loader returns these instead of stopping at the first.
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
