@@ -1392,12 +1392,12 @@ fn every_file_of_a_set_carries_the_run_id_of_its_report_json() {
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
     let extra = dir.path().join("extra-junit.xml");
+    let shape = regex::Regex::new(r"^\d{8}T\d{6}Z-\d+-[0-9a-f]{8}$").unwrap();
     let mut ids = Vec::new();
     for _ in 0..2 {
         let o = run(&["--junit", extra.to_str().unwrap(), QUICK], None, &reports);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let id = run_id_of(&reports);
-        let shape = regex::Regex::new(r"^\d{8}T\d{6}Z-\d+-[0-9a-f]{8}$").unwrap();
         assert!(shape.is_match(&id), "{id}");
         let read = |p: &Path| std::fs::read_to_string(p).unwrap();
         let property = format!(r#"<property name="run_id" value="{id}"/>"#);

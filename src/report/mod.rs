@@ -67,38 +67,56 @@ enum Target {
 /// Symbolic links followed at most (the system's own limit).
 const MAX_LINKS: usize = 40;
 
-/// Follows `path` through symbolic links (a dangling one to where it
-/// points) to what a write to it replaces or writes into.
+/// Follows `path` through symbolic links to what a write to it replaces or
+/// writes into: an existing regular file at the end of its links, where a
+/// dangling link points, or the device or FIFO the path opens (links such
+/// as `/dev/stdout` included, whose targets under `/proc` are no paths).
 fn target(path: &Path) -> io::Result<Target> {
     use std::os::unix::fs::FileTypeExt;
+    let kind = match std::fs::metadata(path) {
+        Ok(m) => m.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return dangling(path),
+        Err(e) => return Err(e),
+    };
+    if kind.is_file() {
+        let linked = std::fs::symlink_metadata(path)?.file_type().is_symlink();
+        Ok(Target::Replace(if linked {
+            std::fs::canonicalize(path)?
+        } else {
+            path.to_path_buf()
+        }))
+    } else if kind.is_char_device() || kind.is_fifo() {
+        Ok(Target::Direct(path.to_path_buf()))
+    } else if kind.is_dir() {
+        Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "it is a folder; give a file",
+        ))
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a block device or a socket; give a regular file, a FIFO or a character device",
+        ))
+    }
+}
+
+/// Where a missing file, or a chain of links to nothing, is to be created.
+fn dangling(path: &Path) -> io::Result<Target> {
     let mut at = path.to_path_buf();
     for _ in 0..=MAX_LINKS {
-        let kind = match std::fs::symlink_metadata(&at) {
-            Ok(m) => m.file_type(),
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&at)?;
+                // A relative link is relative to its own folder.
+                at = match at.parent() {
+                    Some(dir) => dir.join(to),
+                    None => to,
+                };
+            }
+            // Made meanwhile: what it is decides.
+            Ok(_) => return target(&at),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Target::Replace(at)),
             Err(e) => return Err(e),
-        };
-        if kind.is_symlink() {
-            let to = std::fs::read_link(&at)?;
-            // A relative link is relative to its own folder.
-            at = match at.parent() {
-                Some(dir) => dir.join(to),
-                None => to,
-            };
-        } else if kind.is_file() {
-            return Ok(Target::Replace(at));
-        } else if kind.is_char_device() || kind.is_fifo() {
-            return Ok(Target::Direct(at));
-        } else if kind.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                "it is a folder; give a file",
-            ));
-        } else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "it is a block device or a socket; give a regular file, a FIFO or a character device",
-            ));
         }
     }
     Err(io::Error::from_raw_os_error(libc::ELOOP))
@@ -422,14 +440,14 @@ mod tests {
         symlink("/dev/null", d.join("null")).unwrap();
         symlink("loop", d.join("loop")).unwrap();
         std::fs::create_dir(d.join("folder")).unwrap();
-        assert_eq!(
-            target(&d.join("abs")).unwrap(),
-            Target::Replace(d.join("file"))
-        );
-        assert_eq!(
-            target(&d.join("chain")).unwrap(),
-            Target::Replace(d.join("file"))
-        );
+        let file = std::fs::canonicalize(d.join("file")).unwrap();
+        for link in ["abs", "rel", "chain"] {
+            assert_eq!(
+                target(&d.join(link)).unwrap(),
+                Target::Replace(file.clone()),
+                "{link}"
+            );
+        }
         assert_eq!(
             target(&d.join("dangling")).unwrap(),
             Target::Replace(d.join("sub/missing"))
@@ -440,7 +458,7 @@ mod tests {
         );
         assert_eq!(
             target(&d.join("null")).unwrap(),
-            Target::Direct("/dev/null".into())
+            Target::Direct(d.join("null"))
         );
         assert_eq!(
             target(Path::new("/dev/full")).unwrap(),
@@ -495,6 +513,24 @@ mod tests {
             assert!(kind.is_char_device(), "{dev} is still a device");
         }
         check_file_writable(Path::new("/dev/null")).unwrap();
+    }
+
+    #[test]
+    fn a_descriptor_link_like_dev_stdout_is_written_into() {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just opened and are owned here.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let path = PathBuf::from(format!("/proc/self/fd/{}", fds[1]));
+        assert_eq!(target(&path).unwrap(), Target::Direct(path.clone()));
+        write_atomic(&path, b"through the pipe").unwrap();
+        drop(write);
+        let mut got = String::new();
+        File::from(read).read_to_string(&mut got).unwrap();
+        assert_eq!(got, "through the pipe");
     }
 
     #[test]
