@@ -351,6 +351,14 @@ fn write_reports(
         junit_file_line,
         coverage_table: false,
     };
+    // Held until the reports are written, as a run holds it.
+    let _lock = crate::report::FolderLock::take(out).map_err(|e| {
+        eprintln!("{e}");
+        match e {
+            crate::report::LockError::Busy(_) => exit_code::INVALID_INPUT,
+            crate::report::LockError::Io { .. } => exit_code::RUNTIME_ERROR,
+        }
+    })?;
     match crate::report::write_all(result, &opts) {
         Ok(files) => {
             for f in files {
@@ -373,6 +381,11 @@ fn diff(a: DiffArgs) -> u8 {
     // Only new failures fail a comparison: the new run's verdict under
     // `--gate regressions`, without its other gates.
     new.policy.gate = crate::model::Gate::Regressions;
+    // The set written is the new run's: its run id (a report from before
+    // run ids gets one, so that its files carry one).
+    if new.run_id.is_empty() {
+        new.run_id = crate::model::new_run_id(std::time::SystemTime::now());
+    }
     new.policy.min_coverage = None;
     new.policy.min_clauses = None;
     let reg = crate::report::regression::compare(&old, &a.old.display().to_string(), &new);

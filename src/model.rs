@@ -16,12 +16,34 @@ pub use crate::diag::SourceLocation;
 /// read (as runs without clauses).
 pub const FORMAT_VERSION: u32 = 2;
 
+/// A new run id: the UTC time `at` to the second, the process id and 32
+/// random bits, as `20261129T011857Z-4242-1a2b3c4d`. Unique between runs
+/// of one machine (and, with the random part, between machines); sorts by
+/// time as text.
+pub fn new_run_id(at: std::time::SystemTime) -> String {
+    let stamp: String = humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    format!(
+        "{stamp}-{}-{}",
+        std::process::id(),
+        crate::server::random_hex(4)
+    )
+}
+
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub format_version: u32,
     /// `conform <version>`.
     pub tool: String,
+    /// Names this run (or this merge) and the set of reports it wrote: every
+    /// file of the set carries it (see `report`). Empty in reports written
+    /// before it existed. See [`new_run_id`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_id: String,
     pub suite: String,
     /// SHA-256 of the suite: `conform.yaml` and every scenario file, by name
     /// and content in file order (hex; empty when unknown).
@@ -677,6 +699,18 @@ pub fn ms(d: std::time::Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_ids_carry_time_and_process_and_differ() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_915_137);
+        let a = new_run_id(at);
+        let b = new_run_id(at);
+        let shape = regex::Regex::new(r"^\d{8}T\d{6}Z-\d+-[0-9a-f]{8}$").unwrap();
+        assert!(shape.is_match(&a), "{a}");
+        assert!(a.starts_with("20261129T"), "{a}");
+        assert!(a.contains(&format!("-{}-", std::process::id())), "{a}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn a_contract_record_reads_as_it_was_written() {

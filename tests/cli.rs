@@ -1246,3 +1246,216 @@ fn inputs_refused_for_what_they_hold_are_located() {
     );
     assert!(text(&o).contains("conform.yaml:7:"), "{}", text(&o));
 }
+
+// ---- the reports folder and report paths ----
+
+/// One quick scenario against the embedded server.
+const QUICK: &str = "09_create_without_wrapper_400";
+
+fn file_kind(path: &Path) -> std::fs::FileType {
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .file_type()
+}
+
+/// The run id of the report.json in `reports`.
+fn run_id_of(reports: &Path) -> String {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("report.json")).unwrap()).unwrap();
+    json["run_id"]
+        .as_str()
+        .expect("report.json has a run id")
+        .to_owned()
+}
+
+#[test]
+fn junit_through_a_symlink_writes_its_target_and_keeps_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let target = elsewhere.join("results.xml");
+    std::fs::write(&target, "an older file").unwrap();
+    let link = dir.path().join("junit-link.xml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let reports = dir.path().join("reports");
+    let o = run(&["--junit", link.to_str().unwrap(), QUICK], None, &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(file_kind(&link).is_symlink(), "the link is still a link");
+    assert_eq!(std::fs::read_link(&link).unwrap(), target);
+    let xml = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        xml.starts_with("<?xml") && xml.contains("</testsuites>"),
+        "{xml}"
+    );
+    assert!(xml.contains(&run_id_of(&reports)), "{xml}");
+    // No temporary file left beside the target.
+    let beside: Vec<_> = std::fs::read_dir(&elsewhere).unwrap().collect();
+    assert_eq!(beside.len(), 1, "{beside:?}");
+}
+
+#[test]
+fn junit_into_a_fifo_or_a_device_writes_into_it_never_replacing_it() {
+    use std::io::Read;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    let fifo = dir.path().join("junit.fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut got = String::new();
+            let read = std::fs::File::open(&fifo).and_then(|mut f| f.read_to_string(&mut got));
+            let _ = tx.send(read.map(|_| got));
+        })
+    };
+    let o = run(&["--junit", fifo.to_str().unwrap(), QUICK], None, &reports);
+    // Should the run never have opened the FIFO, the reader is let go (no
+    // writer but this one, closed at once: an empty read).
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo);
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the reader got to the end")
+        .unwrap();
+    reader.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(file_kind(&fifo).is_fifo(), "the FIFO is still a FIFO");
+    assert!(
+        got.starts_with("<?xml") && got.trim_end().ends_with("</testsuites>"),
+        "{got}"
+    );
+    assert!(got.contains(&run_id_of(&reports)), "{got}");
+
+    // A character device is written into, and stays.
+    let o = run(&["--junit", "/dev/null", QUICK], None, &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(file_kind(Path::new("/dev/null")).is_char_device());
+    // One that refuses what is written is a clear error naming it.
+    let o = run(&["--junit", "/dev/full", QUICK], None, &reports);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot write /dev/full: "),
+        "{}",
+        text(&o)
+    );
+    assert!(file_kind(Path::new("/dev/full")).is_char_device());
+    // The set it belonged to is incomplete: no report.json.
+    assert!(!reports.join("report.json").exists());
+}
+
+#[test]
+fn stale_temporaries_of_a_killed_run_are_removed_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let stale = [
+        ".junit.xml.99999999.tmp",
+        ".report.json.99999998.tmp",
+        ".report.html.1.tmp",
+        ".summary.md.42.tmp",
+        ".conform-probe.99999999.tmp",
+    ];
+    let unrelated = [
+        ".junit.xml.notes",
+        "notes.tmp",
+        ".other.xml.99999999.tmp",
+        ".junit.xml.tmp",
+    ];
+    for f in stale.iter().chain(&unrelated) {
+        std::fs::write(reports.join(f), "left over").unwrap();
+    }
+    let o = run(&[QUICK], None, &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for f in stale {
+        assert!(!reports.join(f).exists(), "{f} was removed");
+    }
+    for f in unrelated {
+        assert_eq!(
+            std::fs::read_to_string(reports.join(f)).unwrap(),
+            "left over",
+            "{f} is untouched"
+        );
+    }
+    // The lock file stays, and is no report.
+    assert!(reports.join(".conform.lock").is_file());
+}
+
+#[test]
+fn every_file_of_a_set_carries_the_run_id_of_its_report_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    let extra = dir.path().join("extra-junit.xml");
+    let shape = regex::Regex::new(r"^\d{8}T\d{6}Z-\d+-[0-9a-f]{8}$").unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let o = run(&["--junit", extra.to_str().unwrap(), QUICK], None, &reports);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let id = run_id_of(&reports);
+        assert!(shape.is_match(&id), "{id}");
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+        let property = format!(r#"<property name="run_id" value="{id}"/>"#);
+        assert!(read(&reports.join("junit.xml")).contains(&property));
+        assert!(read(&extra).contains(&property));
+        assert!(
+            read(&reports.join("report.html"))
+                .contains(&format!(r#"<meta name="conform-run-id" content="{id}">"#))
+        );
+        assert!(read(&reports.join("summary.md")).contains(&format!(" · run {id}\n")));
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "each run has its own id");
+}
+
+#[test]
+fn a_reports_folder_another_run_holds_is_refused_before_sending() {
+    let untouched = Untouched::new();
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let lock = std::fs::File::create(reports.join(".conform.lock")).unwrap();
+    lock.try_lock().expect("the test takes the lock");
+    std::fs::write(reports.join(".junit.xml.99999999.tmp"), "a live run's").unwrap();
+    let o = run(&["--base-url", &untouched.url], Some("t"), &reports);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "another conform run is writing reports into {}",
+            reports.display()
+        )),
+        "{}",
+        text(&o)
+    );
+    untouched.assert_untouched();
+    assert!(!reports.join("report.json").exists());
+    // What the holder is writing is not touched.
+    assert!(reports.join(".junit.xml.99999999.tmp").exists());
+    // `merge` into the folder is refused the same way.
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reports/passing.json"
+    );
+    let o = Command::new(BIN)
+        .args(["merge", fixture, "--out"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("another conform run is writing reports into"),
+        "{}",
+        text(&o)
+    );
+    assert!(!reports.join("report.json").exists());
+    // Released, the folder takes a run again.
+    drop(lock);
+    let o = run(&[QUICK], None, &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(reports.join("report.json").is_file());
+}

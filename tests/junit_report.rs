@@ -750,10 +750,11 @@ fn names_stay_unique_when_ids_collide() {
 
 // --- golden files --------------------------------------------------------
 
-/// Masks what changes from run to run: times, timestamps, ports, query ids,
-/// request ids, dates, durations.
+/// Masks what changes from run to run: run ids, times, timestamps, ports,
+/// query ids, request ids, dates, durations.
 fn mask(xml: &str) -> String {
     let rules = [
+        (r"\b\d{8}T\d{6}Z-\d+-[0-9a-f]{8}\b", "RUN-ID"),
         (r#"time="[^"]*""#, r#"time="T""#),
         (r#"timestamp="[^"]*""#, r#"timestamp="TIMESTAMP""#),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
@@ -825,9 +826,9 @@ fn golden_passing() {
 
 #[test]
 fn mask_hides_what_changes_between_runs() {
-    let xml = r#"<testsuite time="0.018" timestamp="2026-11-29T01:18:57.000+00:00">request: POST http://127.0.0.1:40361/x {"query_result_id":"qr-297b19b1e2105fe6f7a2ad2c"} &quot;request_id&quot;:&quot;3e946e6d3cc083d7c7d82fc1be972a84&quot;,&quot;timestamp&quot;:&quot;2026-11-29T01:18:57.124202514Z&quot; date: Sun, 29 Nov 2026 01:18:57 GMT (2 bytes, 9.8 ms)"#;
+    let xml = r#"<property name="run_id" value="20261129T011857Z-4242-0a1b2c3d"/><testsuite time="0.018" timestamp="2026-11-29T01:18:57.000+00:00">request: POST http://127.0.0.1:40361/x {"query_result_id":"qr-297b19b1e2105fe6f7a2ad2c"} &quot;request_id&quot;:&quot;3e946e6d3cc083d7c7d82fc1be972a84&quot;,&quot;timestamp&quot;:&quot;2026-11-29T01:18:57.124202514Z&quot; date: Sun, 29 Nov 2026 01:18:57 GMT (2 bytes, 9.8 ms)"#;
     assert_eq!(
         mask(xml),
-        r#"<testsuite time="T" timestamp="TIMESTAMP">request: POST http://127.0.0.1:PORT/x {"query_result_id":"qr-ID"} &quot;request_id&quot;:&quot;REQUEST-ID&quot;,&quot;timestamp&quot;:&quot;DATETIME&quot; date: DATE (2 bytes, N ms)"#
+        r#"<property name="run_id" value="RUN-ID"/><testsuite time="T" timestamp="TIMESTAMP">request: POST http://127.0.0.1:PORT/x {"query_result_id":"qr-ID"} &quot;request_id&quot;:&quot;REQUEST-ID&quot;,&quot;timestamp&quot;:&quot;DATETIME&quot; date: DATE (2 bytes, N ms)"#
     );
 }

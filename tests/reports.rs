@@ -574,6 +574,7 @@ fn ctrl_c_stops_new_scenarios_cleans_up_and_writes_reports() {
 
 fn mask(text: &str) -> String {
     let rules: &[(&str, &str)] = &[
+        (r"\b\d{8}T\d{6}Z-\d+-[0-9a-f]{8}\b", "RUN-ID"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"qr-[0-9a-f]{24}", "qr-ID"),
         (r"\b[0-9a-f]{32}\b", "HEX32"),

@@ -57,28 +57,33 @@ const PARTS: [(&str, &str); 5] = [
 ];
 
 /// Writes the page for `result` to `path`, atomically: streamed into a
-/// temporary file in the same folder, renamed into place. Memory holds the
-/// head of the page and one scenario at a time, whatever the run's size.
+/// temporary file in the same folder, renamed into place (see
+/// [`super::write_atomic_via`] for links, devices and FIFOs). Memory holds
+/// the head of the page and one scenario at a time, whatever the run's size.
 pub fn write(result: &RunResult, path: &Path) -> io::Result<()> {
-    super::write_atomic_via(path, |tmp| write_file(result, tmp))
+    super::write_atomic_via(path, |file| write_file(result, file))
 }
 
-fn write_file(result: &RunResult, tmp: &Path) -> io::Result<()> {
-    let mut out = BufWriter::new(File::create(tmp)?);
-    let file = match stream(result, &mut out) {
-        Ok(()) => out.into_inner().map_err(io::IntoInnerError::into_error)?,
+fn write_file(result: &RunResult, path: &Path) -> io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    let failed = stream(result, &mut out);
+    let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    match failed {
+        Ok(()) => {}
         Err(Failed::Io(e)) => return Err(e),
         // The templates are constants and the tests render them; should they
         // still fail, the page says so rather than the run losing its report:
-        // what was written so far is replaced by the bare page.
+        // what was written so far is replaced by the bare page (follows it,
+        // in a device or a FIFO, which cannot be rewound).
         Err(Failed::Template(e)) => {
-            drop(out);
-            let mut file = File::create(tmp)?;
+            if file.metadata()?.is_file() {
+                file.set_len(0)?;
+                io::Seek::rewind(&mut file)?;
+            }
             file.write_all(fallback_page(&e.to_string(), result).as_bytes())?;
-            file
         }
-    };
-    file.sync_all()
+    }
+    super::sync(&file)
 }
 
 /// The whole page for `result`, streamed into memory the way [`write`]
@@ -243,6 +248,8 @@ fn escape(s: &str) -> String {
 struct Head {
     suite: String,
     tool: String,
+    /// The run id every report of the set carries (empty in older reports).
+    run_id: String,
     format_version: u32,
     verdict: Badge,
     /// What decided the exit code, in one line.
@@ -486,6 +493,7 @@ fn head(r: &RunResult, anchors: &[String]) -> Head {
     Head {
         suite: r.suite.clone(),
         tool: r.tool.clone(),
+        run_id: r.run_id.clone(),
         format_version: r.format_version,
         verdict: verdict_badge(&v),
         verdict_detail: format!("{} {}.", v.headline, crate::report::text::counts(r)),
@@ -616,6 +624,15 @@ fn provenance(r: &RunResult) -> Vec<Row> {
             ..row("Base URL", &r.base_url, true)
         },
         row("Started at", &r.started_at, true),
+        row(
+            "Run id",
+            if r.run_id.is_empty() {
+                "not recorded"
+            } else {
+                &r.run_id
+            },
+            !r.run_id.is_empty(),
+        ),
         row("Duration", duration(r.duration_ms), false),
         row(
             "Partition",

@@ -422,7 +422,11 @@ impl Names {
 
 /// The run's provenance, repeated on every `<testsuite>`.
 fn properties(r: &RunResult) -> Vec<Property> {
-    let mut p = vec![("tool", r.tool.clone()), ("suite", r.suite.clone())];
+    let mut p = vec![("tool", r.tool.clone())];
+    if !r.run_id.is_empty() {
+        p.push(("run_id", r.run_id.clone()));
+    }
+    p.push(("suite", r.suite.clone()));
     if !r.suite_sha256.is_empty() {
         p.push(("suite_sha256", r.suite_sha256.clone()));
     }

@@ -142,6 +142,9 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
         cell(&r.tool),
         cell(&r.started_at)
     ));
+    if !r.run_id.is_empty() {
+        prov.push(format!("run {}", cell(&r.run_id)));
+    }
     let _ = writeln!(out, "{}\n", prov.join(" · "));
 
     if !r.clauses.is_empty() {

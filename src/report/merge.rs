@@ -179,6 +179,8 @@ pub fn merge(
         merged.coverage = merged.coverage.map(|c| recount(c, &merged.scenarios));
     }
     merged.regression = None;
+    // A new set of reports: its own run id.
+    merged.run_id = crate::model::new_run_id(std::time::SystemTime::now());
     Ok(merged)
 }
 
@@ -309,6 +311,22 @@ mod tests {
         allow_different_contracts: false,
         retries: true,
     };
+
+    #[test]
+    fn a_merge_has_a_run_id_of_its_own() {
+        let mut a = fixture("passing.json");
+        a.run_id = "20261128T090000Z-1-00000001".into();
+        let mut b = fixture("passing.json");
+        b.run_id = "20261128T090000Z-2-00000002".into();
+        let m = merge(
+            vec![("a".into(), a.clone()), ("b".into(), b.clone())],
+            RETRIES,
+        )
+        .unwrap();
+        assert!(!m.run_id.is_empty());
+        assert_ne!(m.run_id, a.run_id);
+        assert_ne!(m.run_id, b.run_id);
+    }
 
     #[test]
     fn a_retry_settles_an_interruption_which_is_no_failure() {

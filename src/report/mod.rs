@@ -4,9 +4,33 @@
 //! (`verdict::Verdict::of`), so a report of an edited or merged result
 //! never shows a stale one; `report.json` also keeps it for its readers.
 //!
-//! A run writes, into its reports folder: `report.json` (the model itself),
-//! `junit.xml`, `report.html` and `summary.md`; each through a temporary
-//! file renamed into place, so a reader never sees half a report.
+//! A run writes, into its reports folder: `junit.xml`, `report.html`,
+//! `summary.md` and `report.json` (the model itself); each through a
+//! temporary file (`.NAME.PID.tmp`) renamed into place, so a reader never
+//! sees half a report.
+//!
+//! The files of one run are one set, and a reader can tell a complete one:
+//!
+//! - Every run (and every `merge`) has a run id (`RunResult::run_id`), which
+//!   every file of its set carries: report.json's `run_id`, a JUnit
+//!   `<property name="run_id">`, the HTML page's `conform-run-id` meta tag
+//!   and provenance row, summary.md's provenance line.
+//! - The previous `report.json` is removed first and the new one written
+//!   last ([`WRITE_ORDER`]; an extra `--junit` file just before it): a
+//!   `report.json` present means the set is complete, and the other files
+//!   carry its run id. Files without it, or with another run id, are left
+//!   from a run that did not finish.
+//! - A run holds the folder's lock ([`FolderLock`], on `.conform.lock`,
+//!   which is no report and stays) from before it sends anything until its
+//!   reports are written: a second run into the same folder is refused
+//!   meanwhile. Holding it, the run removes the temporary files a killed
+//!   run left ([`remove_stale_temporaries`]).
+//!
+//! A report path that is a symbolic link is written through: the link stays,
+//! its target is replaced (renamed into place where the target is). A
+//! character device or a FIFO (`--junit /dev/stdout`, a named pipe) is
+//! opened and written directly, never replaced; a folder, a block device or
+//! a socket is refused.
 
 pub mod html;
 pub mod json;
@@ -16,61 +40,282 @@ pub mod merge;
 pub mod regression;
 pub mod text;
 
-use std::io::Write;
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The files of a reports folder, in the order they are written:
+/// `report.json` last, so that one present means the set is complete.
+pub const WRITE_ORDER: [&str; 4] = ["junit.xml", "report.html", "summary.md", "report.json"];
+
+/// The reports folder's lock file: not a report; it stays after the run.
+pub const LOCK_FILE: &str = ".conform.lock";
+
+/// The stem of the probe file [`check_writable`] creates and removes.
+const PROBE: &str = "conform-probe";
+
+/// Where a write goes, symbolic links followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A regular file, or no file yet: replaced through a temporary file in
+    /// its folder, renamed into place.
+    Replace(PathBuf),
+    /// A character device or a FIFO: opened and written directly.
+    Direct(PathBuf),
+}
+
+/// Symbolic links followed at most (the system's own limit).
+const MAX_LINKS: usize = 40;
+
+/// Follows `path` through symbolic links to what a write to it replaces or
+/// writes into: an existing regular file at the end of its links, where a
+/// dangling link points, or the device or FIFO the path opens (links such
+/// as `/dev/stdout` included, whose targets under `/proc` are no paths).
+fn target(path: &Path) -> io::Result<Target> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = match std::fs::metadata(path) {
+        Ok(m) => m.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return dangling(path),
+        Err(e) => return Err(e),
+    };
+    if kind.is_file() {
+        let linked = std::fs::symlink_metadata(path)?.file_type().is_symlink();
+        Ok(Target::Replace(if linked {
+            std::fs::canonicalize(path)?
+        } else {
+            path.to_path_buf()
+        }))
+    } else if kind.is_char_device() || kind.is_fifo() {
+        Ok(Target::Direct(path.to_path_buf()))
+    } else if kind.is_dir() {
+        Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "it is a folder; give a file",
+        ))
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a block device or a socket; give a regular file, a FIFO or a character device",
+        ))
+    }
+}
+
+/// Where a missing file, or a chain of links to nothing, is to be created.
+fn dangling(path: &Path) -> io::Result<Target> {
+    let mut at = path.to_path_buf();
+    for _ in 0..=MAX_LINKS {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&at)?;
+                // A relative link is relative to its own folder.
+                at = match at.parent() {
+                    Some(dir) => dir.join(to),
+                    None => to,
+                };
+            }
+            // Made meanwhile: what it is decides.
+            Ok(_) => return target(&at),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Target::Replace(at)),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// The folder of `path` (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Syncs a regular file to disk; a device or a FIFO has nothing to sync.
+pub(crate) fn sync(file: &File) -> io::Result<()> {
+    if file.metadata()?.is_file() {
+        file.sync_all()
+    } else {
+        Ok(())
+    }
+}
 
 /// Writes a file atomically: a temporary file in the same folder, renamed into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
 /// Streams a file atomically: `fill` writes into a buffered temporary file
 /// in the same folder, which is renamed into place when `fill` succeeds.
+/// (Through symbolic links, into devices and FIFOs: see [`write_atomic_via`].)
 pub fn write_atomic_with(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    write_atomic_via(path, |tmp| {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(tmp)?);
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    write_atomic_via(path, |file| {
+        let mut f = io::BufWriter::new(File::create(file)?);
         fill(&mut f)?;
-        f.into_inner()
-            .map_err(std::io::IntoInnerError::into_error)?
-            .sync_all()
+        sync(&f.into_inner().map_err(io::IntoInnerError::into_error)?)
     })
 }
 
-/// Writes a file atomically through `write`, which creates and fills the
-/// temporary file it is given (in the same folder as `path`); the file is
-/// renamed into place when `write` succeeds and removed when it fails.
+/// Writes a file atomically through `write`, which creates (`File::create`)
+/// and fills the file it is given: a temporary file in the folder of the
+/// file `path` stands for (symbolic links followed), renamed into place
+/// when `write` succeeds and removed when it fails. When `path` is (or links
+/// to) a character device or a FIFO, `write` is given that file itself,
+/// which is written directly: never replaced. A folder, a block device or a
+/// socket is refused.
 pub fn write_atomic_via(
     path: &Path,
-    write: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    write: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    let at = match target(path)? {
+        Target::Direct(device) => return write(&device),
+        Target::Replace(at) => at,
+    };
+    let dir = folder_of(&at);
     std::fs::create_dir_all(dir)?;
-    let name = path
+    let name = at
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(temporary_name(&name));
     write(&tmp)
-        .and_then(|()| std::fs::rename(&tmp, path))
+        .and_then(|()| std::fs::rename(&tmp, &at))
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })
 }
 
+/// The temporary file this process writes `name` through: `.NAME.PID.tmp`.
+fn temporary_name(name: &str) -> String {
+    format!(".{name}.{}.tmp", std::process::id())
+}
+
+/// Whether `name` is a temporary file conform itself makes in a reports
+/// folder: `.NAME.PID.tmp` for a report of [`WRITE_ORDER`] or the probe.
+fn is_own_temporary(name: &str) -> bool {
+    let Some((stem, pid)) = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .and_then(|n| n.rsplit_once('.'))
+    else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && (WRITE_ORDER.contains(&stem) || stem == PROBE)
+}
+
+/// Removes the temporary files a run killed while writing left in the
+/// reports folder `dir`: regular files named as conform names its own
+/// (`.report.json.PID.tmp`, `.junit.xml.PID.tmp`, `.report.html.PID.tmp`,
+/// `.summary.md.PID.tmp`, `.conform-probe.PID.tmp`), nothing else. Call it
+/// holding the folder's lock ([`FolderLock::take`] does), so that no live
+/// run owns them. Returns the files removed; what cannot be removed stays.
+pub fn remove_stale_temporaries(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let own = name.to_str().is_some_and(is_own_temporary);
+        if own
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
 /// Whether a file can be written in `dir` (created if missing): a probe file
 /// is created and removed, so an unusable reports folder (a regular file,
 /// read-only, no space) is found before a run sends anything.
-pub fn check_writable(dir: &Path) -> std::io::Result<()> {
+pub fn check_writable(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let probe = dir.join(format!(".conform-probe.{}.tmp", std::process::id()));
+    let probe = dir.join(temporary_name(PROBE));
     std::fs::write(&probe, b"probe")?;
     std::fs::remove_file(&probe)
+}
+
+/// Whether the report file `path` can be written, before a run sends
+/// anything: a character device or a FIFO (symbolic links followed) must be
+/// writable; for a regular or missing file its folder is probed
+/// ([`check_writable`]); a folder, a block device or a socket is refused.
+pub fn check_file_writable(path: &Path) -> io::Result<()> {
+    match target(path)? {
+        Target::Replace(at) => check_writable(folder_of(&at)),
+        Target::Direct(device) => {
+            use std::os::unix::ffi::OsStrExt;
+            let c = std::ffi::CString::new(device.as_os_str().as_bytes())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            // SAFETY: `c` is a valid NUL-terminated string for the call.
+            if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        }
+    }
+}
+
+/// A reports folder's lock, held while a run writes into it: taken before
+/// the run sends anything, released when dropped (and by the system when
+/// the process ends, however it ends). An advisory lock (`flock`) on
+/// [`LOCK_FILE`] in the folder; the file itself stays.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: File,
+}
+
+/// Why a reports folder's lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds it.
+    #[error(
+        "another conform run is writing reports into {0}: wait for it to end, or write the reports elsewhere"
+    )]
+    Busy(String),
+    /// The folder or its lock file cannot be created or opened.
+    #[error("cannot write reports to {dir}: {source}")]
+    Io {
+        dir: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl FolderLock {
+    /// Takes the lock of the reports folder `dir` (created if missing),
+    /// without waiting, then removes the temporary files a killed run left
+    /// there ([`remove_stale_temporaries`]).
+    pub fn take(dir: &Path) -> Result<FolderLock, LockError> {
+        let failed = |source| LockError::Io {
+            dir: dir.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let path = dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            // Another user's lock file: a lock on a read-only handle is as good.
+            .or_else(|_| File::open(&path))
+            .map_err(failed)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(LockError::Busy(dir.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        }
+        remove_stale_temporaries(dir);
+        Ok(FolderLock { _file: file })
+    }
 }
 
 /// Where and how reports are written.
@@ -87,35 +332,333 @@ pub struct ReportOptions {
     pub coverage_table: bool,
 }
 
-/// Writes every format; returns the files written.
+/// One file of a set of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Junit,
+    Html,
+    Markdown,
+    Json,
+}
+
+impl Format {
+    fn of(name: &str) -> Format {
+        match name {
+            "junit.xml" => Format::Junit,
+            "report.html" => Format::Html,
+            "summary.md" => Format::Markdown,
+            _ => Format::Json,
+        }
+    }
+}
+
+/// The files [`write_all`] writes, in order: [`WRITE_ORDER`] in the reports
+/// folder, the extra JUnit file just before `report.json`.
+fn plan(opts: &ReportOptions) -> Vec<(PathBuf, Format)> {
+    let mut files = Vec::new();
+    for name in WRITE_ORDER {
+        let format = Format::of(name);
+        if format == Format::Json
+            && let Some(extra) = &opts.junit
+        {
+            files.push((extra.clone(), Format::Junit));
+        }
+        files.push((opts.dir.join(name), format));
+    }
+    files
+}
+
+/// Writes every format; returns the files written, in the order written.
+/// The previous `report.json` goes first and the new one comes last, so that
+/// a `report.json` present means the whole set was written (see the module
+/// documentation).
 pub fn write_all(
     result: &crate::model::RunResult,
     opts: &ReportOptions,
-) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let mut written = Vec::new();
-    let mut put = |name: &str, f: &dyn Fn(&Path) -> std::io::Result<()>| -> std::io::Result<()> {
-        let path = opts.dir.join(name);
-        f(&path).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-        })?;
-        written.push(path);
-        Ok(())
+) -> io::Result<Vec<PathBuf>> {
+    let named = |path: &Path, e: io::Error| {
+        io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
     };
+    let json = opts.dir.join("report.json");
+    // Through a link: the file it points to. A device or a FIFO stays.
+    if let Ok(Target::Replace(old)) = target(&json) {
+        match std::fs::remove_file(&old) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(named(&json, e)),
+            _ => {}
+        }
+    }
     let junit_opts = junit::JunitOptions {
         file_line: opts.junit_file_line,
     };
-    put("report.json", &|p| json::write(result, p))?;
-    put("junit.xml", &|p| junit::write(result, &junit_opts, p))?;
-    put("report.html", &|p| html::write(result, p))?;
     let md_opts = markdown::MarkdownOptions {
         coverage_table: opts.coverage_table,
     };
-    put("summary.md", &|p| markdown::write(result, &md_opts, p))?;
-    if let Some(extra) = &opts.junit {
-        junit::write(result, &junit_opts, extra).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", extra.display()))
-        })?;
-        written.push(extra.clone());
+    let mut written = Vec::new();
+    for (path, format) in plan(opts) {
+        match format {
+            Format::Junit => junit::write(result, &junit_opts, &path),
+            Format::Html => html::write(result, &path),
+            Format::Markdown => markdown::write(result, &md_opts, &path),
+            Format::Json => json::write(result, &path),
+        }
+        .map_err(|e| named(&path, e))?;
+        written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> crate::model::RunResult {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/reports")
+            .join(name);
+        json::read(&path).expect("the fixture reads")
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn links_are_followed_to_what_a_write_replaces_or_writes_into() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("file"), "x").unwrap();
+        symlink(d.join("file"), d.join("abs")).unwrap();
+        symlink("file", d.join("rel")).unwrap();
+        symlink("rel", d.join("chain")).unwrap();
+        symlink("sub/missing", d.join("dangling")).unwrap();
+        symlink("/dev/null", d.join("null")).unwrap();
+        symlink("loop", d.join("loop")).unwrap();
+        std::fs::create_dir(d.join("folder")).unwrap();
+        let file = std::fs::canonicalize(d.join("file")).unwrap();
+        for link in ["abs", "rel", "chain"] {
+            assert_eq!(
+                target(&d.join(link)).unwrap(),
+                Target::Replace(file.clone()),
+                "{link}"
+            );
+        }
+        assert_eq!(
+            target(&d.join("dangling")).unwrap(),
+            Target::Replace(d.join("sub/missing"))
+        );
+        assert_eq!(
+            target(&d.join("none")).unwrap(),
+            Target::Replace(d.join("none"))
+        );
+        assert_eq!(
+            target(&d.join("null")).unwrap(),
+            Target::Direct(d.join("null"))
+        );
+        assert_eq!(
+            target(Path::new("/dev/full")).unwrap(),
+            Target::Direct("/dev/full".into())
+        );
+        let e = target(&d.join("folder")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::IsADirectory, "{e}");
+        let e = target(&d.join("loop")).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+    }
+
+    #[test]
+    fn a_write_through_a_link_replaces_its_target_and_keeps_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("elsewhere")).unwrap();
+        std::fs::write(d.join("elsewhere/real.xml"), "old").unwrap();
+        std::os::unix::fs::symlink("elsewhere/real.xml", d.join("link.xml")).unwrap();
+        write_atomic(&d.join("link.xml"), b"new").unwrap();
+        assert!(d.join("link.xml").symlink_metadata().unwrap().is_symlink());
+        assert_eq!(
+            std::fs::read_to_string(d.join("elsewhere/real.xml")).unwrap(),
+            "new"
+        );
+        // The temporary file was in the target's folder, and is gone.
+        assert_eq!(names(&d.join("elsewhere")), ["real.xml"]);
+        assert_eq!(names(d), ["elsewhere", "link.xml"]);
+        // A dangling link: its target is created.
+        std::os::unix::fs::symlink("later/made.xml", d.join("dangling.xml")).unwrap();
+        write_atomic(&d.join("dangling.xml"), b"made").unwrap();
+        assert!(
+            d.join("dangling.xml")
+                .symlink_metadata()
+                .unwrap()
+                .is_symlink()
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.join("later/made.xml")).unwrap(),
+            "made"
+        );
+    }
+
+    #[test]
+    fn a_character_device_is_written_into_never_replaced() {
+        write_atomic(Path::new("/dev/null"), b"gone").unwrap();
+        html::write(&fixture("passing.json"), Path::new("/dev/null")).unwrap();
+        let e = write_atomic(Path::new("/dev/full"), b"no room").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOSPC), "{e}");
+        use std::os::unix::fs::FileTypeExt;
+        for dev in ["/dev/null", "/dev/full"] {
+            let kind = std::fs::symlink_metadata(dev).unwrap().file_type();
+            assert!(kind.is_char_device(), "{dev} is still a device");
+        }
+        check_file_writable(Path::new("/dev/null")).unwrap();
+    }
+
+    #[test]
+    fn a_descriptor_link_like_dev_stdout_is_written_into() {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just opened and are owned here.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let path = PathBuf::from(format!("/proc/self/fd/{}", fds[1]));
+        assert_eq!(target(&path).unwrap(), Target::Direct(path.clone()));
+        write_atomic(&path, b"through the pipe").unwrap();
+        drop(write);
+        let mut got = String::new();
+        File::from(read).read_to_string(&mut got).unwrap();
+        assert_eq!(got, "through the pipe");
+    }
+
+    #[test]
+    fn only_conforms_own_temporaries_are_stale() {
+        for own in [
+            ".junit.xml.99999999.tmp",
+            ".report.json.1.tmp",
+            ".report.html.42.tmp",
+            ".summary.md.7.tmp",
+            ".conform-probe.12345.tmp",
+        ] {
+            assert!(is_own_temporary(own), "{own}");
+        }
+        for other in [
+            ".junit.xml.notes",
+            ".junit.xml..tmp",
+            ".junit.xml.12a.tmp",
+            "junit.xml.1.tmp",
+            ".other.xml.1.tmp",
+            ".junit.xml.1.tmp.bak",
+            ".conform.lock",
+            ".tmp",
+            "",
+        ] {
+            assert!(!is_own_temporary(other), "{other}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            ".junit.xml.99999999.tmp",
+            ".report.json.1.tmp",
+            ".junit.xml.notes",
+            "keep.txt",
+        ] {
+            std::fs::write(d.join(f), "x").unwrap();
+        }
+        std::fs::create_dir(d.join(".summary.md.5.tmp")).unwrap();
+        let mut removed = remove_stale_temporaries(d);
+        removed.sort();
+        assert_eq!(
+            removed,
+            [
+                d.join(".junit.xml.99999999.tmp"),
+                d.join(".report.json.1.tmp")
+            ]
+        );
+        assert_eq!(
+            names(d),
+            [".junit.xml.notes", ".summary.md.5.tmp", "keep.txt"]
+        );
+    }
+
+    #[test]
+    fn report_json_is_written_last_and_the_extra_junit_file_just_before() {
+        assert_eq!(WRITE_ORDER.last(), Some(&"report.json"));
+        let dir = tempfile::tempdir().unwrap();
+        let opts = ReportOptions {
+            dir: dir.path().join("reports"),
+            junit: Some(dir.path().join("extra.xml")),
+            ..ReportOptions::default()
+        };
+        let order: Vec<PathBuf> = plan(&opts).into_iter().map(|(p, _)| p).collect();
+        let in_dir = |n: &str| opts.dir.join(n);
+        assert_eq!(
+            order,
+            [
+                in_dir("junit.xml"),
+                in_dir("report.html"),
+                in_dir("summary.md"),
+                dir.path().join("extra.xml"),
+                in_dir("report.json"),
+            ]
+        );
+        let mut r = fixture("passing.json");
+        r.run_id = crate::model::new_run_id(std::time::SystemTime::now());
+        let written = write_all(&r, &opts).unwrap();
+        assert_eq!(written, order, "written in the planned order");
+        for p in &written {
+            let text = std::fs::read_to_string(p).unwrap();
+            assert!(
+                text.contains(&r.run_id),
+                "{} carries the run id",
+                p.display()
+            );
+        }
+        assert_eq!(json::read(&in_dir("report.json")).unwrap().run_id, r.run_id);
+    }
+
+    #[test]
+    fn a_set_that_fails_midway_leaves_no_report_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = ReportOptions {
+            dir: dir.path().to_path_buf(),
+            ..ReportOptions::default()
+        };
+        let r = fixture("passing.json");
+        write_all(&r, &opts).unwrap();
+        assert!(dir.path().join("report.json").is_file());
+        // summary.md cannot be written: a folder stands in its place.
+        std::fs::remove_file(dir.path().join("summary.md")).unwrap();
+        std::fs::create_dir(dir.path().join("summary.md")).unwrap();
+        let e = write_all(&r, &opts).unwrap_err();
+        assert!(e.to_string().contains("summary.md"), "{e}");
+        assert!(
+            !dir.path().join("report.json").exists(),
+            "the previous report.json went first, the new one never came"
+        );
+    }
+
+    #[test]
+    fn a_folder_locked_by_one_holder_refuses_another_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("reports");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join(".junit.xml.99999999.tmp"), "left").unwrap();
+        let first = FolderLock::take(&d).unwrap();
+        assert!(!d.join(".junit.xml.99999999.tmp").exists(), "cleaned");
+        let e = FolderLock::take(&d).unwrap_err();
+        assert!(matches!(e, LockError::Busy(_)), "{e}");
+        assert!(
+            e.to_string().contains(&format!(
+                "another conform run is writing reports into {}",
+                d.display()
+            )),
+            "{e}"
+        );
+        drop(first);
+        let _again = FolderLock::take(&d).unwrap();
+        assert!(d.join(LOCK_FILE).is_file(), "the lock file stays");
+    }
 }

@@ -40,6 +40,7 @@ pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
     RunResult {
         format_version: FORMAT_VERSION,
         tool: concat!("conform ", env!("CARGO_PKG_VERSION")).to_owned(),
+        run_id: String::new(),
         suite: suite.name.clone(),
         suite_sha256: suite.sha256.clone(),
         base_url: base_url.to_owned(),
@@ -79,6 +80,7 @@ pub fn policy(opts: &RunOptions, suite: &Suite) -> Policy {
 /// Assembles the result, prints the summary, writes the reports.
 pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), RunError> {
     let mut result = empty_result(f.suite, &f.base_url);
+    result.run_id = crate::model::new_run_id(f.started);
     result.embedded_server = opts.base_url.is_none();
     result.servers = f.servers;
     result.partition = opts.partition.map(|p| p.to_string());

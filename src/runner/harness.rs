@@ -186,24 +186,36 @@ fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
     })
 }
 
-/// The reports folder and the `--junit` file's folder can be written: found
-/// before the suite runs, not after.
-fn check_report_paths(opts: &RunOptions) -> Result<(), RunError> {
-    let junit_dir = opts.junit.as_ref().map(|j| {
-        j.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."))
-            .to_path_buf()
-    });
-    for dir in opts.reports.iter().chain(junit_dir.as_ref()) {
-        report::check_writable(dir).map_err(|e| {
+/// The reports folder and the `--junit` file can be written: found before
+/// the suite runs, not after. The reports folder's lock is taken (another
+/// run writing into it refuses this one) and held until the reports are
+/// written: the caller keeps what this returns.
+fn check_report_paths(opts: &RunOptions) -> Result<Option<report::FolderLock>, RunError> {
+    let unusable = |path: &std::path::Path, e: &dyn std::fmt::Display| {
+        RunError::Usage(format!(
+            "cannot write reports to {}: {e}; give a folder that can be written (--reports DIR)",
+            path.display()
+        ))
+    };
+    let lock = match &opts.reports {
+        Some(dir) => {
+            report::check_writable(dir).map_err(|e| unusable(dir, &e))?;
+            Some(report::FolderLock::take(dir).map_err(|e| match e {
+                report::LockError::Busy(_) => RunError::Usage(e.to_string()),
+                report::LockError::Io { source, .. } => unusable(dir, &source),
+            })?)
+        }
+        None => None,
+    };
+    if let Some(junit) = &opts.junit {
+        report::check_file_writable(junit).map_err(|e| {
             RunError::Usage(format!(
-                "cannot write reports to {}: {e}; give a folder that can be written (--reports DIR)",
-                dir.display()
+                "cannot write reports to {}: {e}; give a file that can be written (--junit FILE)",
+                junit.display()
             ))
         })?;
     }
-    Ok(())
+    Ok(lock)
 }
 
 /// A `--tag` or `--skip-tag` no scenario carries is a typo that would
@@ -294,7 +306,8 @@ fn run_unmasked(opts: &RunOptions, args: &Arguments) -> Result<RunOutput, RunErr
         });
     }
 
-    check_report_paths(opts)?;
+    // Held until the reports are written (by `finish`, below).
+    let _reports_lock = check_report_paths(opts)?;
     let mut token = read_token(opts, &suite)?;
     if let Some(url) = &opts.base_url
         && token.is_none()
