@@ -7,6 +7,10 @@
 //! A run writes, into its reports folder: `report.json` (the model itself),
 //! `junit.xml`, `report.html` and `summary.md`; each through a temporary
 //! file renamed into place, so a reader never sees half a report.
+//!
+//! What a server wrote arrives in the model printable (`crate::printable`):
+//! no report carries a raw control character, escape sequence or bidi
+//! override, and one-line fields are one line in every report.
 
 pub mod html;
 pub mod json;
