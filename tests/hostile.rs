@@ -164,6 +164,11 @@ impl Run {
 /// reads back, a junit.xml valid against the strict Jenkins XSD, and the
 /// token nowhere.
 fn conform(url: &str, filter: &str, measure: bool) -> Run {
+    conform_with(url, filter, measure, &[])
+}
+
+/// [`conform`] with more arguments for `conform run`.
+fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = if measure {
         let mut c = Command::new("/usr/bin/time");
@@ -174,6 +179,7 @@ fn conform(url: &str, filter: &str, measure: bool) -> Run {
     };
     cmd.args(["run", "--cases", CASES, "--base-url", url, "--reports"])
         .arg(dir.path())
+        .args(more)
         .arg(filter)
         .env("VEZA_TOKEN", TOKEN)
         .env_remove("BASE_URL");
@@ -627,6 +633,46 @@ fn a_server_that_never_answers_is_a_request_timeout() {
         REQUEST_TIMEOUT_MS + SLACK_MS,
     );
     assert_eq!(srv.accepted.load(SeqCst), 1);
+}
+
+#[test]
+fn a_tls_handshake_that_never_completes_is_a_connect_timeout_naming_it() {
+    let rt = Runtime::new().unwrap();
+    // Accepts the TCP connection, then never answers the ClientHello.
+    let srv = serve(&rt, |s, _| hold(s));
+    let url = format!("https://127.0.0.1:{}", srv.port);
+    let run = conform_with(&url, GET, false, &["--connect-timeout", "200ms"]);
+    assert_transport_error(
+        &run,
+        "the TLS handshake did not complete within the connect timeout of 200ms",
+        200.0,
+        REQUEST_TIMEOUT_MS,
+    );
+    assert!(
+        !run.message().contains("request timeout"),
+        "{}",
+        run.message()
+    );
+    // The connection the handshake hung on, and the one that told TCP apart.
+    assert_eq!(srv.accepted.load(SeqCst), 2);
+}
+
+#[test]
+fn a_plain_http_server_that_never_answers_is_a_request_timeout_not_a_connect_timeout() {
+    let rt = Runtime::new().unwrap();
+    let srv = serve(&rt, |s, _| hold(s));
+    let run = conform_with(&srv.url, GET, false, &["--connect-timeout", "200ms"]);
+    assert_transport_error(
+        &run,
+        TIMEOUT_SAYS,
+        REQUEST_TIMEOUT_MS,
+        REQUEST_TIMEOUT_MS + SLACK_MS,
+    );
+    assert!(
+        !run.message().contains("connect timeout"),
+        "{}",
+        run.message()
+    );
 }
 
 #[test]
