@@ -21,6 +21,7 @@ pub mod matcher;
 pub mod model;
 pub mod pipe;
 pub mod poll;
+pub mod printable;
 pub mod redact;
 pub mod report;
 pub mod runner;

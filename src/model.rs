@@ -682,6 +682,53 @@ impl ScenarioResult {
     }
 }
 
+impl StepResult {
+    /// Makes the text of the step that a server may have written printable
+    /// (see [`crate::printable`]): failures, poll history and exchange as
+    /// one-line fields, the bodies as blocks.
+    pub fn make_printable(&mut self) {
+        use crate::printable::{fix_block, fix_line};
+        for f in &mut self.failures {
+            fix_line(&mut f.message);
+            f.expected.as_mut().map(fix_line);
+            f.actual.as_mut().map(fix_line);
+        }
+        if let Some(p) = &mut self.poll {
+            p.history.iter_mut().for_each(|h| fix_line(&mut h.observed));
+        }
+        if let Some(x) = &mut self.exchange {
+            fix_line(&mut x.request.url);
+            fix_line(&mut x.curl);
+            x.request.body.as_mut().map(fix_block);
+            for (k, v) in &mut x.request.headers {
+                fix_line(k);
+                fix_line(v);
+            }
+            if let Some(resp) = &mut x.response {
+                fix_block(&mut resp.body);
+                for (k, v) in &mut resp.headers {
+                    fix_line(k);
+                    fix_line(v);
+                }
+            }
+        }
+    }
+}
+
+impl ScenarioResult {
+    /// Makes every step's server-written text printable, earlier attempts'
+    /// too: what a run records and what a `report.json` read back holds.
+    pub fn make_printable(&mut self) {
+        let reruns = self
+            .reruns
+            .iter_mut()
+            .flat_map(|r| r.steps.iter_mut().chain(r.finally.iter_mut()));
+        for step in self.steps.iter_mut().chain(&mut self.finally).chain(reruns) {
+            step.make_printable();
+        }
+    }
+}
+
 impl RunResult {
     pub fn count(&self, outcome: Outcome) -> usize {
         self.scenarios

@@ -33,6 +33,8 @@ const TOKEN: &str = "hostile-token-5b1e8c0a93";
 const GET: &str = "01_get";
 /// The scenario polling until `$.status` is `DONE`.
 const POLL: &str = "02_poll";
+/// The scenario with one DELETE step (expects 200 and an empty body).
+const EMPTY: &str = "03_empty";
 /// The suite's `request_timeout` and poll `timeout`, in ms.
 const REQUEST_TIMEOUT_MS: f64 = 2000.0;
 const POLL_TIMEOUT_MS: f64 = 3000.0;
@@ -122,6 +124,8 @@ struct Run {
     code: Option<i32>,
     /// stdout and stderr.
     terminal: String,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
     report: RunResult,
     dir: tempfile::TempDir,
     /// Peak RSS of the conform process, when measured.
@@ -160,6 +164,11 @@ impl Run {
 /// reads back, a junit.xml valid against the strict Jenkins XSD, and the
 /// token nowhere.
 fn conform(url: &str, filter: &str, measure: bool) -> Run {
+    conform_with(url, filter, measure, &[])
+}
+
+/// [`conform`] with more arguments for `conform run`.
+fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = if measure {
         let mut c = Command::new("/usr/bin/time");
@@ -170,6 +179,7 @@ fn conform(url: &str, filter: &str, measure: bool) -> Run {
     };
     cmd.args(["run", "--cases", CASES, "--base-url", url, "--reports"])
         .arg(dir.path())
+        .args(more)
         .arg(filter)
         .env("VEZA_TOKEN", TOKEN)
         .env_remove("BASE_URL");
@@ -224,6 +234,8 @@ fn conform(url: &str, filter: &str, measure: bool) -> Run {
     Run {
         code,
         terminal,
+        stdout: out.stdout,
+        stderr: out.stderr,
         report,
         dir,
         max_rss_kb,
@@ -624,6 +636,47 @@ fn a_server_that_never_answers_is_a_request_timeout() {
 }
 
 #[test]
+fn a_tls_handshake_that_never_completes_is_a_connect_timeout_naming_it() {
+    let rt = Runtime::new().unwrap();
+    // Accepts the TCP connection, then never answers the ClientHello.
+    let srv = serve(&rt, |s, _| hold(s));
+    let url = format!("https://127.0.0.1:{}", srv.port);
+    let run = conform_with(&url, GET, false, &["--connect-timeout", "200ms"]);
+    assert_transport_error(
+        &run,
+        "the TLS handshake did not complete within the connect timeout of 200ms",
+        200.0,
+        REQUEST_TIMEOUT_MS,
+    );
+    assert!(
+        !run.message().contains("request timeout"),
+        "{}",
+        run.message()
+    );
+    // The connection the handshake hung on (the one that told TCP apart
+    // may be accepted after the run).
+    assert!(srv.accepted.load(SeqCst) >= 1);
+}
+
+#[test]
+fn a_plain_http_server_that_never_answers_is_a_request_timeout_not_a_connect_timeout() {
+    let rt = Runtime::new().unwrap();
+    let srv = serve(&rt, |s, _| hold(s));
+    let run = conform_with(&srv.url, GET, false, &["--connect-timeout", "200ms"]);
+    assert_transport_error(
+        &run,
+        TIMEOUT_SAYS,
+        REQUEST_TIMEOUT_MS,
+        REQUEST_TIMEOUT_MS + SLACK_MS,
+    );
+    assert!(
+        !run.message().contains("connect timeout"),
+        "{}",
+        run.message()
+    );
+}
+
+#[test]
 fn a_server_that_never_answers_a_poll_is_cut_by_the_poll_deadline() {
     let rt = Runtime::new().unwrap();
     let srv = serve(&rt, |s, _| hold(s));
@@ -663,4 +716,155 @@ fn a_connection_closed_at_once_is_a_transport_failure_naming_it() {
         "the connection problem is named: {msg}"
     );
     assert_eq!(srv.accepted.load(SeqCst), 1);
+}
+
+// ---- text a server writes ----
+
+/// What a server can put in a body to forge lines of the terminal (libtest's
+/// `test … ok`, a GitHub workflow command), clear the screen, write the
+/// clipboard (OSC 52), hide text and reorder it.
+const FORGED: &[u8] = b"\r\ntest 99_forged ... ok\r\n::add-mask::x\x0c\x0b ##[error]y \x1b]52;c;aGk=\x07 \x1b[2J nul\x00 del\x7f c1\xc2\x85 bidi\xe2\x80\xae end\r.";
+
+/// A response whose head and body carry [`FORGED`]: the reason phrase and a
+/// header what HTTP lets through (C1 and bidi characters), the body all of it.
+fn forging_server(rt: &Runtime, content_type: &'static str, body: &'static [u8]) -> Server {
+    let mut head = b"HTTP/1.1 200 O\xe2\x80\xaeK\r\ncontent-type: ".to_vec();
+    head.extend_from_slice(content_type.as_bytes());
+    head.extend_from_slice(b"\r\nx-note: a\xc2\x85b\xe2\x80\xaec\xe2\x81\xa6d");
+    let r = response(head.leak(), body);
+    serve(rt, move |s, _| answer(s, r))
+}
+
+/// Characters a report may not hold as they are: controls other than the
+/// line feed and the tab (a carriage return only before a line feed), C1
+/// controls, and bidi overrides and isolates.
+fn raw_controls(text: &str) -> Vec<char> {
+    let mut found = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let bad = match c {
+            '\n' | '\t' => false,
+            '\r' => chars.peek() != Some(&'\n'),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+            c => c.is_control(),
+        };
+        if bad {
+            found.push(c);
+        }
+    }
+    found
+}
+
+/// Every string of a JSON value, decoded.
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| json_strings(v, out)),
+        serde_json::Value::Object(o) => o.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            json_strings(v, out);
+        }),
+        _ => {}
+    }
+}
+
+/// Nothing the server wrote reaches a sink raw: no control byte (nor a lone
+/// CR) in stdout, stderr or any report, none in report.json's decoded
+/// strings, and no terminal line that a libtest parser or GitHub Actions
+/// would read (`test 99_forged ... ok`, `::add-mask::`, `##[error]`).
+fn assert_nothing_raw(run: &Run) {
+    for (name, bytes) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        let found = raw_controls(&text);
+        assert!(found.is_empty(), "{name} holds {found:?}:\n{text}");
+        for line in text.lines() {
+            assert!(
+                !line.starts_with("test 99_forged"),
+                "{name} has a forged libtest line: {line:?}"
+            );
+            assert!(
+                !line.trim_start().starts_with("::"),
+                "{name} has a workflow command: {line:?}"
+            );
+            assert!(
+                !line.contains("##["),
+                "{name} has a legacy workflow command: {line:?}"
+            );
+        }
+    }
+    for file in ["report.json", "junit.xml", "report.html", "summary.md"] {
+        let text = run.file(file);
+        let found = raw_controls(&text);
+        assert!(found.is_empty(), "{file} holds {found:?}:\n{text}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&run.file("report.json")).unwrap();
+    let mut strings = Vec::new();
+    json_strings(&json, &mut strings);
+    for s in &strings {
+        let found = raw_controls(s);
+        assert!(found.is_empty(), "report.json holds {found:?} in {s:?}");
+    }
+}
+
+#[test]
+fn text_a_server_writes_is_escaped_in_every_sink() {
+    let rt = Runtime::new().unwrap();
+    let srv = forging_server(&rt, "text/plain", FORGED);
+    let run = conform(&srv.url, EMPTY, false);
+    assert_eq!(run.code, Some(1), "{}", run.terminal);
+    assert_nothing_raw(&run);
+    let st = run.step();
+    assert_eq!(st.outcome, StepOutcome::Failed, "{st:#?}");
+    let f = &st.failures[0];
+    assert_eq!(f.check, "empty_body", "{st:#?}");
+    // One-line fields show what they escaped, on one line.
+    let actual = f.actual.as_deref().unwrap();
+    assert!(
+        actual.contains(r"\r\ntest 99_forged ... ok\r\n::add-mask::x\u{c}\u{b}")
+            && actual.contains(r"\u{1b}]52;c;aGk=\u{7} \u{1b}[2J nul\u{0} del\u{7f}")
+            && actual.contains(r"c1\u{85} bidi\u{202e} end\r."),
+        "{actual}"
+    );
+    assert!(!f.message.contains('\n'), "{f:#?}");
+    let terminal = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        terminal.contains(r"actual:   98 bytes: \r\ntest 99_forged ... ok\r\n"),
+        "{terminal}"
+    );
+    // The body keeps its lines, each indented; the rest is escaped.
+    let resp = st.exchange.as_ref().unwrap().response.as_ref().unwrap();
+    assert!(
+        resp.body
+            .starts_with("\r\ntest 99_forged ... ok\r\n::add-mask::x\\u{c}\\u{b}"),
+        "{resp:#?}"
+    );
+    assert!(resp.body.ends_with("bidi\\u{202e} end\\r."), "{resp:#?}");
+    assert!(
+        terminal.contains("\n    test 99_forged ... ok\n"),
+        "{terminal}"
+    );
+    let note = resp.headers.iter().find(|(k, _)| k == "x-note").unwrap();
+    assert_eq!(note.1, r"a\u{85}b\u{202e}c\u{2066}d");
+}
+
+#[test]
+fn a_json_value_a_poll_observed_is_escaped_in_every_sink() {
+    let rt = Runtime::new().unwrap();
+    // JSON escapes decode to the same controls a raw body carries.
+    let body =
+        br#"{"status": "\r\ntest 99_forged ... ok\r\n::add-mask::x\u001b]0;title\u0007\u202e"}"#;
+    let srv = forging_server(&rt, "application/json", body);
+    let run = conform(&srv.url, POLL, false);
+    assert_eq!(run.code, Some(1), "{}", run.terminal);
+    assert_nothing_raw(&run);
+    let st = run.step();
+    let poll = st.poll.as_ref().unwrap();
+    assert!(
+        poll.history[0]
+            .observed
+            .starts_with(r"\r\ntest 99_forged ... ok\r\n::add-mask::x\u{1b}]"),
+        "{poll:#?}"
+    );
+    let msg = run.message();
+    assert!(msg.contains(r"`$.status` was \r\ntest 99_forged"), "{msg}");
 }

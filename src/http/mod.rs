@@ -9,6 +9,13 @@
 //! - Every request has a connect timeout and a total timeout (connect to
 //!   last byte); bodies are read up to a cap, so a hostile server cannot
 //!   exhaust memory.
+//! - A timeout names the phase it cut off: the TCP connection or the TLS
+//!   handshake (both under the connect timeout), or the response (under the
+//!   request timeout). reqwest's connect timeout covers TCP and TLS alike,
+//!   so when it strikes an `https://` request and the error does not show
+//!   TCP timing out, one plain TCP connection to the host (within the
+//!   connect timeout again) tells them apart: it connects, and the handshake
+//!   is what hung. Through a proxy the two are not told apart.
 //!
 //! `style` writes parameter values as the contract's parameters ask, and
 //! `target` builds a step's path, query and headers with it.
@@ -76,6 +83,12 @@ impl HttpResponse {
 pub enum TransportError {
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The connect timeout struck before the connection was made.
+    #[error("{}", phase.timed_out(*timeout))]
+    ConnectTimeout {
+        phase: ConnectPhase,
+        timeout: Duration,
+    },
     #[error("no complete response within the request timeout of {}", humantime::format_duration(*.0))]
     Timeout(Duration),
     #[error(
@@ -86,6 +99,42 @@ pub enum TransportError {
     Body(String),
     #[error("request failed: {0}")]
     Other(String),
+}
+
+/// The part of making a connection that a connect timeout cut off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectPhase {
+    /// The TCP connection (to the host, or to a proxy).
+    Tcp,
+    /// The TLS handshake, the TCP connection made.
+    TlsHandshake,
+    /// Through a proxy, to an `https://` URL: either.
+    TcpOrTls,
+}
+
+impl ConnectPhase {
+    /// What did not happen within the connect timeout `t`.
+    fn timed_out(self, t: Duration) -> String {
+        let t = humantime::format_duration(t);
+        match self {
+            ConnectPhase::Tcp => format!("could not connect within the connect timeout of {t}"),
+            ConnectPhase::TlsHandshake => {
+                format!("the TLS handshake did not complete within the connect timeout of {t}")
+            }
+            ConnectPhase::TcpOrTls => format!(
+                "could not connect through the proxy or complete the TLS handshake within the connect timeout of {t}"
+            ),
+        }
+    }
+
+    /// A few words for a poll's history.
+    pub fn short(self) -> &'static str {
+        match self {
+            ConnectPhase::Tcp => "connect timeout",
+            ConnectPhase::TlsHandshake => "TLS handshake timeout",
+            ConnectPhase::TcpOrTls => "connect or TLS handshake timeout",
+        }
+    }
 }
 
 /// Anything that sends requests: the real client, or a script in tests.
@@ -115,6 +164,7 @@ pub enum ClientError {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    connect_timeout: Duration,
     request_timeout: Duration,
     max_body: u64,
 }
@@ -157,6 +207,7 @@ impl HttpClient {
         let inner = b.build().map_err(|e| ClientError::Build(error_chain(&e)))?;
         Ok(HttpClient {
             inner,
+            connect_timeout: opts.connect_timeout,
             request_timeout: opts.request_timeout,
             max_body: opts.max_response_bytes,
         })
@@ -173,10 +224,7 @@ impl HttpClient {
             rb = rb.body(body.clone());
         }
         let start = Instant::now();
-        let mut resp = rb
-            .send()
-            .await
-            .map_err(|e| classify(&e, self.request_timeout))?;
+        let mut resp = rb.send().await.map_err(|e| self.classify(&e, &req.url))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -192,7 +240,7 @@ impl HttpClient {
         while let Some(chunk) =
             resp.chunk()
                 .await
-                .map_err(|e| match classify(&e, self.request_timeout) {
+                .map_err(|e| match self.classify(&e, &req.url) {
                     TransportError::Other(m) => TransportError::Body(m),
                     other => other,
                 })?
@@ -218,9 +266,73 @@ impl Transport for HttpClient {
     async fn send(&self, req: &OutgoingRequest) -> Result<HttpResponse, TransportError> {
         // reqwest's own timeout covers the body too; this bounds everything else.
         match tokio::time::timeout(self.request_timeout, self.send_inner(req)).await {
+            Ok(Err(TransportError::ConnectTimeout {
+                phase: ConnectPhase::TlsHandshake,
+                timeout,
+            })) => Err(TransportError::ConnectTimeout {
+                phase: tls_or_tcp(&req.url, timeout).await,
+                timeout,
+            }),
             Ok(r) => r,
             Err(_) => Err(TransportError::Timeout(self.request_timeout)),
         }
+    }
+}
+
+impl HttpClient {
+    /// What a reqwest error says happened. A connect timeout of an
+    /// `https://` request that TCP did not report is taken for the TLS
+    /// handshake's, which [`tls_or_tcp`] then checks.
+    fn classify(&self, e: &reqwest::Error, url: &reqwest::Url) -> TransportError {
+        if e.is_timeout() && e.is_connect() {
+            let phase = if url.scheme() != "https" || tcp_timed_out(e) {
+                ConnectPhase::Tcp
+            } else {
+                ConnectPhase::TlsHandshake
+            };
+            return TransportError::ConnectTimeout {
+                phase,
+                timeout: self.connect_timeout,
+            };
+        }
+        classify(e, self.request_timeout)
+    }
+}
+
+/// Whether the TCP connection itself timed out (an I/O timeout, from the
+/// system or the connector's own timer, is in the error's chain; reqwest's
+/// timer around the whole connection is not an I/O error).
+fn tcp_timed_out(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// Which phase the connect timeout of an `https://` request cut off: when
+/// a proxy is configured, either; otherwise the TLS handshake if a plain
+/// TCP connection to the host succeeds within `timeout`, else TCP.
+async fn tls_or_tcp(url: &reqwest::Url, timeout: Duration) -> ConnectPhase {
+    let proxied = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|p| !p.is_empty()));
+    if proxied {
+        return ConnectPhase::TcpOrTls;
+    }
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return ConnectPhase::Tcp;
+    };
+    let probe = tokio::net::TcpStream::connect(format!("{host}:{port}"));
+    match tokio::time::timeout(timeout, probe).await {
+        Ok(Ok(_connected)) => ConnectPhase::TlsHandshake,
+        _ => ConnectPhase::Tcp,
     }
 }
 
@@ -344,6 +456,34 @@ pub fn join_url(base: &reqwest::Url, path_and_query: &str) -> Result<reqwest::Ur
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connect_timeouts_name_their_phase() {
+        let t = Duration::from_millis(1500);
+        let says = |phase| TransportError::ConnectTimeout { phase, timeout: t }.to_string();
+        assert_eq!(
+            says(ConnectPhase::Tcp),
+            "could not connect within the connect timeout of 1s 500ms"
+        );
+        assert_eq!(
+            says(ConnectPhase::TlsHandshake),
+            "the TLS handshake did not complete within the connect timeout of 1s 500ms"
+        );
+        assert!(says(ConnectPhase::TcpOrTls).contains("proxy"));
+    }
+
+    #[tokio::test]
+    async fn a_host_that_accepts_tcp_hung_in_the_handshake_and_one_that_refuses_did_not_connect() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = reqwest::Url::parse(&format!("https://127.0.0.1:{port}/x")).unwrap();
+        let t = Duration::from_secs(5);
+        if std::env::var_os("HTTPS_PROXY").is_none() && std::env::var_os("ALL_PROXY").is_none() {
+            assert_eq!(tls_or_tcp(&url, t).await, ConnectPhase::TlsHandshake);
+            drop(listener);
+            assert_eq!(tls_or_tcp(&url, t).await, ConnectPhase::Tcp);
+        }
+    }
 
     #[test]
     fn base_url_prefixes_are_kept() {

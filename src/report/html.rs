@@ -9,6 +9,8 @@
 //! Nothing is fetched: the CSS and the little script are inline, and a
 //! Content-Security-Policy allows exactly those two (by hash) and nothing
 //! else, so even a value that slipped past escaping could not run or load.
+//! Control characters and bidi overrides a server wrote arrive escaped
+//! visibly already (see `crate::printable`).
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::input::{self, Input};
-use crate::model::{FORMAT_VERSION, RunResult};
+use crate::model::{FORMAT_VERSION, RunResult, ScenarioResult};
 
 /// Writes the model as pretty JSON, streamed (no copy of the whole text in memory).
 pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
@@ -52,8 +52,16 @@ pub fn read(path: &Path) -> Result<RunResult, ReadError> {
             found: format_version,
         });
     }
-    serde_json::from_slice(&bytes).map_err(|source| ReadError::NotAReport {
-        path: path.display().to_string(),
-        source,
-    })
+    let mut result: RunResult =
+        serde_json::from_slice(&bytes).map_err(|source| ReadError::NotAReport {
+            path: path.display().to_string(),
+            source,
+        })?;
+    // A report written by hand (or by another tool) is made as printable as
+    // one this conform writes, so that what is projected from it is safe.
+    result
+        .scenarios
+        .iter_mut()
+        .for_each(ScenarioResult::make_printable);
+    Ok(result)
 }

@@ -110,7 +110,9 @@
 //! Every string goes through quick-junit's `XmlString`, which drops ANSI
 //! escapes and the control characters XML 1.0 forbids, then quick-xml's
 //! escaping of `<`, `>`, `&`, `"` and `'`; this module also drops the
-//! noncharacters U+FFFE and U+FFFF, which XML 1.0 forbids as well.
+//! noncharacters U+FFFE and U+FFFF, which XML 1.0 forbids as well. What a
+//! server wrote reaches this module printable already (see
+//! `crate::printable`): escaped visibly, not dropped, so the XML shows it.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

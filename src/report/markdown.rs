@@ -9,6 +9,7 @@
 //! Text from the server is never rendered as Markdown or HTML: table cells
 //! escape `<`, `>`, `&`, `|` and line breaks, and longer text sits in fenced
 //! code blocks whose fence is longer than any run of backticks inside.
+//! Control characters arrive escaped already (see `crate::printable`).
 
 use std::fmt::Write;
 use std::path::Path;

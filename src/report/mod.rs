@@ -31,6 +31,10 @@
 //! character device or a FIFO (`--junit /dev/stdout`, a named pipe) is
 //! opened and written directly, never replaced; a folder, a block device or
 //! a socket is refused.
+//!
+//! What a server wrote arrives in the model printable (`crate::printable`):
+//! no report carries a raw control character, escape sequence or bidi
+//! override, and one-line fields are one line in every report.
 
 pub mod html;
 pub mod json;

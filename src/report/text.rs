@@ -4,12 +4,19 @@
 //! location, the poll history, the request, the response and a curl line;
 //! every long text cut at the caller's limit), and the closing block of a
 //! run (the certification statement, the clause matrix and the verdict).
+//!
+//! What a server wrote arrives here printable (see [`crate::printable`]):
+//! one-line fields (messages, expected, actual, header values) on one line,
+//! and every line of a body indented, so that no line a server wrote starts
+//! at column 0, where a CI log parser would read it (`test x ... ok`), and
+//! no line issuing a command to GitHub Actions (`::add-mask::`, `##[error]`).
 
 use std::fmt::Write;
 
 use crate::model::{
     ClauseVerdict, Failure, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult,
 };
+use crate::printable::indent_lines;
 use crate::verdict::{RunOutcome, Verdict};
 
 /// Lines of response body shown.
@@ -37,6 +44,13 @@ pub fn steps_text(steps: &[StepResult], finally: &[StepResult], body_chars: usiz
             step_text(&mut out, part, step, body_chars);
         }
     }
+    // No line issues a command to a CI log reader (see `printable::inert`).
+    if out.contains("::") || out.contains("##[") {
+        out = out
+            .split_inclusive('\n')
+            .map(crate::printable::inert)
+            .collect();
+    }
     out
 }
 
@@ -62,7 +76,7 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     if let Some(x) = &s.exchange {
         let _ = writeln!(out, "  request: {} {}", x.request.method, x.request.url);
         if let Some(b) = &x.request.body {
-            let _ = writeln!(out, "    {}", cut(b));
+            let _ = writeln!(out, "    {}", indent_lines(&cut(b), "    "));
         }
         match &x.response {
             Some(resp) => {

@@ -1,11 +1,14 @@
 //! Building requests from a step and recording exchanges for reports:
 //! secrets masked, bodies cut, and a curl line that reproduces the request.
 
+use std::fmt::Write as _;
+
 use crate::case::{BodyPlan, RequestStep};
 use crate::contract::Contract;
 use crate::http::target::{self, TargetError};
 use crate::http::{BaseUrl, HttpResponse, OutgoingRequest};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
+use crate::printable;
 use crate::redact::Redactor;
 use crate::template::{RenderError, Vars};
 
@@ -102,12 +105,19 @@ pub fn build(
     })
 }
 
-/// Text of a body as it may be shown: lossy UTF-8, masked, cut.
+/// Text of a body as it may be shown: lossy UTF-8, masked, cut, and
+/// printable as a block (see [`crate::printable`]).
 pub fn shown_body(raw: &[u8], red: &Redactor) -> (String, bool) {
+    let (text, truncated) = body_text(raw, red);
+    (printable::block(&text).into_owned(), truncated)
+}
+
+/// A body as text: lossy UTF-8, masked, cut (control characters as sent).
+fn body_text(raw: &[u8], red: &Redactor) -> (String, bool) {
     let truncated = raw.len() > SHOWN_BODY_BYTES;
     let cut = &raw[..raw.len().min(SHOWN_BODY_BYTES)];
     (
-        printable(&red.redact(&String::from_utf8_lossy(cut))),
+        red.redact(&String::from_utf8_lossy(cut)).into_owned(),
         truncated,
     )
 }
@@ -133,7 +143,12 @@ pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse 
             .headers
             .iter()
             // A server may echo a secret as a header's name (lower-cased).
-            .map(|(k, v)| (printable(&red.redact(k)), printable(&red.header(k, v))))
+            .map(|(k, v)| {
+                (
+                    printable::line(&red.redact(k)).into_owned(),
+                    printable::line(&red.header(k, v)).into_owned(),
+                )
+            })
             .collect(),
         body,
         body_bytes: resp.body.len(),
@@ -142,30 +157,33 @@ pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse 
     }
 }
 
-/// Text a server sent, safe to show anywhere: control characters other than
-/// line breaks and tabs (terminal escape sequences among them) become
-/// visible `\u{..}` escapes.
-pub fn printable(s: &str) -> String {
-    if !s
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-    {
-        return s.to_owned();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// Single-quotes a word for a POSIX shell.
+/// Quotes a word for a POSIX shell: single quotes, or ANSI-C quotes
+/// (`$'…'`) when it holds a line break or another character a one-line
+/// field escapes, so that the command stays on one line and says exactly
+/// what was sent.
 fn sh(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    if !s.chars().any(printable::escaped_in_line) {
+        return format!("'{}'", s.replace('\'', r"'\''"));
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push_str("$'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            '\n' => out.push_str(r"\n"),
+            '\r' => out.push_str(r"\r"),
+            c if printable::escaped_in_line(c) && c.is_ascii() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if printable::escaped_in_line(c) => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// A curl command reproducing the request; the suite's token appears as `$VAR`.
@@ -185,7 +203,7 @@ pub fn curl(req: &OutgoingRequest, red: &Redactor, token: Option<&str>, token_en
         }
     }
     if let Some(b) = &req.body {
-        parts.push(format!("--data-raw {}", sh(&shown_body(b, red).0)));
+        parts.push(format!("--data-raw {}", sh(&body_text(b, red).0)));
     }
     parts.join(" ")
 }
@@ -246,15 +264,22 @@ mod tests {
 
     #[test]
     fn control_characters_from_a_server_are_made_visible() {
-        assert_eq!(
-            printable("a\u{1b}[31mred\u{7}\nnext\tcol"),
-            "a\\u{1b}[31mred\\u{7}\nnext\tcol"
-        );
-        let (shown, _) = shown_body(b"x\x1b[2J\x00y", &Redactor::new());
+        let (shown, _) = shown_body(b"x\x1b[2J\x00y\r\nz\rw", &Redactor::new());
+        assert_eq!(shown, "x\\u{1b}[2J\\u{0}y\r\nz\\rw");
+    }
+
+    #[test]
+    fn a_body_with_control_characters_stays_on_the_curl_line() {
+        let mut r = req();
+        r.body = Some(bytes::Bytes::from_static(
+            b"{\"a\": \"it's\\n\"}\r\n\x1b]52;c;x\x07 \xe2\x80\xae.",
+        ));
+        let c = curl(&r, &Redactor::new(), None, "T");
         assert!(
-            !shown.contains('\u{1b}') && !shown.contains('\0'),
-            "{shown:?}"
+            c.ends_with(r#"--data-raw $'{"a": "it\'s\\n"}\r\n\x1b]52;c;x\x07 \u202e.'"#),
+            "{c}"
         );
+        assert_eq!(crate::printable::line(&c), c);
     }
 
     #[test]

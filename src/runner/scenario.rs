@@ -134,6 +134,8 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
     }
     // Secrets captured late may appear in earlier steps: mask the whole result.
     redact_result(&mut result, &red);
+    // What the server wrote enters the model printable (see `printable`).
+    result.make_printable();
     result
 }
 

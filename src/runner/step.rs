@@ -688,6 +688,7 @@ async fn run_poll<T: Transport>(
 fn short_transport(e: &TransportError) -> String {
     match e {
         TransportError::Connect(_) => "connection error".into(),
+        TransportError::ConnectTimeout { phase, .. } => phase.short().into(),
         TransportError::Timeout(_) => "request timeout".into(),
         TransportError::BodyTooLarge { .. } => "body too large".into(),
         TransportError::Body(_) => "broken response".into(),
