@@ -6,13 +6,13 @@
 //! is the reference implementation of the bundled contract.
 
 pub mod case;
-pub mod check;
+pub(crate) mod check;
 pub mod clause;
 pub mod cli;
 pub mod contract;
-pub mod coverage;
-pub mod diag;
-pub mod exit_code;
+pub(crate) mod coverage;
+pub(crate) mod diag;
+pub(crate) mod exit_code;
 pub mod http;
 pub mod input;
 pub mod jsonpath;
@@ -20,13 +20,13 @@ pub mod lint;
 pub mod matcher;
 pub mod model;
 pub mod pipe;
-pub mod poll;
-pub mod printable;
-pub mod redact;
+pub(crate) mod poll;
+pub(crate) mod printable;
+pub(crate) mod redact;
 pub mod report;
 pub mod runner;
-pub mod schema;
-pub mod selfcheck;
+pub(crate) mod schema;
+pub(crate) mod selfcheck;
 pub mod server;
 pub mod template;
 pub mod verdict;

@@ -136,21 +136,6 @@ impl Sources {
     }
 }
 
-/// Checks every request step of `suite` against `contract`.
-pub fn lint(suite: &Suite, contract: &Contract) -> Diagnostics {
-    let mut sources = Sources::default();
-    let mut out = Diagnostics::default();
-    for sc in &suite.scenarios {
-        match suite.plan(sc) {
-            Ok(plan) => out
-                .0
-                .extend(lint_scenario(&suite.vars, &plan, contract, &mut sources)),
-            Err(d) => out.0.extend(d.0),
-        }
-    }
-    out
-}
-
 /// Checks one scenario's request steps against `contract`.
 fn lint_scenario(
     suite_vars: &[(String, crate::template::TValue)],
