@@ -220,7 +220,7 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
                     "| `{}` | {} | `{}` | {} | {} | {} |",
                     cell(&s.id),
                     cell(&step.name),
-                    cell(&f.check),
+                    f.check,
                     cell(&clause),
                     cell(&crate::matcher::truncate(&f.message, 300)),
                     cell(&f.location.to_string())
