@@ -27,8 +27,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::case::{Scenario, Suite};
-use crate::check::contract::ContractChecks;
-use crate::check::names::CONTRACT_CHECKS;
+use crate::check::ContractChecks;
 use crate::clause::Assumptions;
 use crate::contract::Contract;
 use crate::diag::did_you_mean_hint;
@@ -124,20 +123,6 @@ impl Signals {
     }
 }
 
-/// Checks names given on the command line.
-fn check_names(opts: &RunOptions) -> Result<(), RunError> {
-    for name in opts.only_checks.iter().chain(&opts.skip_checks) {
-        if !CONTRACT_CHECKS.contains(&name.as_str()) {
-            let hint = did_you_mean_hint(name, CONTRACT_CHECKS.iter().copied());
-            return Err(RunError::Usage(format!(
-                "unknown contract check `{name}`{hint}; the checks are {}",
-                CONTRACT_CHECKS.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Everything checked before anything is sent.
 struct Inputs {
     suite: Suite,
@@ -148,7 +133,6 @@ struct Inputs {
 }
 
 fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
-    check_names(opts)?;
     let baseline = match &opts.baseline {
         Some(path) => {
             let b = report::json::read(path).map_err(|e| RunError::Usage(e.to_string()))?;
@@ -163,11 +147,11 @@ fn inputs(opts: &RunOptions) -> Result<Inputs, RunError> {
     };
     let (suite, contract) = crate::lint::load_all(&opts.cases, opts.spec.as_deref(), &opts.env)
         .map_err(RunError::Cases)?;
-    let skip: Vec<String> = suite
+    let skip: Vec<_> = suite
         .skip_checks
         .iter()
-        .map(|(n, _)| n.clone())
-        .chain(opts.skip_checks.iter().cloned())
+        .map(|(c, _)| *c)
+        .chain(opts.skip_checks.iter().copied())
         .collect();
     let checks = ContractChecks::resolve(&opts.only_checks, &skip, opts.strict || suite.strict);
     check_tags(opts, &suite)?;
@@ -524,7 +508,7 @@ fn harness_failure(sc: &Scenario, why: &str) -> ScenarioResult {
         requests: 0,
         status: None,
         failures: vec![crate::model::Failure::runtime(
-            crate::check::names::LOAD,
+            crate::check::Check::Load,
             &sc.location,
             why,
         )],

@@ -13,7 +13,7 @@ pub mod step;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::check::contract::ContractChecks;
+use crate::check::ContractChecks;
 use crate::contract::Contract;
 use crate::http::Transport;
 use crate::template::TValue;

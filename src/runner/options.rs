@@ -115,9 +115,9 @@ pub struct RunOptions {
     /// A contract file instead of the suite's `spec`.
     pub spec: Option<PathBuf>,
     /// Run only these contract checks (all by default).
-    pub only_checks: Vec<String>,
+    pub only_checks: Vec<crate::check::ContractCheck>,
     /// Contract checks not to run (besides the suite's `checks.skip`).
-    pub skip_checks: Vec<String>,
+    pub skip_checks: Vec<crate::check::ContractCheck>,
     /// Also flag undocumented response properties.
     pub strict: bool,
     /// Exit 4 when contract coverage is below this percentage.
