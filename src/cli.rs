@@ -397,7 +397,7 @@ fn diff(a: DiffArgs) -> u8 {
     let reg = crate::report::regression::compare(&old, &a.old.display().to_string(), &new);
     print!("{}", crate::report::regression::render(&reg));
     new.regression = Some(reg);
-    crate::verdict::finalize(&mut new);
+    crate::model::verdict::finalize(&mut new);
     let code = new
         .verdict
         .as_ref()
@@ -432,7 +432,7 @@ fn merge(a: MergeArgs) -> u8 {
             Err(c) => return c,
         }
     }
-    crate::verdict::finalize(&mut merged);
+    crate::model::verdict::finalize(&mut merged);
     println!(
         "merged {} reports: {} scenarios ({})",
         a.reports.len(),

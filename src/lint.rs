@@ -21,9 +21,9 @@ use crate::case::{
 };
 use crate::contract::{Contract, Operation, ParamIn};
 use crate::diag::did_you_mean_hint;
+use crate::expr::template::Vars;
 use crate::http::style;
 use crate::http::target::{self, TargetError};
-use crate::template::Vars;
 
 /// What a capture stands for while linting.
 const PLACEHOLDER: &str = "x";
@@ -138,7 +138,7 @@ impl Sources {
 
 /// Checks one scenario's request steps against `contract`.
 fn lint_scenario(
-    suite_vars: &[(String, crate::template::TValue)],
+    suite_vars: &[(String, crate::expr::template::TValue)],
     sc: &Scenario,
     contract: &Contract,
     sources: &mut Sources,
@@ -238,7 +238,7 @@ fn body_media_type(
 
 /// Suite and scenario variables with their values; every other name a step
 /// uses is a capture and gets the placeholder.
-fn known_vars(suite_vars: &[(String, crate::template::TValue)], sc: &Scenario) -> Vars {
+fn known_vars(suite_vars: &[(String, crate::expr::template::TValue)], sc: &Scenario) -> Vars {
     let mut vars = Vars::default();
     for (name, t) in suite_vars.iter().chain(&sc.vars) {
         let v = t

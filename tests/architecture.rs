@@ -11,9 +11,12 @@ mod common;
 
 /// The layers, lowest first; a module may use only modules of lower layers.
 const LAYERS: &[&[&str]] = &[
-    // Located problems, the YAML reader, text made safe, bounded inputs, masking.
-    &["diag", "yaml", "printable", "exit_code", "pipe", "input", "redact"],
-    // The value language: templates, JSONPath, matchers; polling policy; clauses.
+    // Located problems, text made safe to show, exit codes, stdout guarded.
+    &["diag", "printable", "exit_code", "pipe"],
+    // The YAML reader; bounded reads of inputs; masking secrets.
+    &["yaml", "input", "redact"],
+    // The value language (templates, JSONPath, matchers), the polling
+    // policy, clauses.
     &["expr", "poll", "clause"],
     // The contract, as a narrow facade.
     &["contract"],
@@ -21,19 +24,19 @@ const LAYERS: &[&[&str]] = &[
     &["http"],
     // The case format and its compiled plan.
     &["case"],
-    // The result model, its verdict and coverage.
+    // The result model, its verdicts and coverage.
     &["model"],
     // Checks of a response; linting a suite against its contract; the
     // reference server (which knows nothing of the rest).
     &["check", "lint", "server"],
-    // Inputs of a run (suite, contract, lint, environment).
-    &["inputs"],
     // Reports: projections of the model.
     &["report"],
     // The runner.
     &["runner"],
-    // Commands.
-    &["selfcheck", "schema", "cli"],
+    // Commands besides `run`.
+    &["selfcheck", "schema"],
+    // The command line.
+    &["cli"],
 ];
 
 /// The top-level module a file of `src/` belongs to (`None` for lib.rs, main.rs).
@@ -55,10 +58,7 @@ fn uses(source: &str, rel: &Path) -> BTreeSet<String> {
     {
         return out;
     }
-    let code = source
-        .split("#[cfg(test)]")
-        .next()
-        .unwrap_or_default();
+    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
     for line in code.lines() {
         let line = line.trim_start();
         if line.starts_with("//") {
@@ -99,7 +99,10 @@ fn every_module_uses_only_lower_layers() {
             continue;
         };
         let Some(&own) = layer.get(module.as_str()) else {
-            problems.push(format!("{}: module `{module}` is in no layer", rel.display()));
+            problems.push(format!(
+                "{}: module `{module}` is in no layer",
+                rel.display()
+            ));
             continue;
         };
         seen.insert(module.clone());
@@ -114,15 +117,15 @@ fn every_module_uses_only_lower_layers() {
                     "{}: `{module}` uses `crate::{used}`, which is not below it",
                     rel.display()
                 )),
-                None => problems.push(format!(
-                    "{}: `crate::{used}` is in no layer",
-                    rel.display()
-                )),
+                None => problems.push(format!("{}: `crate::{used}` is in no layer", rel.display())),
             }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let listed: BTreeSet<String> = layer.keys().map(|k| (*k).to_owned()).collect();
     let gone: Vec<&String> = listed.difference(&seen).collect();
-    assert!(gone.is_empty(), "layers name modules that do not exist: {gone:?}");
+    assert!(
+        gone.is_empty(),
+        "layers name modules that do not exist: {gone:?}"
+    );
 }

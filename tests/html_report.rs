@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use conform::check::Check;
+use conform::model::Check;
 use conform::model::{
     Coverage, Exchange, Failure, FailureKind, HistoryRun, OperationCoverage, Outcome, PollRecord,
     RecordedRequest, Regression, Rerun, ResponseCoverage, RunResult, SourceLocation, StepOutcome,
@@ -724,7 +724,7 @@ fn a_large_run_is_written_whole() {
             s
         })
         .collect();
-    conform::verdict::finalize(&mut r);
+    conform::model::verdict::finalize(&mut r);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
     html::write(&r, &path).unwrap();

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use conform::check::Check;
 use conform::clause::Assumptions;
+use conform::model::Check;
 use conform::model::{
     ClauseVerdict, Failure, FailureKind, Outcome, Regression, Rerun, RunResult, ScenarioResult,
     StepOutcome, StepResult,
@@ -399,7 +399,7 @@ fn a_clause_decided_by_many_scenarios_names_the_first_and_counts_the_rest() {
         })
         .collect();
     r.scenarios = copies;
-    conform::verdict::finalize(&mut r);
+    conform::model::verdict::finalize(&mut r);
     let broken = r.clauses.iter().find(|c| &*c.id == "D2").unwrap();
     assert!(broken.scenarios.len() > 40, "{}", broken.scenarios.len());
     let (_dir, path, _) = written(&r, &JunitOptions::default());

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use conform::case::{Action, BodyPlan, Diagnostics, Suite, load_suite, missing_env};
-use conform::template::Vars;
+use conform::expr::template::Vars;
 use libfuzzer_sys::fuzz_target;
 
 const SUITE: &str = "name: fuzz\nvars:\n  node_type: OktaUser\n  token: \"{{ env.TOKEN }}\"\n";

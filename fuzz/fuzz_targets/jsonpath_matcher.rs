@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use conform::jsonpath::{Actual, JPath};
-use conform::matcher::Matcher;
-use conform::template::{TValue, Template, Vars};
+use conform::expr::jsonpath::{Actual, JPath};
+use conform::expr::matcher::Matcher;
+use conform::expr::template::{TValue, Template, Vars};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

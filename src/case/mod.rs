@@ -2,7 +2,6 @@
 
 pub mod compile;
 mod files;
-pub mod intern;
 pub mod load;
 pub mod model;
 mod parse;

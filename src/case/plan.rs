@@ -8,13 +8,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::model::{BodyExpect, Conversion, Method, StatusSpec};
-use crate::check::ContractCheck;
 use crate::clause::{Assumptions, ClauseRef, Registry};
+use crate::contract::ContractCheck;
 use crate::diag::SourceLocation;
-use crate::jsonpath::JPath;
-use crate::matcher::Matcher;
+use crate::expr::jsonpath::JPath;
+use crate::expr::matcher::Matcher;
+use crate::expr::template::{TValue, Template};
 use crate::poll::PollPolicy;
-use crate::template::{TValue, Template};
 
 /// A loaded suite, ready to run.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub struct Suite {
     pub named_clauses: std::collections::BTreeSet<Arc<str>>,
     /// Regexes and JSONPaths compiled so far, shared by every scenario
     /// (also those compiled again when they run).
-    pub intern: Arc<super::intern::Interner>,
+    pub intern: Arc<crate::expr::intern::Interner>,
 }
 
 /// A named server of the suite (its URL is settled when the run starts).

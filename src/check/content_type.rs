@@ -3,7 +3,7 @@
 
 use crate::contract::ResponseSpec;
 use crate::diag::SourceLocation;
-use crate::matcher::truncate;
+use crate::expr::matcher::truncate;
 use crate::model::Failure;
 
 use super::Check;

@@ -3,10 +3,10 @@
 use serde_json::Value;
 
 use crate::case::HeaderCheck;
+use crate::expr::jsonpath::Actual;
+use crate::expr::template::Vars;
 use crate::http::HttpResponse;
-use crate::jsonpath::Actual;
 use crate::model::Failure;
-use crate::template::Vars;
 
 use super::Check;
 
@@ -32,7 +32,7 @@ pub fn check(checks: &[HeaderCheck], resp: &HttpResponse, vars: &Vars) -> Vec<Fa
 mod tests {
     use super::*;
     use crate::diag::SourceLocation;
-    use crate::matcher::Matcher;
+    use crate::expr::matcher::Matcher;
     use serde_json::json;
     use std::time::Duration;
 

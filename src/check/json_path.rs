@@ -4,8 +4,8 @@
 //! pass on it, and any other fails once (`json_body`) rather than per path.
 
 use crate::case::PathCheck;
+use crate::expr::template::Vars;
 use crate::model::Failure;
-use crate::template::Vars;
 
 use super::Body;
 use super::Check;
@@ -26,7 +26,7 @@ pub fn check(checks: &[PathCheck], body: &Body<'_>, vars: &Vars) -> Vec<Failure>
                 )
                 .expected_actual(
                     "a JSON body",
-                    crate::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
+                    crate::expr::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
                 ),
             ];
         }
@@ -47,9 +47,9 @@ pub fn check(checks: &[PathCheck], body: &Body<'_>, vars: &Vars) -> Vec<Failure>
 /// singular path) or an empty list (any other).
 fn holds_on_nothing(c: &PathCheck, vars: &Vars) -> bool {
     let nothing = if c.path.is_singular() {
-        crate::jsonpath::Actual::of(None)
+        crate::expr::jsonpath::Actual::of(None)
     } else {
-        crate::jsonpath::Actual {
+        crate::expr::jsonpath::Actual {
             exists: false,
             value: Some(std::borrow::Cow::Owned(
                 serde_json::Value::Array(Vec::new()),
@@ -63,8 +63,8 @@ fn holds_on_nothing(c: &PathCheck, vars: &Vars) -> bool {
 mod tests {
     use super::*;
     use crate::diag::SourceLocation;
-    use crate::jsonpath::JPath;
-    use crate::matcher::Matcher;
+    use crate::expr::jsonpath::JPath;
+    use crate::expr::matcher::Matcher;
     use serde_json::json;
 
     fn pc(path: &str, m: serde_json::Value) -> PathCheck {

@@ -9,7 +9,6 @@ pub mod content_type;
 pub mod contract;
 pub mod duration;
 pub mod headers;
-pub mod id;
 pub mod json_path;
 pub mod response_schema;
 pub mod status;
@@ -20,11 +19,12 @@ use serde_json::Value;
 
 use crate::case::{ExpectPlan, RequestStep};
 use crate::diag::SourceLocation;
+use crate::expr::template::Vars;
 use crate::http::HttpResponse;
 use crate::model::{Failure, FailureKind};
-use crate::template::Vars;
 
-pub use id::{Check, ContractCheck, ContractChecks};
+pub use crate::contract::{ContractCheck, ContractChecks};
+pub use crate::model::Check;
 
 impl Failure {
     /// An assertion failure (the server broke an expectation).

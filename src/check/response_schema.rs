@@ -155,7 +155,7 @@ pub fn check(
                 Failure::assertion(Check::ResponseSchema, loc, format!("{label}: {e}"))
                     .expected_actual(
                         "a JSON body",
-                        crate::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
+                        crate::expr::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
                     ),
             ];
         }

@@ -1,9 +1,9 @@
 //! `variable`: a `check` step's matchers on variables (collected pages, captures).
 
 use crate::case::VarCheck;
-use crate::jsonpath::Actual;
+use crate::expr::jsonpath::Actual;
+use crate::expr::template::Vars;
 use crate::model::Failure;
-use crate::template::Vars;
 
 use super::Check;
 
@@ -28,7 +28,7 @@ pub fn check(checks: &[VarCheck], vars: &Vars) -> Vec<Failure> {
 mod tests {
     use super::*;
     use crate::diag::SourceLocation;
-    use crate::matcher::Matcher;
+    use crate::expr::matcher::Matcher;
     use serde_json::json;
 
     #[test]

@@ -24,6 +24,7 @@
 //! - a received `Content-Type` that is empty matches no media type.
 
 mod check;
+mod checks;
 mod clauses;
 mod convert;
 mod direction;
@@ -45,6 +46,7 @@ mod tests;
 
 use std::collections::HashMap;
 
+pub use checks::{ContractCheck, ContractChecks, UnknownContractCheck};
 pub use clauses::ClauseMark;
 pub use error::{ContractError, ContractErrors};
 pub use load::{from_value, hex, load, parse};

@@ -20,9 +20,8 @@
 use serde_json::Value;
 
 use super::style::{self, StyleError};
-use crate::case::QueryParam;
 use crate::contract::{Contract, Operation, ParamIn, Parameter, path_spans};
-use crate::template::{Part, RenderError, Template, Vars};
+use crate::expr::template::{Part, RenderError, TValue, Template, Vars};
 
 /// Why a target could not be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,14 +122,14 @@ pub fn query_param(op: Option<&Operation>, name: &str, v: &Value) -> Result<Stri
 
 /// The query string of a request (without `?`; empty when nothing is sent),
 /// its parameters in the order written.
-pub fn query(
-    params: &[QueryParam],
+pub fn query<'p>(
+    params: impl IntoIterator<Item = (&'p str, &'p TValue)>,
     vars: &Vars,
     op: Option<&Operation>,
 ) -> Result<String, TargetError> {
     let mut out = String::new();
-    for q in params {
-        let piece = query_param(op, &q.name, &q.value.render(vars)?)?;
+    for (name, value) in params {
+        let piece = query_param(op, name, &value.render(vars)?)?;
         if piece.is_empty() {
             continue;
         }

@@ -22,12 +22,12 @@ use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
-use crate::coverage::grouped;
+use crate::model::coverage::grouped;
+use crate::model::verdict::{RunOutcome, Verdict};
 use crate::model::{
     ClauseVerdict, Coverage, Exchange, Failure, FailureKind, OperationCoverage, Outcome,
     Regression, RunResult, ScenarioResult, StepOutcome, StepResult,
 };
-use crate::verdict::{RunOutcome, Verdict};
 
 /// Scenarios listed per clause of the matrix (report.json lists them all):
 /// the matrix stays small, and the page's head in memory, however large

@@ -333,7 +333,7 @@ fn clause_status(
                 s.id,
                 step.name,
                 super::text::check_label(f),
-                crate::matcher::truncate(&f.message, JUNIT_BODY_CHARS)
+                crate::expr::matcher::truncate(&f.message, JUNIT_BODY_CHARS)
             );
         }
     }
@@ -397,7 +397,7 @@ fn properties(r: &RunResult) -> Vec<Property> {
     for url in r.servers.values() {
         p.push(("server", url.clone()));
     }
-    let verdict = crate::verdict::Verdict::of(r);
+    let verdict = crate::model::verdict::Verdict::of(r);
     p.push(("verdict", verdict.headline));
     p.push(("certification", verdict.statement));
     p.push((

@@ -14,9 +14,9 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::coverage::grouped;
+use crate::model::coverage::grouped;
+use crate::model::verdict::{RunOutcome, Verdict};
 use crate::model::{ClauseVerdict, Coverage, OperationCoverage, Outcome, RunResult};
-use crate::verdict::{RunOutcome, Verdict};
 
 /// Characters of failure detail shown per scenario.
 pub const DETAIL_CHARS: usize = 4000;
@@ -247,7 +247,7 @@ fn failures(out: &mut String, r: &RunResult) {
                     cell(&step.name),
                     f.check,
                     cell(&clause),
-                    cell(&crate::matcher::truncate(&f.message, 300)),
+                    cell(&crate::expr::matcher::truncate(&f.message, 300)),
                     cell(&f.location.to_string())
                 );
             }
@@ -272,7 +272,7 @@ fn failures(out: &mut String, r: &RunResult) {
             let _ = writeln!(
                 out,
                 "{}</details>\n",
-                fenced(&crate::matcher::truncate(&text, DETAIL_CHARS * 2))
+                fenced(&crate::expr::matcher::truncate(&text, DETAIL_CHARS * 2))
             );
         }
     }
@@ -409,7 +409,7 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/reports/passing.json");
         let mut r = crate::report::json::read(&path).expect("the fixture reads");
-        r.coverage = Some(crate::coverage::synthetic(1200, touched));
+        r.coverage = Some(crate::model::coverage::synthetic(1200, touched));
         r
     }
 

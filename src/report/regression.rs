@@ -15,7 +15,7 @@ use crate::model::{Outcome, Regression, RunResult};
 /// The comparison of `today` with `baseline` (named `baseline_name`).
 pub fn compare(baseline: &RunResult, baseline_name: &str, today: &RunResult) -> Regression {
     let policy = &today.policy;
-    let failing = |s: &crate::model::ScenarioResult| crate::verdict::failing(s, policy);
+    let failing = |s: &crate::model::ScenarioResult| crate::model::verdict::failing(s, policy);
     let before: BTreeMap<&str, (Outcome, bool)> = baseline
         .scenarios
         .iter()

@@ -13,11 +13,11 @@
 
 use std::fmt::Write;
 
+use crate::model::verdict::{RunOutcome, Verdict};
 use crate::model::{
     ClauseVerdict, Failure, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult,
 };
 use crate::printable::indent_lines;
-use crate::verdict::{RunOutcome, Verdict};
 
 /// Lines of response body shown.
 const BODY_LINES: usize = 40;
@@ -55,7 +55,7 @@ pub fn steps_text(steps: &[StepResult], finally: &[StepResult], body_chars: usiz
 }
 
 fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
-    let cut = |t: &str| crate::matcher::truncate(t, body_chars);
+    let cut = |t: &str| crate::expr::matcher::truncate(t, body_chars);
     let verb = match s.outcome {
         StepOutcome::Error => "could not complete",
         StepOutcome::Deviates => "deviates from an assumption",

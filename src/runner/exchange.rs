@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use crate::case::{BodyPlan, RequestStep};
 use crate::contract::Contract;
+use crate::expr::template::{RenderError, Vars};
 use crate::http::target::{self, TargetError};
 use crate::http::{BaseUrl, HttpResponse, OutgoingRequest};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
 use crate::printable;
 use crate::redact::Redactor;
-use crate::template::{RenderError, Vars};
 
 use super::SHOWN_BODY_BYTES;
 
@@ -65,7 +65,8 @@ pub fn build(
         .filter(|_| !(r.query.is_empty() && r.headers.is_empty()) || body_needs_op)
         .and_then(|c| target::operation(c, method, &path, named));
     if !r.query.is_empty() {
-        let query = target::query(&r.query, vars, op)?;
+        let pairs = r.query.iter().map(|q| (q.name.as_str(), &q.value));
+        let query = target::query(pairs, vars, op)?;
         if !query.is_empty() {
             let query = match url.query() {
                 Some(before) if !before.is_empty() => format!("{before}&{query}"),

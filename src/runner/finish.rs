@@ -9,9 +9,9 @@ use crate::check::ContractChecks;
 use crate::clause::Assumptions;
 use crate::contract::Contract;
 use crate::exit_code;
+use crate::model::verdict::Verdict;
 use crate::model::{ContractInfo, FORMAT_VERSION, Outcome, Policy, RunResult, ScenarioResult, ms};
 use crate::report::{self, ReportOptions};
-use crate::verdict::Verdict;
 
 use super::options::{RunError, RunOptions};
 
@@ -54,7 +54,7 @@ pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
         coverage: None,
         regression: None,
         policy: Policy::default(),
-        clauses: crate::verdict::rows_of(&suite.registry),
+        clauses: crate::model::verdict::rows_of(&suite.registry),
         verdict: None,
         scenarios: Vec::new(),
     }
@@ -99,12 +99,12 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
             },
             checks: f.checks.running(),
         });
-        result.coverage = Some(crate::coverage::compute(c, &result.scenarios));
+        result.coverage = Some(crate::model::coverage::compute(c, &result.scenarios));
     }
     if let Some((base, name)) = &f.baseline {
         result.regression = Some(report::regression::compare(base, name, &result));
     }
-    crate::verdict::finalize(&mut result);
+    crate::model::verdict::finalize(&mut result);
     let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
         let summary = summary_lines(&result, opts.coverage_table);
@@ -136,7 +136,7 @@ pub fn exit_code_of(r: &RunResult, libtest_failed: u64) -> u8 {
         .scenarios
         .iter()
         .filter(|s| {
-            crate::verdict::fails_run(s, &r.policy)
+            crate::model::verdict::fails_run(s, &r.policy)
                 || matches!(s.outcome, Outcome::Error | Outcome::Interrupted)
         })
         .count() as u64;
@@ -152,7 +152,11 @@ pub fn exit_code_of(r: &RunResult, libtest_failed: u64) -> u8 {
 fn summary_lines(r: &RunResult, coverage_table: bool) -> String {
     let mut out = String::new();
     if let (Some(c), Some(info)) = (&r.coverage, &r.contract) {
-        out.push_str(&crate::coverage::render(c, &info.file, coverage_table));
+        out.push_str(&crate::model::coverage::render(
+            c,
+            &info.file,
+            coverage_table,
+        ));
     }
     let flaky: Vec<&str> = r
         .scenarios

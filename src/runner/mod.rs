@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::check::ContractChecks;
 use crate::contract::Contract;
+use crate::expr::template::TValue;
 use crate::http::Transport;
-use crate::template::TValue;
 
 pub use harness::run;
 pub use options::{Gate, Partition, RunError, RunOptions, RunOutput};

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use crate::case::{Scenario, StepPlan};
 use crate::check::Check;
 use crate::clause::{Level, Registry};
+use crate::expr::template::Vars;
 use crate::http::Transport;
+use crate::model::verdict::{ClauseTally, stops};
 use crate::model::{
     ClauseVerdict, Failure, FailureKind, Outcome, ScenarioClause, ScenarioResult, StepOutcome,
     StepResult, ms,
 };
 use crate::redact::Redactor;
-use crate::template::Vars;
-use crate::verdict::{ClauseTally, stops};
 
 use super::{RunContext, interrupted};
 
@@ -126,7 +126,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         first.outcome = StepOutcome::Error;
         first.skip_reason = None;
     }
-    result.outcome = crate::verdict::scenario_outcome(&result);
+    result.outcome = crate::model::verdict::scenario_outcome(&result);
     result.clauses = clauses_of(sc, &result, &ctx.registry, &guards);
     if was_interrupted && result.outcome != Outcome::Failed {
         result.outcome = Outcome::Interrupted;
@@ -196,7 +196,7 @@ impl Guards {
             }
         }
         if changed {
-            r.outcome = crate::verdict::step_outcome(&r.failures);
+            r.outcome = crate::model::verdict::step_outcome(&r.failures);
         }
     }
 }

@@ -12,16 +12,16 @@ use crate::case::{
     SourceLocation, StepPlan,
 };
 use crate::check::{self, Body, Check};
+use crate::expr::jsonpath::Actual;
+use crate::expr::matcher::show;
+use crate::expr::template::Vars;
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
-use crate::jsonpath::Actual;
-use crate::matcher::show;
+use crate::model::verdict::stops;
 use crate::model::{
     ContractRecord, Exercised, Failure, PollRecord, SkipReason, StepOutcome, StepResult, ms,
 };
 use crate::poll::{PollEnd, Verdict, parse_retry_after};
 use crate::redact::Redactor;
-use crate::template::Vars;
-use crate::verdict::stops;
 
 use super::RunContext;
 use super::exchange::{build, exchange};
@@ -67,7 +67,7 @@ pub async fn run_step<T: Transport>(
         Action::Request(rs) => run_request_step(ctx, step, rs, st, &mut result).await,
     }
     result.duration_ms = ms(start.elapsed());
-    result.outcome = crate::verdict::step_outcome(&result.failures);
+    result.outcome = crate::model::verdict::step_outcome(&result.failures);
     // Kept until the reports are written, for every step of the run.
     result.exercised.shrink_to_fit();
     result
@@ -422,7 +422,7 @@ fn observed(plan: &PollPlan, body: &Body<'_>) -> String {
         return "?".into();
     };
     match c.path.select(doc).value.as_deref() {
-        Some(Value::String(s)) => crate::matcher::truncate(s, 40),
+        Some(Value::String(s)) => crate::expr::matcher::truncate(s, 40),
         Some(v) => show(v, 40),
         None => format!("no {}", c.path),
     }

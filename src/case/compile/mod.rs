@@ -16,16 +16,16 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::intern::Interner;
 use super::load::SUITE_FILE;
 use super::model::{Located, PathMatchers};
 use super::plan::PathCheck;
-use crate::check::ContractCheck;
 use crate::clause::{ClauseRef, Registry};
+use crate::contract::ContractCheck;
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean_hint};
-use crate::jsonpath::JPath;
-use crate::matcher::Matcher;
-use crate::template::{TValue, Template};
+use crate::expr::intern::Interner;
+use crate::expr::jsonpath::JPath;
+use crate::expr::matcher::Matcher;
+use crate::expr::template::{TValue, Template};
 
 pub use modes::{MAX_POLL_TIMEOUT, MIN_POLL_INTERVAL};
 pub(super) use scenario::compile_scenario;

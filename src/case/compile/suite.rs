@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::super::intern::Interner;
 use super::super::model::{ClauseSpec, Defaults, Located, ServerSpec, SuiteFile};
 use super::super::plan::{EnvUse, ServerPlan, Settings, Suite};
 use super::modes::compile_poll_settings;
@@ -12,6 +11,7 @@ use super::{FileCtx, check_var_name, compile_value, contract_checks};
 use crate::clause::{Clause, Level, Registry};
 use crate::diag::did_you_mean_hint;
 use crate::diag::display_path;
+use crate::expr::intern::Interner;
 use crate::poll::PollPolicy;
 
 /// The suite `file` describes, in `dir`; scenarios are added as they load.

@@ -12,10 +12,10 @@ use std::fmt;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::case::intern::Interner;
 use crate::diag::did_you_mean;
-use crate::jsonpath::Actual;
-use crate::template::{TValue, Vars};
+use crate::expr::intern::Interner;
+use crate::expr::jsonpath::Actual;
+use crate::expr::template::{TValue, Vars};
 
 /// The operator names, for suggestions and the schema.
 pub const OPERATORS: &[&str] = &[
@@ -261,7 +261,7 @@ impl Matcher {
     }
 
     /// Every template the matcher uses, for static checks.
-    pub fn templates(&self) -> Vec<&crate::template::Template> {
+    pub fn templates(&self) -> Vec<&crate::expr::template::Template> {
         let mut out = Vec::new();
         for op in &self.ops {
             match op {

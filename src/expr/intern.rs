@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use regex::Regex;
 
-use crate::jsonpath::JPath;
+use crate::expr::jsonpath::JPath;
 
 /// Compiles each distinct pattern once per suite. Shared by the threads that
 /// compile plans while the suite runs: each lookup holds a lock only for the

@@ -8,7 +8,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Check, ContractCheck};
+pub mod coverage;
+pub mod verdict;
+
+pub mod check;
+
+use crate::contract::ContractCheck;
+pub use check::Check;
 
 pub use crate::clause::{Assumptions, Level};
 pub use crate::diag::SourceLocation;
@@ -28,11 +34,12 @@ pub fn new_run_id(at: std::time::SystemTime) -> String {
         .chars()
         .filter(|c| !matches!(c, '-' | ':'))
         .collect();
-    format!(
-        "{stamp}-{}-{}",
-        std::process::id(),
-        crate::server::random_hex(4)
-    )
+    // Should the system give no randomness, time and process id still
+    // tell this machine's runs apart.
+    let mut random = [0_u8; 4];
+    let _ = getrandom::fill(&mut random);
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{stamp}-{}-{hex}", std::process::id())
 }
 
 /// A whole run.
@@ -86,7 +93,7 @@ pub struct RunResult {
     /// The verdict these results and the policy call for (derived: see
     /// `verdict::Verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<crate::verdict::Verdict>,
+    pub verdict: Option<crate::model::verdict::Verdict>,
     pub scenarios: Vec<ScenarioResult>,
 }
 
