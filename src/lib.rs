@@ -15,6 +15,7 @@ pub mod diag;
 pub mod exit_code;
 pub mod http;
 pub mod input;
+pub mod inputs;
 pub mod jsonpath;
 pub mod lint;
 pub mod matcher;
