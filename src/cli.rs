@@ -110,7 +110,7 @@ pub struct RunArgs {
     /// The URL of a named server of the suite (`servers:` in conform.yaml), e.g. `--server uploads=https://uploads.example`; repeatable.
     #[arg(long = "server", value_name = "NAME=URL", value_parser = parse_server)]
     pub servers: Vec<(String, String)>,
-    /// Read the bearer token from this file instead of the suite's environment variable (VEZA_TOKEN).
+    /// Read the bearer token from this file instead of the environment variable the suite names (`auth: { bearer_env: NAME }`).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// The suite folder.
@@ -205,8 +205,12 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
-    /// File holding the bearer token clients must send (default: the VEZA_TOKEN environment variable).
-    #[arg(long, value_name = "FILE")]
+    /// File holding the bearer token clients must send (default: the reference server's
+    /// environment variable, `server::TOKEN_ENV`).
+    #[arg(long, value_name = "FILE", help = format!(
+        "File holding the bearer token clients must send (default: the {} environment variable)",
+        crate::server::TOKEN_ENV
+    ))]
     pub token_file: Option<PathBuf>,
     /// Time from create to DONE; 0s answers DONE at once.
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "1s")]
@@ -540,11 +544,12 @@ fn serve(a: ServeArgs) -> u8 {
                 return exit_code::INVALID_INPUT;
             }
         },
-        None => match std::env::var("VEZA_TOKEN") {
+        None => match std::env::var(crate::server::TOKEN_ENV) {
             Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => {
                 eprintln!(
-                    "give the token clients must send with --token-file FILE or the VEZA_TOKEN environment variable"
+                    "give the token clients must send with --token-file FILE or the {} environment variable",
+                    crate::server::TOKEN_ENV
                 );
                 return exit_code::INVALID_INPUT;
             }

@@ -1,6 +1,8 @@
-//! The libtest-mimic harness: one trial per scenario, one tokio runtime and
-//! one pooled HTTP client for all of them, results collected in a sink and
-//! turned into the run's result after libtest is done.
+//! The run's entry point, [`run`]: a sequence of named stages (those before
+//! anything is sent are in `prepare`, the embedded server in `target`),
+//! then the libtest-mimic harness: one trial per scenario, one tokio runtime
+//! and one pooled HTTP client for all of them, results collected in a sink
+//! and turned into the run's result after libtest is done.
 //!
 //! Scenarios are I/O-bound, so unless `--test-threads` says otherwise up to
 //! [`DEFAULT_THREADS`] run at once, on as many tasks of the runtime (see
@@ -13,10 +15,9 @@
 //! `finish`).
 //! With `retries`, a failed scenario runs again from scratch; one that then
 //! passes is *flaky*. On Ctrl-C, SIGTERM or SIGHUP (when `handle_ctrl_c`;
-//! CI systems send SIGTERM on cancel and timeout), no new scenario starts,
-//! running ones stop their current step and run their `finally` steps,
-//! reports are written and the exit code is 130; a second signal exits at
-//! once.
+//! see `signals`), no new scenario starts, running ones stop their current
+//! step and run their `finally` steps, reports are written and the exit
+//! code is 130; a second signal exits at once.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
