@@ -5,7 +5,7 @@
 //! an excerpt with a caret under the offending spot.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
@@ -175,13 +175,6 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
-
-/// The suite folder a path lives in, for messages.
-pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
-}
 
 #[cfg(test)]
 mod tests {

@@ -17,9 +17,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::case::{
-    Action, BodyPlan, Diagnostic, Diagnostics, RequestStep, Scenario, SourceLocation, Suite,
-};
+use crate::case::{Action, BodyPlan, Diagnostic, RequestStep, Scenario, SourceLocation};
 use crate::contract::{Contract, Operation, ParamIn};
 use crate::diag::did_you_mean_hint;
 use crate::http::style;
@@ -85,21 +83,6 @@ impl Sources {
             None => d,
         }
     }
-}
-
-/// Checks every request step of `suite` against `contract`.
-pub fn lint(suite: &Suite, contract: &Contract) -> Diagnostics {
-    let mut sources = Sources::default();
-    let mut out = Diagnostics::default();
-    for sc in &suite.scenarios {
-        match suite.plan(sc) {
-            Ok(plan) => out
-                .0
-                .extend(lint_scenario(&suite.vars, &plan, contract, &mut sources)),
-            Err(d) => out.0.extend(d.0),
-        }
-    }
-    out
 }
 
 /// Checks one scenario's request steps against `contract`.
@@ -223,20 +206,11 @@ fn lint_step(
 ) -> Vec<(SourceLocation, String)> {
     let mut out = Vec::new();
     let r = &rs.request;
-    let mut vars = known.clone();
-    for u in uses {
-        if vars.get(u).is_none() {
-            vars.set(u.clone(), Value::String(PLACEHOLDER.into()));
-        }
-    }
-    if let crate::case::Mode::Paginate(p) = &rs.mode {
-        vars.set(p.cursor_var.clone(), p.start.clone());
-    }
+    let vars = step_vars(rs, known, uses);
     let env_free = Vars {
         env: Arc::new(BTreeMap::new()),
         ..vars.clone()
     };
-    let method = r.method.as_str();
     let path = match request_path(contract, rs, &vars) {
         Err(TargetError::Render(_)) => request_path(contract, rs, &env_free),
         other => other,
@@ -249,8 +223,45 @@ fn lint_step(
         }
         Err(TargetError::Render(_)) => return out,
     };
-    let found = contract.find(method, &path);
-    let op: Option<&Operation> = match &rs.operation {
+    let op = step_operation(contract, rs, &path, &mut out);
+    out.extend(query_shapes(op, rs, known));
+    if let Some(problem) = op.and_then(|op| body_media_type(op, rs, &vars)) {
+        out.push(problem);
+    }
+    if let Some(op) = op {
+        out.extend(request_body(contract, op, rs, &vars));
+    }
+    out
+}
+
+/// What a step's templates may read while linting: the known variables,
+/// a placeholder for each capture it uses, and a paging cursor's start.
+fn step_vars(rs: &RequestStep, known: &Vars, uses: &[String]) -> Vars {
+    let mut vars = known.clone();
+    for u in uses {
+        if vars.get(u).is_none() {
+            vars.set(u.clone(), Value::String(PLACEHOLDER.into()));
+        }
+    }
+    if let crate::case::Mode::Paginate(p) = &rs.mode {
+        vars.set(p.cursor_var.clone(), p.start.clone());
+    }
+    vars
+}
+
+/// The operation a step's request reaches at `path`: the one it names with
+/// `operation:` (which must be that method and path) or the one its method
+/// and path find; a problem in `out` when neither holds.
+fn step_operation<'c>(
+    contract: &'c Contract,
+    rs: &RequestStep,
+    path: &str,
+    out: &mut Vec<(SourceLocation, String)>,
+) -> Option<&'c Operation> {
+    let r = &rs.request;
+    let method = r.method.as_str();
+    let found = contract.find(method, path);
+    match &rs.operation {
         Some((id, loc)) => match contract.by_id(id) {
             None => {
                 let hint = did_you_mean_hint(id, contract.operations().iter().map(|o| &*o.id));
@@ -261,7 +272,7 @@ fn lint_step(
                 None
             }
             Some(named) => {
-                let bare = path.split('?').next().unwrap_or(&path);
+                let bare = path.split('?').next().unwrap_or(path);
                 if let Some(f) = found.filter(|f| f.id != named.id) {
                     out.push((
                         loc.clone(),
@@ -293,7 +304,7 @@ fn lint_step(
         None => {
             if found.is_none() && rs.schema {
                 let same_method = contract.operations().iter().filter(|o| o.method == method);
-                let hint = did_you_mean_hint(&path, same_method.map(|o| o.template.as_str()));
+                let hint = did_you_mean_hint(path, same_method.map(|o| o.template.as_str()));
                 out.push((
                     r.path_location.clone(),
                     format!(
@@ -304,19 +315,27 @@ fn lint_step(
             }
             found
         }
-    };
-    out.extend(query_shapes(op, rs, known));
-    if let Some(problem) = op.and_then(|op| body_media_type(op, rs, &vars)) {
-        out.push(problem);
     }
+}
+
+/// The JSON body of a step's request against `op`'s request schema (a
+/// deliberate negative test, `invalid: true`, must break it).
+fn request_body(
+    contract: &Contract,
+    op: &Operation,
+    rs: &RequestStep,
+    vars: &Vars,
+) -> Vec<(SourceLocation, String)> {
+    let mut out = Vec::new();
+    let r = &rs.request;
     // Only JSON bodies are linted; a raw `body` is usually a deliberately malformed request.
-    let (Some(op), BodyPlan::Json(body)) = (op, &r.body) else {
+    let BodyPlan::Json(body) = &r.body else {
         return out;
     };
     let Some(loc) = r.body_location.clone() else {
         return out;
     };
-    let Ok(value) = body.render(&vars) else {
+    let Ok(value) = body.render(vars) else {
         return out;
     };
     let templated = body.template_pointers();
@@ -324,7 +343,7 @@ fn lint_step(
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .and_then(|(_, t)| t.render_string(&vars).ok())
+        .and_then(|(_, t)| t.render_string(vars).ok())
         .unwrap_or_else(|| "application/json".into());
     let violations: Vec<_> = contract
         .validate_request(op, &content_type, &value)

@@ -787,7 +787,7 @@ impl JsonSchema for Dur {
 }
 
 /// Stand-in type that documents the matcher syntax in the JSON Schema; matchers
-/// are read as plain YAML values and checked by `case::matcher`.
+/// are read as plain YAML values and checked by `crate::matcher`.
 #[derive(Debug, Clone)]
 pub struct MatcherSpec;
 

@@ -1,7 +1,6 @@
 //! The runnable form of a suite: templates parsed, JSONPaths and regexes
 //! compiled, defaults applied, every location kept for failures.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +18,6 @@ use crate::template::{TValue, Template};
 /// A loaded suite, ready to run.
 #[derive(Debug, Clone)]
 pub struct Suite {
-    /// The suite folder.
-    pub dir: PathBuf,
     pub name: String,
     pub description: Option<String>,
     /// The contract file, when the suite names one.
@@ -339,10 +336,5 @@ impl Suite {
             .iter()
             .filter(|c| !self.named_clauses.contains(&c.id))
             .collect()
-    }
-
-    /// Names of all variables defined at suite level.
-    pub fn var_names(&self) -> BTreeMap<&str, ()> {
-        self.vars.iter().map(|(k, _)| (k.as_str(), ())).collect()
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::load::Problems;
+use super::error::Problems;
 use super::refs::{self, Target};
 use super::walk::{self, Scan};
 use super::{Dialect, discriminator};

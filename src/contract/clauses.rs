@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::load::Problems;
+use super::error::Problems;
 use super::refs;
 use super::tree::Node;
 

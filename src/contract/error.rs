@@ -2,7 +2,42 @@
 
 use std::fmt;
 
+use super::tree::Node;
 use crate::diag::{Diagnostic, SourceLocation};
+
+/// Problems found so far, as (JSON pointer, message).
+#[derive(Debug, Default)]
+pub(crate) struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.0.push((pointer.into(), message.into()));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The problems in document order (by line; unlocated ones first, as found).
+    pub(crate) fn into_errors(self, file: &str, tree: Option<&Node>) -> ContractErrors {
+        let mut errors: Vec<ContractError> = self
+            .0
+            .into_iter()
+            .map(|(pointer, message)| {
+                let (line, column) = tree.map_or((0, 0), |t| t.location(&pointer));
+                ContractError {
+                    file: file.to_owned(),
+                    pointer,
+                    line,
+                    column,
+                    message,
+                }
+            })
+            .collect();
+        errors.sort_by_key(|e| (e.line, e.column));
+        ContractErrors(errors)
+    }
+}
 
 /// One problem: where (file, JSON pointer, line and column when known) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

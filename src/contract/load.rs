@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::error::Problems;
 use super::tree::Node;
 use super::validate::Schemas;
 use super::{
@@ -19,41 +20,6 @@ use super::{
 };
 use crate::diag::display_path;
 use crate::yaml;
-
-/// Problems found so far, as (JSON pointer, message).
-#[derive(Debug, Default)]
-pub(crate) struct Problems(Vec<(String, String)>);
-
-impl Problems {
-    pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.0.push((pointer.into(), message.into()));
-    }
-
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The problems in document order (by line; unlocated ones first, as found).
-    fn into_errors(self, file: &str, tree: Option<&Node>) -> ContractErrors {
-        let mut errors: Vec<ContractError> = self
-            .0
-            .into_iter()
-            .map(|(pointer, message)| {
-                let (line, column) = tree.map_or((0, 0), |t| t.location(&pointer));
-                ContractError {
-                    file: file.to_owned(),
-                    pointer,
-                    line,
-                    column,
-                    message,
-                }
-            })
-            .collect();
-        errors.sort_by_key(|e| (e.line, e.column));
-        ContractErrors(errors)
-    }
-}
 
 /// Reads and checks the contract at `path`.
 pub fn load(path: &Path) -> Result<Contract, ContractErrors> {
@@ -171,7 +137,7 @@ fn build(file: &str, doc: Value, tree: Option<&Node>) -> Result<Contract, Contra
             None
         }
     };
-    let (Some(index), true) = (index, problems.0.is_empty()) else {
+    let (Some(index), true) = (index, problems.is_empty()) else {
         return Err(problems.into_errors(file, tree));
     };
     // Schemas are converted and derived per use (`validate.rs`), so the

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::load::Problems;
+use super::error::Problems;
 use super::tree::Node;
 use super::{BodySpec, Dialect, Operation, ResponseSpec, params, paths, refs};
 

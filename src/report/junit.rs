@@ -8,52 +8,9 @@
 //!
 //! # Shape
 //!
-//! ```xml
-//! <?xml version="1.0" encoding="UTF-8"?>
-//! <testsuites name="veza-query-builder-async-nodes" tests="20" failures="19" errors="0" time="1.657">
-//!     <testsuite name="cases/01_cancel_then_poll_unknown.yaml" tests="1" skipped="0" errors="0" failures="1" timestamp="2026-11-29T01:18:57.000+00:00" time="0.018">
-//!         <properties>
-//!             <property name="tool" value="conform 0.1.0"/>
-//!             <property name="suite" value="veza-query-builder-async-nodes"/>
-//!             <property name="base_url" value="http://127.0.0.1:40361"/>
-//!             <property name="embedded_server" value="true"/>
-//!             <property name="started_at" value="2026-11-29T01:18:57Z"/>
-//!             <property name="contract" value="cases/openapi.yaml"/>
-//!             <property name="contract_sha256" value="d8147d8dcc484c92c7b942727c83da98f34cbeda8de56032775d7526ff84af26"/>
-//!             <property name="contract_dialect" value="OpenAPI 3.0 3.0.3"/>
-//!             <property name="contract_checks" value="undocumented_status, content_type, response_schema"/>
-//!             <property name="coverage" value="61.5% (8/13)"/>
-//!         </properties>
-//!         <testcase name="01_cancel_then_poll_unknown::cancel makes the result unknown" classname="veza-query-builder-async-nodes.01_cancel_then_poll_unknown" time="0.018">
-//!             <failure message="step `cancel`: expected an empty body, got 2 bytes: {} (and 2 more failures)" type="empty_body">step `cancel` failed (cases/01_cancel_then_poll_unknown.yaml:25:5)
-//!   [empty_body] expected an empty body, got 2 bytes: {}
-//!       expected: an empty body (0 bytes)
-//!       actual:   2 bytes: {}
-//!       at cases/01_cancel_then_poll_unknown.yaml:32:13
-//!   [content_type] CancelQuerySpecNodesAsync 200: the contract documents no body, got 2 bytes (application/json): {}
-//!       …
-//!   request: POST http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel
-//!     {&quot;query_result_id&quot;:&quot;qr-297b19b1e2105fe6f7a2ad2c&quot;}
-//!   response: 200 (2 bytes, 9.8 ms)
-//!     content-type: application/json
-//!     content-length: 2
-//!     date: Sun, 29 Nov 2026 01:18:57 GMT
-//!     {}
-//!   reproduce: curl -sS -i -X POST &apos;http://127.0.0.1:40361/…&apos; -H &apos;content-type: application/json&apos; -H &quot;authorization: Bearer $VEZA_TOKEN&quot; --data-raw &apos;{…}&apos;
-//! finally step `cleanup` failed (cases/01_cancel_then_poll_unknown.yaml:47:5)
-//!   …
-//! </failure>
-//!             <system-out>scenario at cases/01_cancel_then_poll_unknown.yaml:2:7, tags: cancel, smoke
-//! step `create`: passed, status 200, 1 request, 7.1 ms
-//! step `cancel`: failed, status 200, 1 request, 9.9 ms, checks failed: empty_body, content_type
-//! step `poll until unknown`: skipped (an earlier step did not pass)
-//! finally step `cleanup`: failed, status 200, 1 request, 0.7 ms, checks failed: content_type
-//! </system-out>
-//!         </testcase>
-//!     </testsuite>
-//!     <!-- one <testsuite> per case file -->
-//! </testsuites>
-//! ```
+//! `tests/golden/junit-failing.xml` is a whole file, kept true by its test:
+//! `<testsuites>`, then one `<testsuite>` per case file with the run's
+//! provenance in `<properties>`, one `<testcase>` per scenario.
 //!
 //! - `<testsuites>`: `name` is the suite, `time` the run's wall time, and the
 //!   totals. quick-junit also writes `skipped` there, which the strict XSD

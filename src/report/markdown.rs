@@ -72,10 +72,24 @@ fn clause_icon(v: ClauseVerdict) -> &'static str {
 pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
     let mut out = String::new();
     let v = Verdict::of(r);
+    heading(&mut out, r, &v);
+    provenance(&mut out, r);
+    clauses(&mut out, r);
+    failures(&mut out, r);
+    regression(&mut out, r);
+    flaky(&mut out, r);
+    if let Some(c) = &r.coverage {
+        coverage(&mut out, c, opts.coverage_table);
+    }
+    out
+}
+
+/// The verdict, the certification statement and the counts.
+fn heading(out: &mut String, r: &RunResult, v: &Verdict) {
     let _ = writeln!(
         out,
         "## {} conform: {} — {}\n",
-        icon(&v),
+        icon(v),
         cell(&r.suite),
         cell(&v.headline)
     );
@@ -99,6 +113,10 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
         r.duration_ms / 1000.0,
         v.exit_code
     );
+}
+
+/// Where, against what and with what the run ran, on one line.
+fn provenance(out: &mut String, r: &RunResult) {
     let mut prov = vec![format!("base URL {}", cell(&r.base_url))];
     if r.embedded_server {
         prov.push("embedded reference server".into());
@@ -147,7 +165,10 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
         prov.push(format!("run {}", cell(&r.run_id)));
     }
     let _ = writeln!(out, "{}\n", prov.join(" · "));
+}
 
+/// The clause matrix, when the suite declares clauses.
+fn clauses(out: &mut String, r: &RunResult) {
     if !r.clauses.is_empty() {
         let _ = writeln!(out, "### Clauses\n");
         let _ = writeln!(out, "| clause | level | verdict | statement | decided by |");
@@ -170,7 +191,11 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
         }
         let _ = writeln!(out);
     }
+}
 
+/// Every failure, deviation and unmet precondition: a table, then each
+/// scenario's detail folded.
+fn failures(out: &mut String, r: &RunResult) {
     let failing: Vec<_> = r
         .scenarios
         .iter()
@@ -251,6 +276,10 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
             );
         }
     }
+}
+
+/// The comparison with a baseline run.
+fn regression(out: &mut String, r: &RunResult) {
     if let Some(reg) = &r.regression {
         let _ = writeln!(
             out,
@@ -277,6 +306,10 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
         }
         let _ = writeln!(out);
     }
+}
+
+/// Scenarios that passed after failing.
+fn flaky(out: &mut String, r: &RunResult) {
     let flaky: Vec<_> = r.scenarios.iter().filter(|s| s.flaky).collect();
     if !flaky.is_empty() {
         let _ = writeln!(out, "### Flaky (passed after failing)\n");
@@ -290,10 +323,6 @@ pub fn render(r: &RunResult, opts: &MarkdownOptions) -> String {
         }
         let _ = writeln!(out);
     }
-    if let Some(c) = &r.coverage {
-        coverage(&mut out, c, opts.coverage_table);
-    }
-    out
 }
 
 /// The coverage: its totals, how many operations are left out (and how to

@@ -43,7 +43,6 @@ pub(in crate::case) fn compile_suite(
         None => (false, Vec::new()),
     };
     let mut suite = Suite {
-        dir: dir.to_path_buf(),
         name: file.name.clone(),
         description: file.description.clone(),
         spec,
