@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::ContractCheck;
 use crate::exit_code;
 use crate::runner::{self, RunOptions};
 use crate::server::Fault;
@@ -98,6 +99,11 @@ fn fault(s: &str) -> Result<Fault, String> {
     s.parse::<Fault>().map_err(|e| e.to_string())
 }
 
+/// A contract check's name, refused with "did you mean" and the list.
+fn contract_check(s: &str) -> Result<ContractCheck, String> {
+    ContractCheck::from_name(s).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Args)]
 #[command(help_template = HELP_TEMPLATE, disable_version_flag = true, after_help = "")]
 #[command(mut_arg("test_threads", |a| a.help(
@@ -120,11 +126,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// Run only this contract check (repeatable): undocumented_status, content_type, response_schema, undocumented_property.
-    #[arg(long = "check", value_name = "NAME")]
-    pub checks: Vec<String>,
+    #[arg(long = "check", value_name = "NAME", value_parser = contract_check)]
+    pub checks: Vec<ContractCheck>,
     /// Do not run this contract check (repeatable).
-    #[arg(long = "skip-check", value_name = "NAME")]
-    pub skip_checks: Vec<String>,
+    #[arg(long = "skip-check", value_name = "NAME", value_parser = contract_check)]
+    pub skip_checks: Vec<ContractCheck>,
     /// Also flag response properties the contract does not document (undocumented_property).
     #[arg(long)]
     pub strict: bool,

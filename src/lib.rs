@@ -6,7 +6,7 @@
 //! is the reference implementation of the bundled contract.
 
 pub mod case;
-pub(crate) mod check;
+pub mod check;
 pub mod clause;
 pub mod cli;
 pub mod contract;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{Check, ContractCheck};
+
 pub use crate::clause::{Assumptions, Level};
 pub use crate::diag::SourceLocation;
 
@@ -213,7 +215,15 @@ pub struct ContractInfo {
     /// SHA-256 of the contract file, hex.
     pub sha256: String,
     /// The contract checks that ran.
-    pub checks: Vec<String>,
+    pub checks: Vec<ContractCheck>,
+}
+
+impl ContractInfo {
+    /// The contract checks that ran, as a comma-separated list of names.
+    pub fn checks_text(&self) -> String {
+        let names: Vec<_> = self.checks.iter().map(|c| c.name()).collect();
+        names.join(", ")
+    }
 }
 
 /// Operations × documented responses, and which the run exercised.
@@ -445,7 +455,7 @@ impl SkipReason {
     }
 }
 
-/// Which contract checks judged a response (in `check::names::CONTRACT_CHECKS`
+/// Which contract checks judged a response (in [`ContractCheck::ALL`]
 /// order), and why each other one did not. Small enough to keep for every
 /// step of a large run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -462,47 +472,40 @@ impl ContractRecord {
         }
     }
 
-    /// Marks `check` (a contract check's name) as skipped for `reason`, or
-    /// as run with `None`.
-    pub fn set(&mut self, check: &str, reason: Option<SkipReason>) {
-        if let Some(i) = crate::check::names::CONTRACT_CHECKS
-            .iter()
-            .position(|c| *c == check)
-            && let Some(slot) = self.skipped.get_mut(i)
-        {
-            *slot = reason;
-        }
+    /// Marks `check` as skipped for `reason`, or as run with `None`.
+    pub fn set(&mut self, check: ContractCheck, reason: Option<SkipReason>) {
+        self.skipped[check.index()] = reason;
     }
 
     /// The checks that ran.
-    pub fn ran(&self) -> impl Iterator<Item = &'static str> + '_ {
-        crate::check::names::CONTRACT_CHECKS
-            .iter()
+    pub fn ran(&self) -> impl Iterator<Item = ContractCheck> + '_ {
+        ContractCheck::ALL
+            .into_iter()
             .zip(&self.skipped)
             .filter(|(_, s)| s.is_none())
-            .map(|(c, _)| *c)
+            .map(|(c, _)| c)
     }
 
     /// The checks that did not run, and why.
-    pub fn skipped(&self) -> impl Iterator<Item = (&'static str, SkipReason)> + '_ {
-        crate::check::names::CONTRACT_CHECKS
-            .iter()
+    pub fn skipped(&self) -> impl Iterator<Item = (ContractCheck, SkipReason)> + '_ {
+        ContractCheck::ALL
+            .into_iter()
             .zip(&self.skipped)
-            .filter_map(|(c, s)| s.map(|s| (*c, s)))
+            .filter_map(|(c, s)| s.map(|s| (c, s)))
     }
 }
 
 /// How a [`ContractRecord`] reads in report.json.
 #[derive(Serialize, Deserialize)]
 struct RecordJson {
-    ran: Vec<String>,
+    ran: Vec<ContractCheck>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     skipped: Vec<SkippedJson>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct SkippedJson {
-    check: String,
+    check: ContractCheck,
     reason: SkipReason,
     why: String,
 }
@@ -510,11 +513,11 @@ struct SkippedJson {
 impl Serialize for ContractRecord {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         RecordJson {
-            ran: self.ran().map(str::to_owned).collect(),
+            ran: self.ran().collect(),
             skipped: self
                 .skipped()
                 .map(|(check, reason)| SkippedJson {
-                    check: check.to_owned(),
+                    check,
                     reason,
                     why: reason.text().to_owned(),
                 })
@@ -528,11 +531,11 @@ impl<'de> Deserialize<'de> for ContractRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let json = RecordJson::deserialize(d)?;
         let mut r = ContractRecord::all(SkipReason::Disabled);
-        for check in &json.ran {
+        for check in json.ran {
             r.set(check, None);
         }
-        for s in &json.skipped {
-            r.set(&s.check, Some(s.reason));
+        for s in json.skipped {
+            r.set(s.check, Some(s.reason));
         }
         Ok(r)
     }
@@ -551,8 +554,8 @@ pub enum FailureKind {
 /// One failed check.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
-    /// The check's stable name (`status_code`, `empty_body`, `json_path`, ...).
-    pub check: String,
+    /// The check (`status_code`, `empty_body`, `json_path`, ...).
+    pub check: Check,
     pub kind: FailureKind,
     /// The clause the check rests on, when the case or the contract names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -762,10 +765,13 @@ mod tests {
     #[test]
     fn a_contract_record_reads_as_it_was_written() {
         let mut r = ContractRecord::default();
-        r.set("response_schema", Some(SkipReason::NotJson));
-        r.set("undocumented_property", Some(SkipReason::Disabled));
+        r.set(ContractCheck::ResponseSchema, Some(SkipReason::NotJson));
+        r.set(
+            ContractCheck::UndocumentedProperty,
+            Some(SkipReason::Disabled),
+        );
         assert_eq!(
-            r.ran().collect::<Vec<_>>(),
+            r.ran().map(ContractCheck::name).collect::<Vec<_>>(),
             ["undocumented_status", "content_type"]
         );
         let json = serde_json::to_value(r).unwrap();

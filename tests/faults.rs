@@ -56,7 +56,7 @@ fn failures<'a>(r: &'a RunResult, id_prefix: &str, outcome: Outcome) -> Vec<Seen
     sc.failures()
         .map(|(_, f)| {
             (
-                f.check.as_str(),
+                f.check.name(),
                 f.clause.as_deref(),
                 f.message.as_str(),
                 f.counts(),
@@ -224,9 +224,11 @@ fn lowercase_status_is_caught_at_once_by_the_contract() {
         .expect("a failed step");
     assert_eq!(step.name, "the query is still in progress");
     assert!(
-        step.failures.iter().any(|f| f.check == "response_schema"
-            && f.clause.as_deref() == Some("D5")
-            && f.message.contains("/status")),
+        step.failures
+            .iter()
+            .any(|f| f.check.name() == "response_schema"
+                && f.clause.as_deref() == Some("D5")
+                && f.message.contains("/status")),
         "{step:#?}"
     );
     assert_eq!(verdict_of(&out.result, "D5"), ClauseVerdict::Broken);
@@ -319,7 +321,7 @@ fn strict_names_undocumented_fields_that_the_default_run_accepts() {
     );
     let checks = &out.result.contract.as_ref().unwrap().checks;
     assert!(
-        checks.iter().any(|c| c == "undocumented_property"),
+        checks.iter().any(|c| c.name() == "undocumented_property"),
         "{checks:?}"
     );
 }
@@ -502,7 +504,7 @@ fn an_unknown_status_deviates_from_a3_and_the_poll_waits_on() {
         .iter()
         .filter(|s| s.outcome == Outcome::Deviates)
         .flat_map(|s| s.failures().map(|(_, f)| f))
-        .find(|f| f.check == "response_schema" && f.message.contains("\"QUEUED\""))
+        .find(|f| f.check.name() == "response_schema" && f.message.contains("\"QUEUED\""))
         .expect("a deviation names QUEUED");
     assert_eq!(queued.clause.as_deref(), Some("A3"));
 }
@@ -563,7 +565,7 @@ fn a_guarded_failure_is_shown_but_not_counted() {
     let guarded = sc
         .failures()
         .map(|(_, f)| f)
-        .find(|f| f.check == "poll_fail_if")
+        .find(|f| f.check.name() == "poll_fail_if")
         .expect("the poll saw DONE");
     assert_eq!(guarded.clause.as_deref(), Some("D3"));
     assert_eq!(guarded.guarded_by.as_deref(), Some("P2"));

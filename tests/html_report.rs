@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use conform::check::Check;
 use conform::model::{
     Coverage, Exchange, Failure, FailureKind, HistoryRun, OperationCoverage, Outcome, PollRecord,
     RecordedRequest, Regression, Rerun, ResponseCoverage, RunResult, SourceLocation, StepOutcome,
@@ -197,7 +198,7 @@ fn failing_report_shows_every_failure() {
                     "failure message missing: {}",
                     f.message
                 );
-                assert!(page.contains(&esc(&f.check)));
+                assert!(page.contains(&esc(f.check.name())));
             }
             for step in s.steps.iter().chain(&s.finally) {
                 if let Some(x) = &step.exchange {
@@ -485,7 +486,7 @@ fn failing_step(message: &str) -> StepResult {
         requests: 4,
         status: Some(200),
         failures: vec![Failure {
-            check: "poll_timeout".into(),
+            check: Check::PollTimeout,
             kind: FailureKind::Assertion,
             clause: None,
             level: Default::default(),
@@ -631,7 +632,7 @@ fn write_samples() {
     let mut broken = failing_step("connection reset by peer");
     broken.name = "cleanup".into();
     broken.outcome = StepOutcome::Error;
-    broken.failures[0].check = "transport".into();
+    broken.failures[0].check = Check::Transport;
     broken.failures[0].kind = FailureKind::Runtime;
     broken.failures[0].expected = None;
     broken.failures[0].actual = None;

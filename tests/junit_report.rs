@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use conform::check::Check;
 use conform::clause::Assumptions;
 use conform::model::{
     ClauseVerdict, Failure, FailureKind, Outcome, Regression, Rerun, RunResult, ScenarioResult,
@@ -465,7 +466,7 @@ fn runtime_step() -> StepResult {
         requests: 1,
         status: None,
         failures: vec![Failure {
-            check: "transport".into(),
+            check: Check::Transport,
             kind: FailureKind::Runtime,
             clause: None,
             level: Default::default(),

@@ -92,7 +92,7 @@ fn essence(r: &RunResult) -> Value {
                 .iter()
                 .chain(&s.finally)
                 .map(|st| {
-                    let checks: Vec<&str> = st.failures.iter().map(|f| f.check.as_str()).collect();
+                    let checks: Vec<&str> = st.failures.iter().map(|f| f.check.name()).collect();
                     serde_json::json!([st.name, st.outcome, st.status, checks, st.exercised])
                 })
                 .collect();

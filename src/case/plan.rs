@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::model::{BodyExpect, Conversion, Method, StatusSpec};
+use crate::check::ContractCheck;
 use crate::clause::{Assumptions, ClauseRef, Registry};
 use crate::diag::SourceLocation;
 use crate::jsonpath::JPath;
@@ -33,8 +34,8 @@ pub struct Suite {
     pub env_uses: Vec<EnvUse>,
     /// Scenarios in file-name order.
     pub scenarios: Vec<Arc<Scenario>>,
-    /// Contract checks the suite turns off (validated names, with where).
-    pub skip_checks: Vec<(String, SourceLocation)>,
+    /// Contract checks the suite turns off, with where.
+    pub skip_checks: Vec<(ContractCheck, SourceLocation)>,
     /// Named servers, by name.
     pub servers: Vec<ServerPlan>,
     /// The suite asks for strict contract checks.
@@ -168,7 +169,7 @@ pub struct RequestStep {
     /// Contract checks on (default true).
     pub schema: bool,
     /// Contract checks the step turns off (`checks: { skip: [...] }`).
-    pub skip_checks: Vec<&'static str>,
+    pub skip_checks: Vec<ContractCheck>,
     /// Send the suite's bearer token (default true).
     pub auth: bool,
     /// The expectation blocks; when none states a status, any 2xx is expected

@@ -6,7 +6,7 @@ use crate::diag::SourceLocation;
 use crate::matcher::truncate;
 use crate::model::Failure;
 
-use super::names::EMPTY_BODY;
+use super::Check;
 
 pub fn check(want: BodyExpect, loc: &SourceLocation, raw: &[u8]) -> Option<Failure> {
     let blank = raw.iter().all(u8::is_ascii_whitespace);
@@ -17,7 +17,7 @@ pub fn check(want: BodyExpect, loc: &SourceLocation, raw: &[u8]) -> Option<Failu
             let n = raw.len();
             Some(
                 Failure::assertion(
-                    EMPTY_BODY,
+                    Check::EmptyBody,
                     loc,
                     format!(
                         "expected an empty body, got {n} byte{}: {text}",
@@ -29,7 +29,7 @@ pub fn check(want: BodyExpect, loc: &SourceLocation, raw: &[u8]) -> Option<Failu
         }
         BodyExpect::NotEmpty if blank => Some(
             Failure::assertion(
-                EMPTY_BODY,
+                Check::EmptyBody,
                 loc,
                 format!("expected a body, got {} bytes", raw.len()),
             )

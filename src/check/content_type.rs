@@ -6,7 +6,7 @@ use crate::diag::SourceLocation;
 use crate::matcher::truncate;
 use crate::model::Failure;
 
-use super::names::CONTENT_TYPE;
+use super::Check;
 
 /// `label` names the operation and status (`GetQuery 200`).
 pub fn check(
@@ -29,7 +29,7 @@ pub fn check(
         };
         return Some(
             Failure::assertion(
-                CONTENT_TYPE,
+                Check::ContentType,
                 loc,
                 format!(
                     "{label}: the contract documents no body, got {} bytes ({ct}): {text}",
@@ -53,7 +53,7 @@ pub fn check(
     };
     Some(
         Failure::assertion(
-            CONTENT_TYPE,
+            Check::ContentType,
             loc,
             format!(
                 "{label}: {shown} is not a documented media type (documented: {})",

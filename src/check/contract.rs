@@ -1,5 +1,5 @@
-//! The contract checks as a set: which of them run, and applying them to one
-//! response of a known operation.
+//! The contract checks applied to one response of a known operation; which
+//! of them run is a [`ContractChecks`].
 //!
 //! By default `undocumented_status`, `content_type` and `response_schema`
 //! run; `undocumented_property` runs in strict mode. The suite's
@@ -12,101 +12,9 @@ use crate::diag::SourceLocation;
 use crate::http::HttpResponse;
 use crate::model::{ContractRecord, Failure, SkipReason};
 
-use super::names::*;
-use super::{Body, content_type, response_schema, undocumented_status};
-
-/// Which contract checks run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContractChecks {
-    pub undocumented_status: bool,
-    pub content_type: bool,
-    pub response_schema: bool,
-    pub undocumented_property: bool,
-}
-
-impl Default for ContractChecks {
-    /// All but `undocumented_property` (strict mode).
-    fn default() -> Self {
-        ContractChecks {
-            undocumented_status: true,
-            content_type: true,
-            response_schema: true,
-            undocumented_property: false,
-        }
-    }
-}
-
-impl ContractChecks {
-    /// `only` (when not empty) names the checks to run; `skip` turns checks
-    /// off; `strict` turns `undocumented_property` on (unless skipped).
-    /// Names are validated by the caller.
-    pub fn resolve(only: &[String], skip: &[String], strict: bool) -> ContractChecks {
-        let on = |name: &str, default: bool| {
-            let wanted = if only.is_empty() {
-                default
-            } else {
-                only.iter().any(|o| o == name)
-            };
-            wanted && !skip.iter().any(|s| s == name)
-        };
-        ContractChecks {
-            undocumented_status: on(UNDOCUMENTED_STATUS, true),
-            content_type: on(CONTENT_TYPE, true),
-            response_schema: on(RESPONSE_SCHEMA, true),
-            // `strict` asks for it even next to `--check` names.
-            undocumented_property: on(UNDOCUMENTED_PROPERTY, strict)
-                || (strict && !skip.iter().any(|s| s == UNDOCUMENTED_PROPERTY)),
-        }
-    }
-
-    /// These checks, with `skip` turned off.
-    pub fn without(mut self, skip: &[&str]) -> ContractChecks {
-        for name in skip {
-            match *name {
-                UNDOCUMENTED_STATUS => self.undocumented_status = false,
-                CONTENT_TYPE => self.content_type = false,
-                RESPONSE_SCHEMA => self.response_schema = false,
-                UNDOCUMENTED_PROPERTY => self.undocumented_property = false,
-                _ => {}
-            }
-        }
-        self
-    }
-
-    /// Whether the check `name` runs.
-    pub fn named(&self, name: &str) -> bool {
-        match name {
-            UNDOCUMENTED_STATUS => self.undocumented_status,
-            CONTENT_TYPE => self.content_type,
-            RESPONSE_SCHEMA => self.response_schema,
-            UNDOCUMENTED_PROPERTY => self.undocumented_property,
-            _ => false,
-        }
-    }
-
-    pub fn any(&self) -> bool {
-        self.undocumented_status
-            || self.content_type
-            || self.response_schema
-            || self.undocumented_property
-    }
-
-    /// The names of the checks that run.
-    pub fn names(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        for (on, name) in [
-            (self.undocumented_status, UNDOCUMENTED_STATUS),
-            (self.content_type, CONTENT_TYPE),
-            (self.response_schema, RESPONSE_SCHEMA),
-            (self.undocumented_property, UNDOCUMENTED_PROPERTY),
-        ] {
-            if on {
-                out.push(name);
-            }
-        }
-        out
-    }
-}
+use super::{
+    Body, ContractCheck, ContractChecks, content_type, response_schema, undocumented_status,
+};
 
 /// What the contract checks made of one response.
 #[derive(Debug, Clone, Default)]
@@ -116,13 +24,6 @@ pub struct Judged {
     pub response: Option<std::sync::Arc<str>>,
     /// Which checks ran, and why the others did not.
     pub record: ContractRecord,
-}
-
-/// The one media type an `Accept` header asks for: its first entry without
-/// parameters, when that is not a range (`*/*`, `application/*`).
-pub fn asked_media_type(accept: &str) -> Option<&str> {
-    let first = accept.split(',').next()?.split(';').next()?.trim();
-    (!first.is_empty() && !first.contains('*')).then_some(first)
 }
 
 /// Applies the enabled checks to a response of `op`. Each failure names the
@@ -143,8 +44,8 @@ pub fn check(
     loc: &SourceLocation,
 ) -> Judged {
     let mut record = ContractRecord::default();
-    for name in CONTRACT_CHECKS.iter().filter(|n| !checks.named(n)) {
-        record.set(name, Some(SkipReason::Disabled));
+    for c in ContractCheck::ALL.into_iter().filter(|c| !checks.runs(*c)) {
+        record.set(c, Some(SkipReason::Disabled));
     }
     let response = Response { resp, body, accept };
     let (failures, response) = judge(contract, registry, checks, op, &response, loc, &mut record);
@@ -179,9 +80,13 @@ fn judge(
         f
     };
     let Some(spec) = op.response_for(resp.status) else {
-        for name in [CONTENT_TYPE, RESPONSE_SCHEMA, UNDOCUMENTED_PROPERTY] {
-            if checks.named(name) {
-                record.set(name, Some(SkipReason::UndocumentedStatus));
+        for c in [
+            ContractCheck::ContentType,
+            ContractCheck::ResponseSchema,
+            ContractCheck::UndocumentedProperty,
+        ] {
+            if checks.runs(c) {
+                record.set(c, Some(SkipReason::UndocumentedStatus));
             }
         }
         let f = if checks.undocumented_status {
@@ -210,9 +115,12 @@ fn judge(
         label = format!("{label} as {} (the step's Accept)", judged_as.media_type);
     }
     if let Some(why) = response_schema::skip_reason(op, resp.status, judged_as, body) {
-        for name in [RESPONSE_SCHEMA, UNDOCUMENTED_PROPERTY] {
-            if checks.named(name) {
-                record.set(name, Some(why));
+        for c in [
+            ContractCheck::ResponseSchema,
+            ContractCheck::UndocumentedProperty,
+        ] {
+            if checks.runs(c) {
+                record.set(c, Some(why));
             }
         }
     }
@@ -235,31 +143,4 @@ fn judge(
         }
     }
     (out, Some(spec.key.clone()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn switches_combine_as_documented() {
-        let d = ContractChecks::resolve(&[], &[], false);
-        assert_eq!(d, ContractChecks::default());
-        let strict = ContractChecks::resolve(&[], &[], true);
-        assert!(strict.undocumented_property && strict.response_schema);
-        let skipped = ContractChecks::resolve(&[], &["content_type".into()], false);
-        assert!(!skipped.content_type && skipped.response_schema);
-        let only = ContractChecks::resolve(&["response_schema".into()], &[], false);
-        assert_eq!(only.names(), ["response_schema"]);
-        let only_strict = ContractChecks::resolve(&["undocumented_property".into()], &[], false);
-        assert_eq!(only_strict.names(), ["undocumented_property"]);
-        assert!(
-            !ContractChecks::resolve(
-                &["response_schema".into()],
-                &["response_schema".into()],
-                false
-            )
-            .any()
-        );
-    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::diag::SourceLocation;
 use crate::model::Failure;
 
-use super::names::MAX_DURATION;
+use super::Check;
 
 pub fn check(max: Duration, loc: &SourceLocation, took: Duration) -> Option<Failure> {
     if took <= max {
@@ -16,7 +16,7 @@ pub fn check(max: Duration, loc: &SourceLocation, took: Duration) -> Option<Fail
     };
     Some(
         Failure::assertion(
-            MAX_DURATION,
+            Check::MaxDuration,
             loc,
             format!(
                 "expected a response within {}, it took {}",

@@ -8,7 +8,7 @@ use crate::jsonpath::Actual;
 use crate::model::Failure;
 use crate::template::Vars;
 
-use super::names::HEADER;
+use super::Check;
 
 pub fn check(checks: &[HeaderCheck], resp: &HttpResponse, vars: &Vars) -> Vec<Failure> {
     let mut out = Vec::new();
@@ -16,8 +16,12 @@ pub fn check(checks: &[HeaderCheck], resp: &HttpResponse, vars: &Vars) -> Vec<Fa
         let value = resp.header(&c.name).map(|v| Value::String(v.to_owned()));
         if let Err(m) = c.matcher.check(&Actual::owned(value), vars) {
             out.push(
-                Failure::assertion(HEADER, &c.location, format!("header `{}`: {m}", c.name))
-                    .expected_actual(m.expected, m.actual),
+                Failure::assertion(
+                    Check::Header,
+                    &c.location,
+                    format!("header `{}`: {m}", c.name),
+                )
+                .expected_actual(m.expected, m.actual),
             );
         }
     }

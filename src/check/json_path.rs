@@ -8,7 +8,7 @@ use crate::model::Failure;
 use crate::template::Vars;
 
 use super::Body;
-use super::names::{JSON_BODY, JSON_PATH};
+use super::Check;
 
 pub fn check(checks: &[PathCheck], body: &Body<'_>, vars: &Vars) -> Vec<Failure> {
     let Some(first) = checks.first() else {
@@ -20,7 +20,7 @@ pub fn check(checks: &[PathCheck], body: &Body<'_>, vars: &Vars) -> Vec<Failure>
         Err(e) => {
             return vec![
                 Failure::assertion(
-                    JSON_BODY,
+                    Check::JsonBody,
                     &first.location,
                     format!("cannot check `{}`: {e}", first.path),
                 )
@@ -35,7 +35,7 @@ pub fn check(checks: &[PathCheck], body: &Body<'_>, vars: &Vars) -> Vec<Failure>
     for c in checks {
         if let Err(m) = c.matcher.check(&c.path.select(doc), vars) {
             out.push(
-                Failure::assertion(JSON_PATH, &c.location, format!("{}: {m}", c.path))
+                Failure::assertion(Check::JsonPath, &c.location, format!("{}: {m}", c.path))
                     .expected_actual(m.expected, m.actual),
             );
         }
@@ -104,7 +104,7 @@ mod tests {
             &Vars::default(),
         );
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].check, JSON_BODY);
+        assert_eq!(f[0].check, Check::JsonBody);
         assert!(f[0].message.contains("not JSON"), "{}", f[0].message);
     }
 
@@ -125,7 +125,7 @@ mod tests {
             ];
             let f = check(&mixed, &body, &Vars::default());
             assert_eq!(f.len(), 1);
-            assert_eq!(f[0].check, JSON_BODY);
+            assert_eq!(f[0].check, Check::JsonBody);
             // `empty` on a singular path needs a value to be empty.
             let f = check(
                 &[pc("$.values", json!({"empty": true}))],

@@ -9,6 +9,7 @@ pub mod content_type;
 pub mod contract;
 pub mod duration;
 pub mod headers;
+pub mod id;
 pub mod json_path;
 pub mod response_schema;
 pub mod status;
@@ -23,47 +24,17 @@ use crate::http::HttpResponse;
 use crate::model::{Failure, FailureKind};
 use crate::template::Vars;
 
-/// Check names.
-pub mod names {
-    pub const STATUS_CODE: &str = "status_code";
-    pub const HEADER: &str = "header";
-    pub const EMPTY_BODY: &str = "empty_body";
-    pub const JSON_PATH: &str = "json_path";
-    pub const JSON_BODY: &str = "json_body";
-    pub const MAX_DURATION: &str = "max_duration";
-    pub const CAPTURE: &str = "capture";
-    pub const VARIABLE: &str = "variable";
-    pub const POLL_TIMEOUT: &str = "poll_timeout";
-    pub const POLL_FAIL_IF: &str = "poll_fail_if";
-    pub const POLL_STATUS: &str = "poll_status";
-    pub const PAGINATE: &str = "paginate";
-    pub const TRANSPORT: &str = "transport";
-    pub const TEMPLATE: &str = "template";
-    pub const LOAD: &str = "load";
-    pub const OPERATION: &str = "operation";
-    pub const UNDOCUMENTED_STATUS: &str = "undocumented_status";
-    pub const CONTENT_TYPE: &str = "content_type";
-    pub const RESPONSE_SCHEMA: &str = "response_schema";
-    pub const UNDOCUMENTED_PROPERTY: &str = "undocumented_property";
-
-    /// The contract checks, which suites and the command line switch on and off.
-    pub const CONTRACT_CHECKS: &[&str] = &[
-        UNDOCUMENTED_STATUS,
-        CONTENT_TYPE,
-        RESPONSE_SCHEMA,
-        UNDOCUMENTED_PROPERTY,
-    ];
-}
+pub use id::{Check, ContractCheck, ContractChecks};
 
 impl Failure {
     /// An assertion failure (the server broke an expectation).
     pub fn assertion(
-        check: &str,
+        check: Check,
         location: &SourceLocation,
         message: impl Into<String>,
     ) -> Failure {
         Failure {
-            check: check.to_owned(),
+            check,
             kind: FailureKind::Assertion,
             clause: None,
             level: crate::clause::Level::Documented,
@@ -77,7 +48,7 @@ impl Failure {
     }
 
     /// A runtime problem (no verdict on the contract).
-    pub fn runtime(check: &str, location: &SourceLocation, message: impl Into<String>) -> Failure {
+    pub fn runtime(check: Check, location: &SourceLocation, message: impl Into<String>) -> Failure {
         Failure {
             kind: FailureKind::Runtime,
             ..Failure::assertion(check, location, message)

@@ -9,9 +9,7 @@ use crate::contract::{Contract, Operation, SchemaViolation};
 use crate::diag::SourceLocation;
 use crate::model::Failure;
 
-use super::Body;
-use super::contract::ContractChecks;
-use super::names::{RESPONSE_SCHEMA, UNDOCUMENTED_PROPERTY};
+use super::{Body, Check, ContractChecks};
 
 /// At most this many violations are reported per response (and a count of the rest).
 pub const MAX_REPORTED: usize = 10;
@@ -24,6 +22,13 @@ fn is_json(content_type: &str) -> bool {
         .trim()
         .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json")
+}
+
+/// The one media type an `Accept` header asks for: its first entry without
+/// parameters, when that is not a range (`*/*`, `application/*`).
+pub fn asked_media_type(accept: &str) -> Option<&str> {
+    let first = accept.split(',').next()?.split(';').next()?.trim();
+    (!first.is_empty() && !first.contains('*')).then_some(first)
 }
 
 /// How a response body is judged: by the schema of which documented media
@@ -52,7 +57,7 @@ pub fn media_type<'a>(
         json: is_json(content_type),
     };
     let Some(asked) = accept
-        .and_then(super::contract::asked_media_type)
+        .and_then(asked_media_type)
         .and_then(|a| spec.media_type_for(a))
         .filter(|a| spec.schema_for(a).is_some())
     else {
@@ -129,7 +134,7 @@ pub fn check(
         }
         return vec![
             Failure::assertion(
-                RESPONSE_SCHEMA,
+                Check::ResponseSchema,
                 loc,
                 format!(
                     "{label}: the body is empty and untyped, but the contract documents a JSON body ({})",
@@ -147,10 +152,11 @@ pub fn check(
         Ok(doc) => doc,
         Err(e) if checks.response_schema => {
             return vec![
-                Failure::assertion(RESPONSE_SCHEMA, loc, format!("{label}: {e}")).expected_actual(
-                    "a JSON body",
-                    crate::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
-                ),
+                Failure::assertion(Check::ResponseSchema, loc, format!("{label}: {e}"))
+                    .expected_actual(
+                        "a JSON body",
+                        crate::matcher::truncate(&String::from_utf8_lossy(body.raw), 200),
+                    ),
             ];
         }
         Err(_) => return Vec::new(),
@@ -163,10 +169,10 @@ pub fn check(
         violations.into_iter().partition(|v| v.undocumented);
     let mut out = Vec::new();
     if checks.response_schema {
-        out.extend(report(RESPONSE_SCHEMA, label, &schema, loc));
+        out.extend(report(Check::ResponseSchema, label, &schema, loc));
     }
     if checks.undocumented_property {
-        out.extend(report(UNDOCUMENTED_PROPERTY, label, &extra, loc));
+        out.extend(report(Check::UndocumentedProperty, label, &extra, loc));
     }
     for f in &mut out {
         f.level = registry.level(f.clause.as_deref());
@@ -178,7 +184,7 @@ pub fn check(
 /// rest), each naming the clause of its violation (its level is set by
 /// the caller).
 fn report(
-    check: &str,
+    check: Check,
     label: &str,
     violations: &[SchemaViolation],
     loc: &SourceLocation,
@@ -205,7 +211,7 @@ fn report(
     out
 }
 
-fn one(check: &str, label: &str, v: &SchemaViolation, loc: &SourceLocation) -> Failure {
+fn one(check: Check, label: &str, v: &SchemaViolation, loc: &SourceLocation) -> Failure {
     let at = if v.instance_path.is_empty() {
         "(the body)"
     } else {
@@ -272,7 +278,7 @@ mod tests {
             ContractChecks::default(),
         );
         assert_eq!(f.len(), 2, "{f:#?}");
-        assert!(f.iter().all(|f| f.check == RESPONSE_SCHEMA));
+        assert!(f.iter().all(|f| f.check == Check::ResponseSchema));
         let enum_failure = f.iter().find(|f| f.message.contains("/status")).unwrap();
         assert!(
             enum_failure.message.starts_with("X 200: /status: "),
@@ -331,7 +337,7 @@ mod tests {
                 &SourceLocation::new("a.yaml", 1, 1),
             );
             assert_eq!(f.len(), 1, "{f:#?}");
-            assert_eq!(f[0].check, RESPONSE_SCHEMA);
+            assert_eq!(f[0].check, Check::ResponseSchema);
             assert_eq!(
                 f[0].message,
                 "X 200: the body is empty and untyped, but the contract documents a JSON body (application/json)"
@@ -353,7 +359,7 @@ mod tests {
         let strict = ContractChecks::resolve(&[], &[], true);
         let f = run(body, strict);
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!(f[0].check, UNDOCUMENTED_PROPERTY);
+        assert_eq!(f[0].check, Check::UndocumentedProperty);
         assert!(
             f[0].message.contains("undocumented property `x_debug`"),
             "{}",
@@ -375,7 +381,7 @@ mod tests {
             })
             .collect();
         let f = report(
-            RESPONSE_SCHEMA,
+            Check::ResponseSchema,
             "X 200",
             &list,
             &SourceLocation::new("a.yaml", 1, 1),

@@ -4,7 +4,7 @@ use crate::case::model::StatusSpec;
 use crate::diag::SourceLocation;
 use crate::model::Failure;
 
-use super::names::STATUS_CODE;
+use super::Check;
 
 /// The expectation when a step states none.
 pub const DEFAULT: StatusSpec = StatusSpec::Class(2);
@@ -26,7 +26,7 @@ pub fn check(expected: Option<&(StatusSpec, SourceLocation)>, status: u16) -> Op
     };
     Some(
         Failure::assertion(
-            STATUS_CODE,
+            Check::StatusCode,
             loc,
             format!("expected status {spec}{implicit}, got {status}"),
         )

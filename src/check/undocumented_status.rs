@@ -5,7 +5,7 @@ use crate::contract::Operation;
 use crate::diag::SourceLocation;
 use crate::model::Failure;
 
-use super::names::UNDOCUMENTED_STATUS;
+use super::Check;
 
 pub fn check(op: &Operation, status: u16, loc: &SourceLocation) -> Option<Failure> {
     if op.response_for(status).is_some() {
@@ -14,7 +14,7 @@ pub fn check(op: &Operation, status: u16, loc: &SourceLocation) -> Option<Failur
     let documented: Vec<&str> = op.responses.iter().map(|r| &*r.key).collect();
     Some(
         Failure::assertion(
-            UNDOCUMENTED_STATUS,
+            Check::UndocumentedStatus,
             loc,
             format!(
                 "{} ({} {}) answered {status}, which the contract does not document (documented: {})",

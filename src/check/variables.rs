@@ -5,15 +5,19 @@ use crate::jsonpath::Actual;
 use crate::model::Failure;
 use crate::template::Vars;
 
-use super::names::VARIABLE;
+use super::Check;
 
 pub fn check(checks: &[VarCheck], vars: &Vars) -> Vec<Failure> {
     let mut out = Vec::new();
     for c in checks {
         if let Err(m) = c.matcher.check(&Actual::of(vars.get(&c.var)), vars) {
             out.push(
-                Failure::assertion(VARIABLE, &c.location, format!("variable `{}`: {m}", c.var))
-                    .expected_actual(m.expected, m.actual),
+                Failure::assertion(
+                    Check::Variable,
+                    &c.location,
+                    format!("variable `{}`: {m}", c.var),
+                )
+                .expected_actual(m.expected, m.actual),
             );
         }
     }

@@ -441,7 +441,7 @@ struct StepDetail {
 
 #[derive(Serialize)]
 struct FailureView {
-    check: String,
+    check: &'static str,
     kind: &'static str,
     /// `D2`, `A6 (assumption)`, or empty when the check names no clause.
     clause: String,
@@ -666,7 +666,7 @@ fn provenance(r: &RunResult) -> Vec<Row> {
                 if c.checks.is_empty() {
                     "none".to_owned()
                 } else {
-                    c.checks.join(", ")
+                    c.checks_text()
                 },
                 !c.checks.is_empty(),
             ));
@@ -1004,7 +1004,7 @@ fn step_detail(s: &StepResult, finally: bool) -> StepDetail {
 
 fn failure(f: &Failure) -> FailureView {
     FailureView {
-        check: f.check.clone(),
+        check: f.check.name(),
         kind: match f.kind {
             FailureKind::Assertion => "assertion",
             FailureKind::Runtime => "runtime",

@@ -411,7 +411,7 @@ fn properties(r: &RunResult) -> Vec<Property> {
         p.push(("contract", c.file.clone()));
         p.push(("contract_sha256", c.sha256.clone()));
         p.push(("contract_dialect", c.dialect.clone()));
-        p.push(("contract_checks", c.checks.join(", ")));
+        p.push(("contract_checks", c.checks_text()));
     }
     if let Some(c) = &r.coverage {
         p.push((
@@ -602,7 +602,7 @@ fn headline(
                 .clause_label()
                 .map(|c| format!("[{c}] "))
                 .unwrap_or_default();
-            (clean(&f.check), one_line(&format!("{tag}{m}")))
+            (f.check.name().to_owned(), one_line(&format!("{tag}{m}")))
         }
         None => {
             let ty = match kind {
@@ -709,7 +709,7 @@ fn step_log(out: &mut String, steps: &[StepResult], finally: &[StepResult]) {
             for f in &s.failures {
                 let label = match &f.clause {
                     Some(c) => format!("{} ({c})", f.check),
-                    None => f.check.clone(),
+                    None => f.check.name().to_owned(),
                 };
                 if !checks.contains(&label) {
                     checks.push(label);

@@ -245,7 +245,7 @@ fn failures(out: &mut String, r: &RunResult) {
                     "| `{}` | {} | `{}` | {} | {} | {} |",
                     cell(&s.id),
                     cell(&step.name),
-                    cell(&f.check),
+                    f.check,
                     cell(&clause),
                     cell(&crate::matcher::truncate(&f.message, 300)),
                     cell(&f.location.to_string())

@@ -114,7 +114,7 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
 pub fn check_label(f: &Failure) -> String {
     let mut label = match f.clause_label() {
         Some(clause) => format!("{}, {clause}", f.check),
-        None => f.check.clone(),
+        None => f.check.name().to_owned(),
     };
     if f.soft {
         label.push_str(", soft");

@@ -16,9 +16,6 @@ pub enum RunError {
     /// Case files or the contract are invalid (exit 2).
     #[error("{0}")]
     Cases(Diagnostics),
-    /// A refused option, described in text: the contract check names (exit 2).
-    #[error("{0}")]
-    Usage(String),
     /// A refused option (`--min-coverage 150`, `--tag` naming no tag, ...):
     /// the flag, then why (exit 2).
     #[error("{flag} {why}")]
@@ -133,7 +130,6 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Cases(_)
-            | RunError::Usage(_)
             | RunError::Option { .. }
             | RunError::BlankBaseUrl
             | RunError::BaseUrl(_)

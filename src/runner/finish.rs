@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::case::Suite;
-use crate::check::contract::ContractChecks;
+use crate::check::ContractChecks;
 use crate::clause::Assumptions;
 use crate::contract::Contract;
 use crate::exit_code;
@@ -101,7 +101,7 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
                 crate::contract::Dialect::Swagger2 => format!("Swagger {}", c.version()),
                 _ => format!("OpenAPI {}", c.version()),
             },
-            checks: f.checks.names().into_iter().map(str::to_owned).collect(),
+            checks: f.checks.running(),
         });
         result.coverage = Some(crate::coverage::compute(c, &result.scenarios));
     }

@@ -28,9 +28,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::case::{Scenario, Suite};
-use crate::check::names::CONTRACT_CHECKS;
 use crate::clause::Assumptions;
-use crate::diag::did_you_mean_hint;
 use crate::exit_code;
 use crate::http::HttpClient;
 use crate::model::{Outcome, Rerun, ScenarioResult};
@@ -47,20 +45,6 @@ use super::target::Target;
 
 /// Scenarios run at once when `--test-threads` is not given.
 pub const DEFAULT_THREADS: usize = 16;
-
-/// Checks names given on the command line.
-fn check_names(opts: &RunOptions) -> Result<(), RunError> {
-    for name in opts.only_checks.iter().chain(&opts.skip_checks) {
-        if !CONTRACT_CHECKS.contains(&name.as_str()) {
-            let hint = did_you_mean_hint(name, CONTRACT_CHECKS.iter().copied());
-            return Err(RunError::Usage(format!(
-                "unknown contract check `{name}`{hint}; the checks are {}",
-                CONTRACT_CHECKS.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
 
 /// Loads the suite, checks the inputs, and runs it; reports are written
 /// before this returns. An error's text has what could be a secret masked
@@ -79,7 +63,6 @@ fn run_unmasked(
     token_file: TokenFile,
 ) -> Result<RunOutput, RunError> {
     prepare::options(opts, args)?;
-    check_names(opts)?;
     let inputs = prepare::inputs(opts)?;
     if args.list {
         return Ok(list(&inputs, args));
@@ -249,7 +232,7 @@ fn harness_failure(sc: &Scenario, why: &str) -> ScenarioResult {
         requests: 0,
         status: None,
         failures: vec![crate::model::Failure::runtime(
-            crate::check::names::LOAD,
+            crate::check::Check::Load,
             &sc.location,
             why,
         )],

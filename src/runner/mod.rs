@@ -19,7 +19,7 @@ pub mod target;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::check::contract::ContractChecks;
+use crate::check::ContractChecks;
 use crate::contract::Contract;
 use crate::http::Transport;
 use crate::template::TValue;

@@ -78,9 +78,9 @@ pub struct RunOptions {
     /// writes none. Its `coverage_table` also sets the terminal's.
     pub reports: Option<ReportOptions>,
     /// Run only these contract checks (all by default).
-    pub only_checks: Vec<String>,
+    pub only_checks: Vec<crate::check::ContractCheck>,
     /// Contract checks not to run (besides the suite's `checks.skip`).
-    pub skip_checks: Vec<String>,
+    pub skip_checks: Vec<crate::check::ContractCheck>,
     /// Also flag undocumented response properties.
     pub strict: bool,
     /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130

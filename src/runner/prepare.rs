@@ -10,7 +10,7 @@ use std::sync::Arc;
 use libtest_mimic::Arguments;
 
 use crate::case::{Scenario, Suite};
-use crate::check::contract::ContractChecks;
+use crate::check::ContractChecks;
 use crate::contract::Contract;
 use crate::diag::did_you_mean_hint;
 use crate::http::{BaseUrl, ClientOptions, HttpClient};
@@ -68,11 +68,11 @@ pub fn inputs(opts: &RunOptions) -> Result<Checked, RunError> {
     let crate::inputs::Inputs { suite, contract } =
         crate::inputs::load(&inputs.cases, inputs.spec.as_deref(), &inputs.env)
             .map_err(RunError::Cases)?;
-    let skip: Vec<String> = suite
+    let skip: Vec<_> = suite
         .skip_checks
         .iter()
-        .map(|(n, _)| n.clone())
-        .chain(opts.skip_checks.iter().cloned())
+        .map(|(c, _)| *c)
+        .chain(opts.skip_checks.iter().copied())
         .collect();
     let checks = ContractChecks::resolve(&opts.only_checks, &skip, opts.strict || suite.strict);
     check_tags(&opts.select, &suite)?;

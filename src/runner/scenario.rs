@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::case::{Scenario, StepPlan};
-use crate::check::names;
+use crate::check::Check;
 use crate::clause::{Level, Registry};
 use crate::http::Transport;
 use crate::model::{
@@ -36,7 +36,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         match t.render(&vars) {
             Ok(v) => vars.set(name.clone(), v),
             Err(e) => setup_failures.push(Failure::runtime(
-                names::TEMPLATE,
+                Check::Template,
                 &sc.location,
                 format!("variable `{name}`: {e}"),
             )),

@@ -11,7 +11,7 @@ use crate::case::{
     Action, CapturePlan, CaptureSource, Mode, PaginatePlan, PathCheck, PollPlan, RequestStep,
     SourceLocation, StepPlan,
 };
-use crate::check::{self, Body, names};
+use crate::check::{self, Body, Check};
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
 use crate::jsonpath::Actual;
 use crate::matcher::show;
@@ -152,7 +152,7 @@ async fn run_request_step<T: Transport>(
                 Err(_) if c.optional || stopped => {}
                 Err(msg) => result.failures.push(
                     Failure::assertion(
-                        names::CAPTURE,
+                        Check::Capture,
                         &c.location,
                         format!("capture `{}`: {msg}", c.var),
                     )
@@ -228,7 +228,7 @@ fn request<T: Transport>(
         ctx.token.as_deref(),
         vars,
     )
-    .map_err(|e| Box::new(Failure::runtime(names::TEMPLATE, loc, e.to_string())))
+    .map_err(|e| Box::new(Failure::runtime(Check::Template, loc, e.to_string())))
 }
 
 /// The path below the base URL (whose own path is a prefix to strip).
@@ -264,7 +264,7 @@ fn contract_check<T: Transport>(
         }
         *seen.contract = Some(ContractRecord::all(SkipReason::NoOperation));
         return vec![Failure::runtime(
-            names::OPERATION,
+            Check::Operation,
             loc,
             format!(
                 "{} {path} matches no operation of {}, so its response cannot be checked",
@@ -293,12 +293,12 @@ fn contract_check<T: Transport>(
         }
     };
     // What the suite runs and the step turns off is the step's choice.
-    for name in rs
+    for c in rs
         .skip_checks
         .iter()
-        .filter(|n| rs.schema && ctx.checks.named(n))
+        .filter(|c| rs.schema && ctx.checks.runs(**c))
     {
-        judged.record.set(name, Some(SkipReason::StepOptOut));
+        judged.record.set(*c, Some(SkipReason::StepOptOut));
     }
     *seen.contract = Some(judged.record);
     if let Some(key) = judged.response {
@@ -314,7 +314,7 @@ fn contract_check<T: Transport>(
 }
 
 fn transport_failure(e: &TransportError, loc: &SourceLocation) -> Failure {
-    Failure::runtime(names::TRANSPORT, loc, e.to_string())
+    Failure::runtime(Check::Transport, loc, e.to_string())
 }
 
 /// Takes a captured value from the final response.
@@ -574,7 +574,7 @@ async fn run_poll<T: Transport>(
             let failure = match &a.judgement {
                 Judgement::FailIf { path, value } => Some(
                     Failure::assertion(
-                        names::POLL_FAIL_IF,
+                        Check::PollFailIf,
                         &plan.location,
                         format!(
                             "`{path}` was {value}, which `fail_if` forbids (attempt {} after {}; history: {})",
@@ -668,7 +668,7 @@ async fn run_poll<T: Transport>(
     {
         result.failures.push(
             Failure::assertion(
-                names::POLL_STATUS,
+                Check::PollStatus,
                 &plan.location,
                 format!(
                     "the poll ended on status {status}, which `expect` refuses, before `until` held (attempt {} after {}; history: {})",
@@ -716,9 +716,9 @@ fn timeout_failure(
     };
     let message = format!("{why}: {last_seen} {when} (history: {})", record.compact());
     let f = if runtime {
-        Failure::runtime(names::POLL_TIMEOUT, &plan.location, message)
+        Failure::runtime(Check::PollTimeout, &plan.location, message)
     } else {
-        Failure::assertion(names::POLL_TIMEOUT, &plan.location, message)
+        Failure::assertion(Check::PollTimeout, &plan.location, message)
     };
     f.under(plan.clause.as_ref()).expected_actual(
         format!("{} within the deadline", until_text(plan, vars)),
@@ -748,7 +748,7 @@ async fn run_paginate<T: Transport>(
     result: &mut StepResult,
 ) -> Option<(OutgoingRequest, Option<HttpResponse>)> {
     let fail = |m: String| {
-        Failure::assertion(names::PAGINATE, &plan.location, m).under(plan.clause.as_ref())
+        Failure::assertion(Check::Paginate, &plan.location, m).under(plan.clause.as_ref())
     };
     // Failures of pages that did not end the walk (deviations).
     let mut kept: Vec<Failure> = Vec::new();

@@ -201,7 +201,7 @@ async fn fail_if_is_checked_before_until() {
     let r = run(&scenario, vec![status("RUNNING")], status("UNKNOWN")).await;
     assert_eq!(r.result.outcome, Outcome::Failed);
     let f = only_failure(&r);
-    assert_eq!(f.check, "poll_fail_if");
+    assert_eq!(f.check.name(), "poll_fail_if");
     assert!(
         f.message
             .contains("`$.status` was \"UNKNOWN\", which `fail_if` forbids"),
@@ -220,7 +220,7 @@ async fn a_terminal_status_fails_at_once_with_the_history() {
     )
     .await;
     let f = only_failure(&r);
-    assert_eq!(f.check, "poll_fail_if");
+    assert_eq!(f.check.name(), "poll_fail_if");
     assert!(
         f.message.contains("history: PENDING → RUNNING → DONE"),
         "{}",
@@ -235,7 +235,7 @@ async fn a_deadline_reports_the_last_value_and_a_compact_history() {
     let r = run(POLL, vec![status("PENDING")], status("RUNNING")).await;
     assert_eq!(r.result.outcome, Outcome::Failed);
     let f = only_failure(&r);
-    assert_eq!(f.check, "poll_timeout");
+    assert_eq!(f.check.name(), "poll_timeout");
     assert_eq!(f.kind, FailureKind::Assertion);
     let n = r.sent.len();
     assert!(
@@ -263,7 +263,7 @@ async fn a_deadline_reports_the_last_value_and_a_compact_history() {
 async fn an_attempt_cut_off_by_the_deadline_is_not_reported_as_answered() {
     let r = run(POLL, vec![status("PENDING")], Reply::Hang).await;
     let f = only_failure(&r);
-    assert_eq!(f.check, "poll_timeout");
+    assert_eq!(f.check.name(), "poll_timeout");
     assert_eq!(
         f.message,
         "the poll deadline of 30s passed: `$.status` was PENDING on attempt 1 of 2 over 30.0s; \
@@ -302,7 +302,7 @@ async fn connection_errors_until_the_deadline_are_a_runtime_error() {
     assert_eq!(r.result.outcome, Outcome::Error);
     let f = only_failure(&r);
     assert_eq!(
-        (f.check.as_str(), f.kind),
+        (f.check.name(), f.kind),
         ("poll_timeout", FailureKind::Runtime)
     );
     assert!(
@@ -322,7 +322,7 @@ async fn a_refused_status_ends_the_poll_at_once() {
     )
     .await;
     let f = only_failure(&r);
-    assert_eq!(f.check, "status_code");
+    assert_eq!(f.check.name(), "status_code");
     assert_eq!(f.message, "expected status 200, got 401");
     assert_eq!(times(&r), [0]);
 }
@@ -520,7 +520,7 @@ steps:
     ];
     let r = run(scenario, stuck, status("x")).await;
     let f = only_failure(&r);
-    assert_eq!(f.check, "paginate");
+    assert_eq!(f.check.name(), "paginate");
     assert!(
         f.message.contains("repeats an earlier value"),
         "{}",
@@ -639,11 +639,11 @@ steps:
     let f: Vec<_> = r.result.failures().map(|(_, f)| f).collect();
     assert_eq!(f.len(), 2, "{f:#?}");
     assert_eq!(
-        (f[0].check.as_str(), f[0].clause.as_deref()),
+        (f[0].check.name(), f[0].clause.as_deref()),
         ("status_code", Some("A1"))
     );
     assert_eq!(
-        (f[1].check.as_str(), f[1].clause.as_deref()),
+        (f[1].check.name(), f[1].clause.as_deref()),
         ("poll_status", Some("D1"))
     );
     assert!(
@@ -689,7 +689,12 @@ steps:
     let run = run_checked(SUITE, scenario, replies, Reply::Hang, Some(contract)).await;
     let r = &run.result;
     let record = |i: usize| r.steps[i].contract.expect("a record");
-    let skipped = |i: usize| record(i).skipped().collect::<Vec<_>>();
+    let skipped = |i: usize| {
+        record(i)
+            .skipped()
+            .map(|(c, why)| (c.name(), why))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         skipped(0),
         [("undocumented_property", SkipReason::Disabled)]
@@ -714,11 +719,11 @@ steps:
     );
     // An empty untyped body where JSON is documented is judged, and fails.
     assert_eq!(
-        record(4).ran().collect::<Vec<_>>(),
+        record(4).ran().map(|c| c.name()).collect::<Vec<_>>(),
         ["undocumented_status", "content_type", "response_schema"]
     );
     assert_eq!(r.steps[4].outcome, StepOutcome::Failed);
-    assert_eq!(r.steps[4].failures[0].check, "response_schema");
+    assert_eq!(r.steps[4].failures[0].check.name(), "response_schema");
     assert_eq!(r.outcome, Outcome::Failed);
     assert!(
         r.steps[..4]
@@ -796,7 +801,7 @@ steps:
             .contract
             .expect("a record")
             .ran()
-            .any(|c| c == "response_schema")
+            .any(|c| c.name() == "response_schema")
     );
 }
 
@@ -870,26 +875,27 @@ steps:
     ];
     let run = run_checked(SUITE, scenario, replies, Reply::Hang, Some(contract)).await;
     let r = &run.result;
-    let checks = |i: usize| -> Vec<&str> {
-        r.steps[i]
-            .failures
-            .iter()
-            .map(|f| f.check.as_str())
-            .collect()
-    };
+    let checks =
+        |i: usize| -> Vec<&str> { r.steps[i].failures.iter().map(|f| f.check.name()).collect() };
     assert_eq!(checks(0), ["content_type"]);
     assert_eq!(checks(1), Vec::<&str>::new());
     let record = r.steps[1].contract.expect("a record");
     use crate::model::SkipReason;
     assert_eq!(
-        record.skipped().collect::<Vec<_>>(),
+        record
+            .skipped()
+            .map(|(c, why)| (c.name(), why))
+            .collect::<Vec<_>>(),
         [
             ("content_type", SkipReason::StepOptOut),
             ("response_schema", SkipReason::NotJson),
             ("undocumented_property", SkipReason::Disabled)
         ],
     );
-    assert_eq!(record.ran().collect::<Vec<_>>(), ["undocumented_status"]);
+    assert_eq!(
+        record.ran().map(|c| c.name()).collect::<Vec<_>>(),
+        ["undocumented_status"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -991,9 +997,9 @@ steps:
             .contract
             .expect("a record")
             .ran()
-            .any(|c| c == "response_schema")
+            .any(|c| c.name() == "response_schema")
     );
     // The same operation below the base URL: its schema still judges.
     assert_eq!(r.steps[1].failures.len(), 1, "{:?}", r.steps[1].failures);
-    assert_eq!(r.steps[1].failures[0].check, "response_schema");
+    assert_eq!(r.steps[1].failures[0].check.name(), "response_schema");
 }

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::check::Check;
 use crate::clause::{Clause, ClauseRef};
 use crate::diag::SourceLocation;
 use crate::model::{Policy, Regression, StepResult};
@@ -28,13 +29,17 @@ fn failure(clause: Option<(&str, Level)>, guarded_by: Option<&str>) -> Failure {
         id: id.into(),
         level,
     });
-    let mut f = Failure::assertion("json_path", &loc, "no").under(r.as_ref());
+    let mut f = Failure::assertion(Check::JsonPath, &loc, "no").under(r.as_ref());
     f.guarded_by = guarded_by.map(Arc::from);
     f
 }
 
 fn runtime() -> Failure {
-    Failure::runtime("transport", &SourceLocation::new("a.yaml", 1, 1), "reset")
+    Failure::runtime(
+        Check::Transport,
+        &SourceLocation::new("a.yaml", 1, 1),
+        "reset",
+    )
 }
 
 fn step(failures: Vec<Failure>) -> StepResult {

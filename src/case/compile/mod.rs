@@ -20,6 +20,7 @@ use super::intern::Interner;
 use super::load::SUITE_FILE;
 use super::model::{Located, PathMatchers};
 use super::plan::PathCheck;
+use crate::check::ContractCheck;
 use crate::clause::{ClauseRef, Registry};
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean_hint};
 use crate::jsonpath::JPath;
@@ -228,24 +229,14 @@ fn resolve_clause(
 fn contract_checks(
     ctx: &mut FileCtx<'_>,
     names: &[Located<String>],
-) -> Vec<(&'static str, SourceLocation)> {
-    let known = crate::check::names::CONTRACT_CHECKS;
+) -> Vec<(ContractCheck, SourceLocation)> {
     let mut out = Vec::new();
     for name in names {
         let loc = ctx.at(name);
-        if let Some(check) = known.iter().find(|c| **c == name.value) {
-            out.push((*check, loc));
-            continue;
+        match ContractCheck::from_name(&name.value) {
+            Ok(check) => out.push((check, loc)),
+            Err(e) => ctx.error(loc, e.to_string()),
         }
-        let hint = did_you_mean_hint(&name.value, known.iter().copied());
-        ctx.error(
-            loc,
-            format!(
-                "unknown contract check `{}`{hint}; the checks are {}",
-                name.value,
-                known.join(", ")
-            ),
-        );
     }
     out
 }

@@ -33,13 +33,7 @@ pub(in crate::case) fn compile_suite(
         path
     });
     let (strict, skip_checks) = match &file.checks {
-        Some(checks) => (
-            checks.strict,
-            contract_checks(ctx, &checks.skip)
-                .into_iter()
-                .map(|(name, loc)| (name.to_owned(), loc))
-                .collect(),
-        ),
+        Some(checks) => (checks.strict, contract_checks(ctx, &checks.skip)),
         None => (false, Vec::new()),
     };
     let mut suite = Suite {
