@@ -151,9 +151,9 @@ fn load_and_lint(dir: &Path) {
     let mut samples: Vec<f64> = (0..7)
         .map(|_| {
             let t = Instant::now();
-            let (s, _) =
-                conform::lint::load_all(&suite, None, &env).expect("the generated suite is valid");
-            assert_eq!(s.scenarios.len(), 1000);
+            let inputs =
+                conform::inputs::load(&suite, None, &env).expect("the generated suite is valid");
+            assert_eq!(inputs.suite.scenarios.len(), 1000);
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
@@ -237,11 +237,17 @@ fn raw_loop(url: &str, n: usize) -> f64 {
 /// over the scenarios' own time (loading and linting are measured apart).
 fn harness_rate(srv: &conform::server::RunningServer, suite: &Path, n: usize) -> (f64, f64) {
     let opts = conform::runner::RunOptions {
-        cases: suite.to_path_buf(),
-        base_url: Some(srv.base_url()),
+        inputs: conform::runner::InputOptions {
+            cases: suite.to_path_buf(),
+            spec: None,
+            env: [("VEZA_TOKEN".to_owned(), TOKEN.to_owned())].into(),
+        },
+        target: conform::runner::TargetOptions {
+            base_url: Some(srv.base_url()),
+            ..Default::default()
+        },
         reports: None,
         print_summary: false,
-        env: [("VEZA_TOKEN".to_owned(), TOKEN.to_owned())].into(),
         ..conform::runner::RunOptions::new()
     };
     let before = srv.request_count();
@@ -373,13 +379,13 @@ steps:
     let lifecycle = Duration::from_millis(500);
     let mut late = Vec::new();
     for _ in 0..10 {
-        let opts = conform::runner::RunOptions {
-            cases: dir.path().into(),
+        let mut opts = conform::runner::RunOptions {
             reports: None,
             print_summary: false,
-            server_lifecycle: Some(lifecycle),
             ..conform::runner::RunOptions::new()
         };
+        opts.inputs.cases = dir.path().into();
+        opts.target.embedded.lifecycle = Some(lifecycle);
         let out = conform::runner::run(&opts, &quiet_args()).unwrap();
         let s = &out.result.scenarios[0];
         let noticed = s.steps[0].duration_ms + s.steps[1].duration_ms;

@@ -116,7 +116,7 @@ pub struct RunArgs {
     /// The URL of a named server of the suite (`servers:` in conform.yaml), e.g. `--server uploads=https://uploads.example`; repeatable.
     #[arg(long = "server", value_name = "NAME=URL", value_parser = parse_server)]
     pub servers: Vec<(String, String)>,
-    /// Read the bearer token from this file instead of the suite's environment variable (VEZA_TOKEN).
+    /// Read the bearer token from this file instead of the environment variable the suite names (`auth: { bearer_env: NAME }`).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// The suite folder.
@@ -211,8 +211,12 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
-    /// File holding the bearer token clients must send (default: the VEZA_TOKEN environment variable).
-    #[arg(long, value_name = "FILE")]
+    /// File holding the bearer token clients must send (default: the reference server's
+    /// environment variable, `server::TOKEN_ENV`).
+    #[arg(long, value_name = "FILE", help = format!(
+        "File holding the bearer token clients must send (default: the {} environment variable)",
+        crate::server::TOKEN_ENV
+    ))]
     pub token_file: Option<PathBuf>,
     /// Time from create to DONE; 0s answers DONE at once.
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "1s")]
@@ -291,43 +295,58 @@ fn parse_server(s: &str) -> Result<(String, String), String> {
 
 fn run(a: RunArgs) -> u8 {
     let opts = RunOptions {
-        cases: a.cases,
-        servers: a.servers,
-        // A BASE_URL set to nothing is still set (clap reads it as absent).
-        base_url: a
-            .base_url
-            .or_else(|| std::env::var_os("BASE_URL").map(|v| v.to_string_lossy().into_owned())),
-        token_file: a.token_file,
-        connect_timeout: a.connect_timeout,
-        request_timeout: a.request_timeout,
-        max_response_bytes: a.max_response_bytes,
-        poll_timeout: a.poll_timeout,
-        cacert: a.cacert,
-        insecure: a.insecure,
-        reports: Some(a.reports),
-        junit: a.junit,
-        junit_file_line: a.junit_file_line,
-        partition: a.partition,
-        retries: a.retries,
-        fail_on_flaky: a.fail_on_flaky,
-        baseline: a.baseline,
-        gate: match a.gate {
-            GateArg::All => crate::runner::Gate::All,
-            GateArg::Regressions => crate::runner::Gate::Regressions,
+        inputs: runner::InputOptions {
+            cases: a.cases,
+            spec: a.spec,
+            ..runner::InputOptions::new()
         },
-        handle_ctrl_c: true,
-        tags: a.tags,
-        skip_tags: a.skip_tags,
-        server_lifecycle: a.server_lifecycle,
-        server_faults: a.server_faults,
-        spec: a.spec,
+        target: runner::TargetOptions {
+            // A BASE_URL set to nothing is still set (clap reads it as absent).
+            base_url: a
+                .base_url
+                .or_else(|| std::env::var_os("BASE_URL").map(|v| v.to_string_lossy().into_owned())),
+            servers: a.servers,
+            token_file: a.token_file,
+            embedded: runner::EmbeddedOptions {
+                lifecycle: a.server_lifecycle,
+                faults: a.server_faults,
+            },
+        },
+        transport: runner::TransportOptions {
+            connect_timeout: a.connect_timeout,
+            request_timeout: a.request_timeout,
+            max_response_bytes: a.max_response_bytes,
+            poll_timeout: a.poll_timeout,
+            cacert: a.cacert,
+            insecure: a.insecure,
+        },
+        select: runner::Selection {
+            tags: a.tags,
+            skip_tags: a.skip_tags,
+            partition: a.partition,
+        },
+        policy: runner::PolicyOptions {
+            gate: match a.gate {
+                GateArg::All => crate::runner::Gate::All,
+                GateArg::Regressions => crate::runner::Gate::Regressions,
+            },
+            baseline: a.baseline,
+            min_coverage: a.min_coverage,
+            min_clauses: a.min_clauses,
+            assumptions: a.assumptions,
+            retries: a.retries,
+            fail_on_flaky: a.fail_on_flaky,
+        },
+        reports: Some(crate::report::ReportOptions {
+            dir: a.reports,
+            junit: a.junit,
+            junit_file_line: a.junit_file_line,
+            coverage_table: a.coverage_table,
+        }),
         only_checks: a.checks,
         skip_checks: a.skip_checks,
         strict: a.strict,
-        min_coverage: a.min_coverage,
-        coverage_table: a.coverage_table,
-        min_clauses: a.min_clauses,
-        assumptions: a.assumptions,
+        handle_ctrl_c: true,
         ..RunOptions::new()
     };
     match runner::run(&opts, &a.test) {
@@ -475,8 +494,8 @@ fn selfcheck(a: SelfcheckArgs) -> u8 {
 
 fn lint(a: LintArgs) -> u8 {
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-    match crate::lint::load_all(&a.cases, a.spec.as_deref(), &env) {
-        Ok((suite, contract)) => {
+    match crate::inputs::load(&a.cases, a.spec.as_deref(), &env) {
+        Ok(crate::inputs::Inputs { suite, contract }) => {
             let against = contract
                 .map(|c| format!(" against {}", c.file()))
                 .unwrap_or_default();
@@ -531,11 +550,12 @@ fn serve(a: ServeArgs) -> u8 {
                 return exit_code::INVALID_INPUT;
             }
         },
-        None => match std::env::var("VEZA_TOKEN") {
+        None => match std::env::var(crate::server::TOKEN_ENV) {
             Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => {
                 eprintln!(
-                    "give the token clients must send with --token-file FILE or the VEZA_TOKEN environment variable"
+                    "give the token clients must send with --token-file FILE or the {} environment variable",
+                    crate::server::TOKEN_ENV
                 );
                 return exit_code::INVALID_INPUT;
             }

@@ -1,4 +1,5 @@
-//! `conform lint`, also run by `conform run` before anything is sent: every
+//! `conform lint`, also run by `conform run` before anything is sent (the
+//! input stage, [`crate::inputs`], calls it on each scenario): every
 //! request step resolves to an operation of the contract (and to the one its
 //! `operation:` names), every `query:` value has a shape its parameter's
 //! style can serialise, and every JSON request body conforms to the
@@ -16,9 +17,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::case::{
-    Action, BodyPlan, Diagnostic, Diagnostics, RequestStep, Scenario, SourceLocation, Suite,
-};
+use crate::case::{Action, BodyPlan, Diagnostic, RequestStep, Scenario, SourceLocation};
 use crate::contract::{Contract, Operation, ParamIn};
 use crate::diag::did_you_mean_hint;
 use crate::expr::template::Vars;
@@ -28,61 +27,11 @@ use crate::http::target::{self, TargetError};
 /// What a capture stands for while linting.
 const PLACEHOLDER: &str = "x";
 
-/// Everything `conform run` checks before sending: the suite, the
-/// environment it needs, the contract (`spec` overrides the suite's), and
-/// every request step against the contract, each scenario while its plan is
-/// in memory.
-pub fn load_all(
-    cases: &std::path::Path,
-    spec: Option<&std::path::Path>,
-    env: &BTreeMap<String, String>,
-) -> Result<(Suite, Option<Contract>), Diagnostics> {
-    let mut loader = crate::case::load::Loader::open(cases);
-    // A missing `spec:` file is already reported by the loader.
-    let spec = spec.map(std::path::Path::to_path_buf).or_else(|| {
-        loader
-            .suite()
-            .and_then(|s| s.spec.clone())
-            .filter(|p| p.is_file())
-    });
-    let contract = match spec.as_deref().map(crate::contract::load) {
-        None => None,
-        Some(Ok(c)) => Some(c),
-        Some(Err(errors)) => {
-            let source: Option<Arc<str>> = spec
-                .as_deref()
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .map(Arc::from);
-            loader.add_problems(errors.0.iter().map(|e| {
-                let d = e.to_diagnostic();
-                match &source {
-                    Some(s) if e.line > 0 => d.with_source(s.clone()),
-                    _ => d,
-                }
-            }));
-            None
-        }
-    };
-    if let (Some(c), Some(suite)) = (&contract, loader.suite()) {
-        let problems = contract_clauses(c, &suite.registry);
-        loader.add_problems(problems);
-    }
-    let mut sources = Sources::default();
-    let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
-    loader.load_scenarios(&mut |sc| match &contract {
-        Some(c) => lint_scenario(&suite_vars, sc, c, &mut sources),
-        None => Vec::new(),
-    });
-    let suite = loader.finish()?;
-    let missing = crate::case::missing_env(&suite, env);
-    if !missing.is_empty() {
-        return Err(missing);
-    }
-    Ok((suite, contract))
-}
-
 /// Every `x-clause` of the contract names a clause of the suite's registry.
-fn contract_clauses(contract: &Contract, registry: &crate::clause::Registry) -> Vec<Diagnostic> {
+pub(crate) fn contract_clauses(
+    contract: &Contract,
+    registry: &crate::clause::Registry,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut source: Option<Option<Arc<str>>> = None;
     for mark in contract.clause_marks() {
@@ -119,7 +68,7 @@ fn contract_clauses(contract: &Contract, registry: &crate::clause::Registry) -> 
 
 /// File texts for excerpts, read once each.
 #[derive(Default)]
-struct Sources(BTreeMap<String, Option<Arc<str>>>);
+pub(crate) struct Sources(BTreeMap<String, Option<Arc<str>>>);
 
 impl Sources {
     fn diagnostic(&mut self, location: SourceLocation, message: String) -> Diagnostic {
@@ -137,7 +86,7 @@ impl Sources {
 }
 
 /// Checks one scenario's request steps against `contract`.
-fn lint_scenario(
+pub(crate) fn lint_scenario(
     suite_vars: &[(String, crate::expr::template::TValue)],
     sc: &Scenario,
     contract: &Contract,
@@ -489,8 +438,9 @@ steps:
         write("openapi.yaml", CONTRACT);
         write("s.yaml", SCENARIO);
         // Lint finds every operation (it refuses the suite otherwise).
-        let (suite, contract) = load_all(dir.path(), None, &BTreeMap::new())
-            .unwrap_or_else(|d| panic!("{}", d.render()));
+        let crate::inputs::Inputs { suite, contract } =
+            crate::inputs::load(dir.path(), None, &BTreeMap::new())
+                .unwrap_or_else(|d| panic!("{}", d.render()));
         let contract = contract.expect("the contract");
         let plan = suite.plan(&suite.scenarios[0]).expect("a plan");
         let vars = known_vars(&suite.vars, &plan);
@@ -555,7 +505,7 @@ steps:
         later: "{{ captured }}"
 "#,
         );
-        let problems = match load_all(dir.path(), None, &BTreeMap::new()) {
+        let problems = match crate::inputs::load(dir.path(), None, &BTreeMap::new()) {
             Ok(_) => panic!("the query values were accepted"),
             Err(d) => d.0,
         };

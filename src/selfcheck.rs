@@ -22,7 +22,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::model::{ClauseVerdict, Level, Outcome, RunResult};
-use crate::runner::{RunError, RunOptions, run};
+use crate::runner::{
+    EmbeddedOptions, InputOptions, RunError, RunOptions, TargetOptions, TransportOptions, run,
+};
 use crate::server::{Expected, Fault};
 
 /// Time from create to DONE on the server during the check: long enough
@@ -148,7 +150,7 @@ impl Row {
 /// unbroken server first.
 pub fn check(cases: &Path) -> Result<Vec<Row>, RunError> {
     // Fail fast on an invalid suite, before starting 26 servers.
-    crate::lint::load_all(cases, None, &std::env::vars().collect()).map_err(RunError::Cases)?;
+    crate::inputs::load(cases, None, &std::env::vars().collect()).map_err(RunError::Cases)?;
     let modes: Vec<Option<Fault>> = std::iter::once(None)
         .chain(Fault::ALL.iter().copied().map(Some))
         .collect();
@@ -167,7 +169,7 @@ pub fn check(cases: &Path) -> Result<Vec<Row>, RunError> {
                     let row = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         run_mode(cases, *mode)
                     }))
-                    .unwrap_or_else(|_| Err(RunError::Harness("a selfcheck run panicked".into())));
+                    .unwrap_or(Err(RunError::Selfcheck("a selfcheck run panicked")));
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(row);
                 }
             });
@@ -178,18 +180,29 @@ pub fn check(cases: &Path) -> Result<Vec<Row>, RunError> {
         .map(|r| {
             r.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(RunError::Harness("a selfcheck run did not finish".into())))
+                .unwrap_or(Err(RunError::Selfcheck("a selfcheck run did not finish")))
         })
         .collect()
 }
 
 fn run_mode(cases: &Path, mode: Option<Fault>) -> Result<Row, RunError> {
     let opts = RunOptions {
-        cases: cases.to_path_buf(),
+        inputs: InputOptions {
+            cases: cases.to_path_buf(),
+            ..InputOptions::new()
+        },
+        target: TargetOptions {
+            embedded: EmbeddedOptions {
+                lifecycle: Some(LIFECYCLE),
+                faults: mode.into_iter().collect(),
+            },
+            ..TargetOptions::default()
+        },
+        transport: TransportOptions {
+            poll_timeout: Some(POLL_TIMEOUT),
+            ..TransportOptions::default()
+        },
         reports: None,
-        server_faults: mode.into_iter().collect(),
-        server_lifecycle: Some(LIFECYCLE),
-        poll_timeout: Some(POLL_TIMEOUT),
         print_summary: false,
         ..RunOptions::new()
     };

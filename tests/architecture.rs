@@ -29,6 +29,8 @@ const LAYERS: &[&[&str]] = &[
     // Checks of a response; linting a suite against its contract; the
     // reference server (which knows nothing of the rest).
     &["check", "lint", "server"],
+    // The inputs of a run: suite, contract, lint, environment.
+    &["inputs"],
     // Reports: projections of the model.
     &["report"],
     // The runner.

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
-    let opts = conform::runner::RunOptions {
-        cases: concat!(env!("CARGO_MANIFEST_DIR"), "/cases").into(),
+    let mut opts = conform::runner::RunOptions {
         reports: None,
         ..conform::runner::RunOptions::new()
     };
+    opts.inputs.cases = concat!(env!("CARGO_MANIFEST_DIR"), "/cases").into();
     match conform::runner::run(&opts, &args) {
         Ok(out) => ExitCode::from(out.exit_code),
         Err(e) => {

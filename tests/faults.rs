@@ -18,16 +18,16 @@ fn run_with(faults: &[Fault]) -> RunOutput {
 
 fn run_opts(faults: &[Fault], tweak: impl FnOnce(&mut RunOptions)) -> RunOutput {
     let mut opts = RunOptions {
-        cases: concat!(env!("CARGO_MANIFEST_DIR"), "/cases").into(),
         reports: None,
-        server_faults: faults.to_vec(),
-        // Long enough that the flagship finds its query in progress (P2)
-        // however loaded the machine.
-        server_lifecycle: Some(Duration::from_secs(1)),
-        // Faults caught only at a deadline are caught sooner.
-        poll_timeout: Some(Duration::from_secs(5)),
         ..RunOptions::new()
     };
+    opts.inputs.cases = concat!(env!("CARGO_MANIFEST_DIR"), "/cases").into();
+    opts.target.embedded.faults = faults.to_vec();
+    // Long enough that the flagship finds its query in progress (P2)
+    // however loaded the machine.
+    opts.target.embedded.lifecycle = Some(Duration::from_secs(1));
+    // Faults caught only at a deadline are caught sooner.
+    opts.transport.poll_timeout = Some(Duration::from_secs(5));
     tweak(&mut opts);
     // The runs fail on purpose: keep libtest's report of them off the terminal.
     let args = libtest_mimic::Arguments {
@@ -491,8 +491,8 @@ fn cancelling_an_unknown_id_answered_404_deviates_from_a7() {
 fn an_unknown_status_deviates_from_a3_and_the_poll_waits_on() {
     // QUEUED for the first second of five: every first Get sees it.
     let out = run_opts(&[Fault::QueuedStatus], |o| {
-        o.server_lifecycle = Some(Duration::from_secs(5));
-        o.poll_timeout = Some(Duration::from_secs(60));
+        o.target.embedded.lifecycle = Some(Duration::from_secs(5));
+        o.transport.poll_timeout = Some(Duration::from_secs(60));
     });
     assert_eq!(out.exit_code, 0, "{:#?}", out.result.clauses);
     assert_eq!(verdict_of(&out.result, "A3"), ClauseVerdict::Deviates);
@@ -577,7 +577,7 @@ fn a_guarded_failure_is_shown_but_not_counted() {
 #[test]
 fn strict_assumptions_make_a_deviation_fail_the_run() {
     let out = run_opts(&[Fault::RowCountNumber], |o| {
-        o.assumptions = Some(Assumptions::Strict);
+        o.policy.assumptions = Some(Assumptions::Strict);
     });
     assert_eq!(out.exit_code, 1);
     let v = out.result.verdict.as_ref().unwrap();

@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use conform::model::{Outcome, RunResult};
+use conform::report::ReportOptions;
 use conform::runner::{Gate, Partition, RunOptions, RunOutput, run};
 use conform::server::Fault;
 use serde_json::Value;
@@ -20,15 +21,22 @@ const BIN: &str = env!("CARGO_BIN_EXE_conform");
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
 
 fn opts(faults: &[Fault], reports: Option<&Path>) -> RunOptions {
-    RunOptions {
-        cases: CASES.into(),
-        reports: reports.map(Path::to_path_buf),
-        server_faults: faults.to_vec(),
-        // Long enough that the flagship finds its query in progress (P2).
-        server_lifecycle: Some(Duration::from_secs(1)),
+    let mut o = RunOptions {
+        reports: reports.map(ReportOptions::in_dir),
         print_summary: false,
         ..RunOptions::new()
-    }
+    };
+    o.inputs.cases = CASES.into();
+    o.target.embedded.faults = faults.to_vec();
+    // Long enough that the flagship finds its query in progress (P2).
+    o.target.embedded.lifecycle = Some(Duration::from_secs(1));
+    o
+}
+
+/// `o` changed by `f`.
+fn with(mut o: RunOptions, f: impl FnOnce(&mut RunOptions)) -> RunOptions {
+    f(&mut o);
+    o
 }
 
 fn quiet() -> libtest_mimic::Arguments {
@@ -54,10 +62,9 @@ fn partitions_cover_every_scenario_exactly_once() {
     for n in 1..=5u32 {
         let mut seen: BTreeMap<String, u32> = BTreeMap::new();
         for k in 1..=n {
-            let o = RunOptions {
-                partition: Some(Partition { k, n }),
-                ..opts(&[], None)
-            };
+            let o = with(opts(&[], None), |o| {
+                o.select.partition = Some(Partition { k, n });
+            });
             let out = go(&o);
             assert_eq!(
                 out.result.partition.as_deref(),
@@ -107,10 +114,9 @@ fn merging_partitions_equals_the_unpartitioned_run() {
     let mut parts = Vec::new();
     for k in 1..=3 {
         let d = dir.path().join(format!("part{k}"));
-        go(&RunOptions {
-            partition: Some(Partition { k, n: 3 }),
-            ..opts(&faults, Some(&d))
-        });
+        go(&with(opts(&faults, Some(&d)), |o| {
+            o.select.partition = Some(Partition { k, n: 3 });
+        }));
         parts.push(d.join("report.json"));
     }
     let merged_dir = dir.path().join("merged");
@@ -183,10 +189,9 @@ fn a_baseline_yields_regression_lists_and_the_regression_gate() {
     conform::report::json::write(&base, &base_path).unwrap();
 
     // Today cancel answers {}: the flagship and every cancel expectation break.
-    let today = RunOptions {
-        baseline: Some(base_path.clone()),
-        ..opts(&[Fault::CancelEmptyObject], None)
-    };
+    let today = with(opts(&[Fault::CancelEmptyObject], None), |o| {
+        o.policy.baseline = Some(base_path.clone());
+    });
     let out = go(&today);
     let reg = out.result.regression.as_ref().unwrap();
     assert!(
@@ -200,19 +205,15 @@ fn a_baseline_yields_regression_lists_and_the_regression_gate() {
     assert_eq!(reg.removed, ["99_retired::an old scenario"]);
     assert!(reg.still_failing.is_empty());
     assert_eq!(out.exit_code, 1);
-    let gated = go(&RunOptions {
-        gate: Gate::Regressions,
-        ..today.clone()
-    });
+    let gated = go(&with(today.clone(), |o| o.policy.gate = Gate::Regressions));
     assert_eq!(gated.exit_code, 1, "new failures fail the regression gate");
 
     // Against a baseline that already failed the same way, only the default gate fails.
     let broken_base = dir.path().join("broken.json");
     conform::report::json::write(&out.result, &broken_base).unwrap();
-    let again = RunOptions {
-        baseline: Some(broken_base.clone()),
-        ..opts(&[Fault::CancelEmptyObject], None)
-    };
+    let again = with(opts(&[Fault::CancelEmptyObject], None), |o| {
+        o.policy.baseline = Some(broken_base.clone());
+    });
     let all = go(&again);
     assert_eq!(all.exit_code, 1);
     let reg = all.result.regression.as_ref().unwrap();
@@ -221,11 +222,7 @@ fn a_baseline_yields_regression_lists_and_the_regression_gate() {
         "{reg:#?}"
     );
     assert_eq!(
-        go(&RunOptions {
-            gate: Gate::Regressions,
-            ..again
-        })
-        .exit_code,
+        go(&with(again, |o| o.policy.gate = Gate::Regressions)).exit_code,
         0
     );
 
@@ -252,10 +249,9 @@ fn a_scenario_that_passes_on_a_rerun_is_flaky() {
     let without = go(&opts(&[Fault::FlakyOnce], None));
     assert_eq!(without.exit_code, 1);
     let dir = tempfile::tempdir().unwrap();
-    let o = RunOptions {
-        retries: 2,
-        ..opts(&[Fault::FlakyOnce], Some(dir.path()))
-    };
+    let o = with(opts(&[Fault::FlakyOnce], Some(dir.path())), |o| {
+        o.policy.retries = 2;
+    });
     let out = go(&o);
     assert_eq!(out.exit_code, 0, "flaky passes by default");
     let flaky: Vec<_> = out.result.scenarios.iter().filter(|s| s.flaky).collect();
@@ -273,14 +269,7 @@ fn a_scenario_that_passes_on_a_rerun_is_flaky() {
         md.contains("### Flaky") && md.contains(&*flaky[0].id),
         "{md}"
     );
-    assert_eq!(
-        go(&RunOptions {
-            fail_on_flaky: true,
-            ..o
-        })
-        .exit_code,
-        1
-    );
+    assert_eq!(go(&with(o, |o| o.policy.fail_on_flaky = true)).exit_code, 1);
 }
 
 /// A server that echoes the Authorization header back in a header and a body.
@@ -381,10 +370,7 @@ fn only_the_scenarios_libtest_selects_run() {
     let text = std::fs::read_to_string(&ignored).unwrap();
     let text = text.replacen("\ntags:", "\nignore: kept for later\ntags:", 1);
     std::fs::write(&ignored, text).unwrap();
-    let o = RunOptions {
-        cases: dir.path().into(),
-        ..opts(&[], None)
-    };
+    let o = with(opts(&[], None), |o| o.inputs.cases = dir.path().into());
     let ran = |args: libtest_mimic::Arguments| {
         let out = run(&o, &args).expect("the suite runs");
         let ran: Vec<String> = out
@@ -470,10 +456,9 @@ fn scenarios_whose_plans_were_not_kept_run_as_the_others() {
 
     // Against a server that ignores auth, the same scenarios fail either way.
     let outcomes = |cases: &Path| {
-        let o = RunOptions {
-            cases: cases.into(),
-            ..opts(&[Fault::NoAuth], None)
-        };
+        let o = with(opts(&[Fault::NoAuth], None), |o| {
+            o.inputs.cases = cases.into()
+        });
         let out = go(&o);
         let outcomes: Vec<(String, Outcome)> = out
             .result
@@ -635,15 +620,14 @@ fn json_and_markdown_match_their_golden_files() {
     // failure is inconclusive (P2) while the other scenarios' cleanups
     // break D2, and a request without an id deviates from A9: every
     // verdict but an error in one report.
-    let o = RunOptions {
-        cases: CASES.into(),
-        server_lifecycle: Some(Duration::ZERO),
-        ..opts(
+    let o = with(
+        opts(
             &[Fault::CancelEmptyObject, Fault::MissingId404],
             Some(dir.path()),
-        )
-    };
-    let out = go(&RunOptions { retries: 0, ..o });
+        ),
+        |o| o.target.embedded.lifecycle = Some(Duration::ZERO),
+    );
+    let out = go(&with(o, |o| o.policy.retries = 0));
     assert_eq!(out.exit_code, 1);
     let json = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
     golden("report-failing.json", &mask(&json.replace(CASES, "cases")));

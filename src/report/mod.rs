@@ -336,6 +336,16 @@ pub struct ReportOptions {
     pub coverage_table: bool,
 }
 
+impl ReportOptions {
+    /// The reports in `dir`, with no extra JUnit file and the defaults.
+    pub fn in_dir(dir: impl Into<std::path::PathBuf>) -> ReportOptions {
+        ReportOptions {
+            dir: dir.into(),
+            ..ReportOptions::default()
+        }
+    }
+}
+
 /// One file of a set of reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {

@@ -11,9 +11,10 @@ use crate::contract::Contract;
 use crate::exit_code;
 use crate::model::verdict::Verdict;
 use crate::model::{ContractInfo, FORMAT_VERSION, Outcome, Policy, RunResult, ScenarioResult, ms};
-use crate::report::{self, ReportOptions};
+use crate::report;
 
-use super::options::{RunError, RunOptions};
+use super::error::RunError;
+use super::options::RunOptions;
 
 /// What the run produced, for [`finish`].
 pub struct Finished<'a> {
@@ -63,17 +64,20 @@ pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
 /// Whether deviations fail the run: `--assumptions`, else the suite's
 /// `assumptions:`, else lenient.
 pub fn assumptions(opts: &RunOptions, suite: &Suite) -> Assumptions {
-    opts.assumptions.or(suite.assumptions).unwrap_or_default()
+    opts.policy
+        .assumptions
+        .or(suite.assumptions)
+        .unwrap_or_default()
 }
 
 /// The policy of a run: what fails it besides a broken documented clause.
 pub fn policy(opts: &RunOptions, suite: &Suite) -> Policy {
     Policy {
         assumptions: assumptions(opts, suite),
-        gate: opts.gate,
-        fail_on_flaky: opts.fail_on_flaky,
-        min_coverage: opts.min_coverage,
-        min_clauses: opts.min_clauses,
+        gate: opts.policy.gate,
+        fail_on_flaky: opts.policy.fail_on_flaky,
+        min_coverage: opts.policy.min_coverage,
+        min_clauses: opts.policy.min_clauses,
     }
 }
 
@@ -81,9 +85,9 @@ pub fn policy(opts: &RunOptions, suite: &Suite) -> Policy {
 pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), RunError> {
     let mut result = empty_result(f.suite, &f.base_url);
     result.run_id = crate::model::new_run_id(f.started);
-    result.embedded_server = opts.base_url.is_none();
+    result.embedded_server = opts.embedded();
     result.servers = f.servers;
-    result.partition = opts.partition.map(|p| p.to_string());
+    result.partition = opts.select.partition.map(|p| p.to_string());
     result.interrupted = f.interrupted;
     result.started_at = humantime::format_rfc3339_seconds(f.started).to_string();
     result.duration_ms = ms(f.elapsed);
@@ -107,7 +111,7 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     crate::model::verdict::finalize(&mut result);
     let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
-        let summary = summary_lines(&result, opts.coverage_table);
+        let summary = summary_lines(&result, opts.coverage_table());
         // With `--format json` every line on stdout is a JSON event.
         if f.json_stdout {
             eprint!("{summary}");
@@ -115,14 +119,8 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
             print!("{summary}");
         }
     }
-    if let Some(dir) = &opts.reports {
-        let ro = ReportOptions {
-            dir: dir.clone(),
-            junit: opts.junit.clone(),
-            junit_file_line: opts.junit_file_line,
-            coverage_table: opts.coverage_table,
-        };
-        report::write_all(&result, &ro).map_err(|e| RunError::Harness(e.to_string()))?;
+    if let Some(reports) = &opts.reports {
+        report::write_all(&result, reports).map_err(RunError::Reports)?;
     }
     Ok((result, code))
 }

@@ -1,14 +1,20 @@
-//! Running a suite: the context every scenario shares, the scenario and step
-//! executors, and the libtest-mimic harness that makes each scenario a test.
+//! Running a suite: the stages before anything is sent (`prepare`), the
+//! server under test (`target`), the context every scenario shares, the
+//! scenario and step executors, and the libtest-mimic harness that makes
+//! each scenario a test.
 
+pub mod error;
 pub mod exchange;
 pub mod finish;
 pub mod harness;
 pub mod options;
+pub mod prepare;
 pub mod progress;
 pub mod scenario;
 pub mod select;
+pub mod signals;
 pub mod step;
+pub mod target;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,8 +24,12 @@ use crate::contract::Contract;
 use crate::expr::template::TValue;
 use crate::http::Transport;
 
+pub use error::RunError;
 pub use harness::run;
-pub use options::{Gate, Partition, RunError, RunOptions, RunOutput};
+pub use options::{
+    EmbeddedOptions, Gate, InputOptions, Partition, PolicyOptions, RunOptions, RunOutput,
+    Selection, TargetOptions, TransportOptions,
+};
 pub use scenario::run_scenario;
 
 /// Response bodies shown in failures are cut at this many bytes (64 KiB).

@@ -1,15 +1,15 @@
-//! What `conform run` is asked to do, with documented defaults, and how it
-//! can fail to start.
+//! What `conform run` is asked to do, grouped by job, with documented
+//! defaults.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::diag::Diagnostics;
-use crate::exit_code;
 use crate::model::RunResult;
-use crate::server::Fault;
+use crate::report::ReportOptions;
 
+pub use super::error::RunError;
+pub use super::target::EmbeddedOptions;
 pub use crate::model::Gate;
 
 /// One partition of N (`K/N`, 1 ≤ K ≤ N): each scenario falls in exactly one,
@@ -61,16 +61,65 @@ impl Partition {
     }
 }
 
-/// Everything `conform run` needs besides libtest's arguments.
+/// Everything `conform run` needs besides libtest's arguments, by job.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// What is read: the suite, the contract, the environment.
+    pub inputs: InputOptions,
+    /// Where requests go, and with which token.
+    pub target: TargetOptions,
+    /// How requests are sent: timeouts, TLS, size cap.
+    pub transport: TransportOptions,
+    /// Which scenarios run.
+    pub select: Selection,
+    /// What fails the run.
+    pub policy: PolicyOptions,
+    /// Where reports are written (default the `reports` folder); `None`
+    /// writes none. Its `coverage_table` also sets the terminal's.
+    pub reports: Option<ReportOptions>,
+    /// Run only these contract checks (all by default).
+    pub only_checks: Vec<crate::check::ContractCheck>,
+    /// Contract checks not to run (besides the suite's `checks.skip`).
+    pub skip_checks: Vec<crate::check::ContractCheck>,
+    /// Also flag undocumented response properties.
+    pub strict: bool,
+    /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130
+    /// (default false for library use; the command line turns it on).
+    pub handle_ctrl_c: bool,
+    /// Print the embedded server's address, the coverage and gate
+    /// messages besides libtest's output (default true).
+    pub print_summary: bool,
+}
+
+/// What a run reads.
+#[derive(Debug, Clone)]
+pub struct InputOptions {
     /// The suite folder (default `cases`).
     pub cases: PathBuf,
+    /// A contract file instead of the suite's `spec`.
+    pub spec: Option<PathBuf>,
+    /// The environment (`{{ env.NAME }}` and the token variable; default
+    /// the process's).
+    pub env: BTreeMap<String, String>,
+}
+
+/// The server under test.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
     /// The server under test; `None` starts the embedded reference server.
     pub base_url: Option<String>,
+    /// `--server NAME=URL`: the URL of a named server of the suite.
+    pub servers: Vec<(String, String)>,
     /// A file holding the bearer token (instead of the suite's environment
     /// variable), read up to [`crate::input::MAX_TOKEN_FILE_BYTES`].
     pub token_file: Option<PathBuf>,
+    /// The embedded reference server's settings (refused beside a base URL).
+    pub embedded: EmbeddedOptions,
+}
+
+/// How requests are sent.
+#[derive(Debug, Clone, Default)]
+pub struct TransportOptions {
     /// Overrides the suite's connect timeout.
     pub connect_timeout: Option<Duration>,
     /// Overrides the suite's request timeout.
@@ -83,43 +132,27 @@ pub struct RunOptions {
     pub cacert: Option<PathBuf>,
     /// Skip TLS verification.
     pub insecure: bool,
-    /// Where reports are written (default `reports`); `None` writes none.
-    pub reports: Option<PathBuf>,
-    /// An extra path for the JUnit file (default none).
-    pub junit: Option<PathBuf>,
-    /// Add `file` and `line` to JUnit test cases (default false: strict Jenkins XSD).
-    pub junit_file_line: bool,
+}
+
+/// Which scenarios a run selects (libtest's filters aside).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
     /// Run only scenarios with one of these tags (all when empty).
     pub tags: Vec<String>,
     /// Skip scenarios with any of these tags.
     pub skip_tags: Vec<String>,
     /// Run one partition of the scenarios (default all).
     pub partition: Option<Partition>,
-    /// Rerun a failed scenario up to this many times (default 0).
-    pub retries: u32,
-    /// A scenario that passed only on a rerun fails the run (default false).
-    pub fail_on_flaky: bool,
+}
+
+/// What fails a run besides a broken documented clause, and what retries it.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyOptions {
+    /// Which failures fail the run (default all).
+    pub gate: Gate,
     /// An earlier `report.json` to compare with (default none), read by
     /// [`crate::report::json::read`].
     pub baseline: Option<PathBuf>,
-    /// Which failures fail the run (default all).
-    pub gate: Gate,
-    /// The embedded server's lifecycle (its default when `None`).
-    pub server_lifecycle: Option<Duration>,
-    /// Fault modes of the embedded server.
-    pub server_faults: Vec<Fault>,
-    /// The environment (`{{ env.NAME }}` and the token variable).
-    pub env: BTreeMap<String, String>,
-    /// `--server NAME=URL`: the URL of a named server of the suite.
-    pub servers: Vec<(String, String)>,
-    /// A contract file instead of the suite's `spec`.
-    pub spec: Option<PathBuf>,
-    /// Run only these contract checks (all by default).
-    pub only_checks: Vec<crate::check::ContractCheck>,
-    /// Contract checks not to run (besides the suite's `checks.skip`).
-    pub skip_checks: Vec<crate::check::ContractCheck>,
-    /// Also flag undocumented response properties.
-    pub strict: bool,
     /// Exit 4 when contract coverage is below this percentage.
     pub min_coverage: Option<f64>,
     /// Exit 4 when fewer than this percentage of the documented clauses
@@ -128,16 +161,10 @@ pub struct RunOptions {
     /// Whether deviations from assumptions fail the run (default: the
     /// suite's `assumptions:`, else lenient).
     pub assumptions: Option<crate::clause::Assumptions>,
-    /// Stop on Ctrl-C: start no new scenario, run cleanups, write reports, exit 130
-    /// (default false for library use; the command line turns it on).
-    pub handle_ctrl_c: bool,
-    /// Print the embedded server's address, the coverage and gate
-    /// messages besides libtest's output (default true).
-    pub print_summary: bool,
-    /// List every operation of the contract in the coverage, on the
-    /// terminal and in summary.md, not only those the run touched (default
-    /// false).
-    pub coverage_table: bool,
+    /// Rerun a failed scenario up to this many times (default 0).
+    pub retries: u32,
+    /// A scenario that passed only on a rerun fails the run (default false).
+    pub fail_on_flaky: bool,
 }
 
 impl RunOptions {
@@ -146,54 +173,67 @@ impl RunOptions {
     /// string), gates that are not a percentage, zero timeouts and limits,
     /// and embedded-server settings beside a base URL.
     pub fn check(&self, test_threads: Option<usize>) -> Result<(), RunError> {
-        let usage = |m: String| Err(RunError::Usage(m));
-        if let Some(url) = &self.base_url
+        let refused = |flag, why: String| Err(RunError::Option { flag, why });
+        if let Some(url) = &self.target.base_url
             && url.trim().is_empty()
         {
-            return usage("the base URL is set but blank (BASE_URL or --base-url): give the URL of the server under test, or unset it to run against the embedded reference server".into());
+            return Err(RunError::BlankBaseUrl);
         }
         for (flag, pct) in [
-            ("--min-coverage", self.min_coverage),
-            ("--min-clauses", self.min_clauses),
+            ("--min-coverage", self.policy.min_coverage),
+            ("--min-clauses", self.policy.min_clauses),
         ] {
             if let Some(p) = pct
                 && !(p.is_finite() && (0.0..=100.0).contains(&p))
             {
-                return usage(format!("{flag} {p}: give a percentage from 0 to 100"));
+                return refused(flag, format!("{p}: give a percentage from 0 to 100"));
             }
         }
+        let t = &self.transport;
         for (flag, d) in [
-            ("--connect-timeout", self.connect_timeout),
-            ("--request-timeout", self.request_timeout),
-            ("--poll-timeout", self.poll_timeout),
+            ("--connect-timeout", t.connect_timeout),
+            ("--request-timeout", t.request_timeout),
+            ("--poll-timeout", t.poll_timeout),
         ] {
             if d.is_some_and(|d| d.is_zero()) {
-                return usage(format!("{flag} 0: give a duration above zero, e.g. 10s"));
+                return refused(flag, "0: give a duration above zero, e.g. 10s".into());
             }
         }
-        if let Some(d) = self.poll_timeout
+        if let Some(d) = t.poll_timeout
             && d > crate::case::compile::MAX_POLL_TIMEOUT
         {
-            return usage(format!(
-                "--poll-timeout {}: a poll must end; give at most {}",
-                humantime::format_duration(d),
-                humantime::format_duration(crate::case::compile::MAX_POLL_TIMEOUT)
-            ));
+            return refused(
+                "--poll-timeout",
+                format!(
+                    "{}: a poll must end; give at most {}",
+                    humantime::format_duration(d),
+                    humantime::format_duration(crate::case::compile::MAX_POLL_TIMEOUT)
+                ),
+            );
         }
-        if self.max_response_bytes == Some(0) {
-            return usage(
-                "--max-response-bytes 0: no response could be read; give a size above zero".into(),
+        if t.max_response_bytes == Some(0) {
+            return refused(
+                "--max-response-bytes",
+                "0: no response could be read; give a size above zero".into(),
             );
         }
         if test_threads == Some(0) {
-            return usage("--test-threads 0: give at least 1".into());
+            return refused("--test-threads", "0: give at least 1".into());
         }
-        if self.base_url.is_some() {
-            if !self.server_faults.is_empty() {
-                return usage("--server-fault breaks the embedded reference server, but --base-url (or BASE_URL) runs against another one: drop one of them".into());
+        if self.target.base_url.is_some() {
+            let beside =
+                ", but --base-url (or BASE_URL) runs against another one: drop one of them";
+            if !self.target.embedded.faults.is_empty() {
+                return refused(
+                    "--server-fault",
+                    format!("breaks the embedded reference server{beside}"),
+                );
             }
-            if self.server_lifecycle.is_some() {
-                return usage("--server-lifecycle sets the embedded reference server, but --base-url (or BASE_URL) runs against another one: drop one of them".into());
+            if self.target.embedded.lifecycle.is_some() {
+                return refused(
+                    "--server-lifecycle",
+                    format!("sets the embedded reference server{beside}"),
+                );
             }
         }
         Ok(())
@@ -202,40 +242,29 @@ impl RunOptions {
     /// Defaults: `cases`, `reports`, the embedded server, the process environment.
     pub fn new() -> RunOptions {
         RunOptions {
-            cases: PathBuf::from("cases"),
-            base_url: None,
-            token_file: None,
-            connect_timeout: None,
-            request_timeout: None,
-            max_response_bytes: None,
-            poll_timeout: None,
-            cacert: None,
-            insecure: false,
-            reports: Some(PathBuf::from("reports")),
-            junit: None,
-            junit_file_line: false,
-            tags: Vec::new(),
-            skip_tags: Vec::new(),
-            partition: None,
-            retries: 0,
-            fail_on_flaky: false,
-            baseline: None,
-            gate: Gate::All,
-            server_lifecycle: None,
-            server_faults: Vec::new(),
-            env: std::env::vars().collect(),
-            servers: Vec::new(),
-            spec: None,
+            inputs: InputOptions::new(),
+            target: TargetOptions::default(),
+            transport: TransportOptions::default(),
+            select: Selection::default(),
+            policy: PolicyOptions::default(),
+            reports: Some(ReportOptions::in_dir("reports")),
             only_checks: Vec::new(),
             skip_checks: Vec::new(),
             strict: false,
-            min_coverage: None,
-            min_clauses: None,
-            assumptions: None,
             handle_ctrl_c: false,
             print_summary: true,
-            coverage_table: false,
         }
+    }
+
+    /// Whether the run starts the embedded reference server (no base URL).
+    pub fn embedded(&self) -> bool {
+        self.target.base_url.is_none()
+    }
+
+    /// The coverage lists every operation of the contract, not only those
+    /// the run touched (the reports' `coverage_table`).
+    pub fn coverage_table(&self) -> bool {
+        self.reports.as_ref().is_some_and(|r| r.coverage_table)
     }
 }
 
@@ -245,40 +274,20 @@ impl Default for RunOptions {
     }
 }
 
-/// Why a run could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// Case files or the contract are invalid (exit 2).
-    #[error("{0}")]
-    Cases(Diagnostics),
-    /// A bad option: URL, token, CA file, baseline (exit 2).
-    #[error("{0}")]
-    Usage(String),
-    /// The harness itself failed: runtime, embedded server, reports (exit 3).
-    #[error("{0}")]
-    Harness(String),
-}
-
-impl RunError {
-    /// The error with what `red` knows masked in its text: a token written
-    /// in a case file shows in the excerpt of a problem there, a URL's
-    /// userinfo in a message about it. Exit codes are kept.
-    pub fn masked(self, red: &crate::redact::Redactor) -> RunError {
-        let text = self.to_string();
-        let std::borrow::Cow::Owned(masked) = red.redact(&text) else {
-            return self;
-        };
-        match self {
-            RunError::Harness(_) => RunError::Harness(masked),
-            RunError::Cases(_) | RunError::Usage(_) => RunError::Usage(masked),
+impl InputOptions {
+    /// Defaults: `cases`, the suite's contract, the process environment.
+    pub fn new() -> InputOptions {
+        InputOptions {
+            cases: PathBuf::from("cases"),
+            spec: None,
+            env: std::env::vars().collect(),
         }
     }
+}
 
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            RunError::Cases(_) | RunError::Usage(_) => exit_code::INVALID_INPUT,
-            RunError::Harness(_) => exit_code::RUNTIME_ERROR,
-        }
+impl Default for InputOptions {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -4,10 +4,10 @@
 
 use crate::case::Scenario;
 
-use super::options::RunOptions;
+use super::options::Selection;
 
 /// Tags and partition.
-pub fn selected(opts: &RunOptions, sc: &Scenario) -> bool {
+pub fn selected(opts: &Selection, sc: &Scenario) -> bool {
     let tagged = opts.tags.is_empty() || sc.tags.iter().any(|t| opts.tags.contains(t));
     let excluded = sc.tags.iter().any(|t| opts.skip_tags.contains(t));
     tagged && !excluded && opts.partition.is_none_or(|p| p.contains(&sc.id))

@@ -95,6 +95,11 @@ impl fmt::Debug for ServerConfig {
     }
 }
 
+/// The environment variable the reference server (`conform serve`) reads
+/// the token clients must send from, when no token file is given: the one
+/// the bundled suite names (`auth: { bearer_env: VEZA_TOKEN }`).
+pub const TOKEN_ENV: &str = "VEZA_TOKEN";
+
 /// 32 random bytes from the operating system, as 64 lowercase hex digits.
 ///
 /// # Panics
