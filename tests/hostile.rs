@@ -9,9 +9,10 @@
 //! timeout 1s, a 64 KiB body cap, a poll every 100ms for at most 3s.
 //! `xmllint` and `/usr/bin/time` are required: a missing one fails the tests.
 
+mod common;
 use std::future::Future;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
@@ -24,10 +25,6 @@ use tokio::runtime::Runtime;
 
 const BIN: &str = env!("CARGO_BIN_EXE_conform");
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hostile");
-const XSD: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/junit/jenkins-junit-10.xsd"
-);
 const TOKEN: &str = "hostile-token-5b1e8c0a93";
 /// The scenario with one GET step (expects 200 and `$.status: DONE`).
 const GET: &str = "01_get";
@@ -230,7 +227,7 @@ fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
             path.display()
         );
     }
-    xmllint(&names[1]);
+    common::assert_valid_junit(&names[1]);
     Run {
         code,
         terminal,
@@ -268,20 +265,6 @@ fn finish(cmd: &mut Command) -> Output {
             );
         }
     }
-}
-
-fn xmllint(path: &Path) {
-    let out = Command::new("xmllint")
-        .args(["--noout", "--schema", XSD])
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("xmllint is required (apt-get install libxml2-utils): {e}"));
-    assert!(
-        out.status.success(),
-        "{} is not valid against the Jenkins XSD:\n{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A transport problem ended the step: exit 3, one runtime failure whose

@@ -1,7 +1,10 @@
 //! `report.html`: the page carries every failure, escapes everything that
 //! came from the server or the case files, and loads nothing.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{golden, report_fixture as fixture};
+
+use std::path::PathBuf;
 
 use conform::model::Check;
 use conform::model::{
@@ -9,17 +12,10 @@ use conform::model::{
     RecordedRequest, Regression, Rerun, ResponseCoverage, RunResult, SourceLocation, StepOutcome,
     StepResult,
 };
-use conform::report::{html, json};
+use conform::report::html;
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
-
-fn fixture(name: &str) -> RunResult {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/reports")
-        .join(name);
-    json::read(&path).expect("the fixture is a conform report")
-}
 
 /// HTML escaping as minijinja applies it.
 fn esc(s: &str) -> String {
@@ -659,38 +655,6 @@ fn write_samples() {
     eprintln!("wrote {}", out.display());
 }
 
-/// Compares `actual` with `tests/golden/<name>` byte for byte
-/// (`UPDATE_GOLDEN=1 cargo test --test html_report` rewrites it).
-fn golden(name: &str, actual: &[u8]) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    if expected != actual {
-        let at = expected
-            .iter()
-            .zip(actual)
-            .position(|(a, b)| a != b)
-            .unwrap_or(expected.len().min(actual.len()));
-        let around = |b: &[u8]| {
-            String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned()
-        };
-        panic!(
-            "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it) at byte {at} \
-             ({} bytes expected, {} written)\n--- expected: {:?}\n--- actual:   {:?}",
-            expected.len(),
-            actual.len(),
-            around(&expected),
-            around(actual)
-        );
-    }
-}
-
 #[test]
 fn pages_match_their_golden_files_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
@@ -702,8 +666,8 @@ fn pages_match_their_golden_files_byte_for_byte() {
         let r = fixture(fixture_name);
         let path = dir.path().join(golden_name);
         html::write(&r, &path).unwrap();
-        golden(golden_name, &std::fs::read(&path).unwrap());
-        golden(golden_name, html::render(&r).as_bytes());
+        golden(golden_name, &std::fs::read_to_string(&path).unwrap());
+        golden(golden_name, &html::render(&r));
     }
 }
 

@@ -6,6 +6,11 @@
 //! Both tools are required: a missing one fails the tests, it does not skip
 //! them.
 
+mod common;
+use common::{
+    assert_valid_junit as assert_valid, golden, mask_with, report_fixture as fixture, xmllint,
+};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,17 +24,6 @@ use conform::report::junit::{self, JunitOptions};
 use regex::Regex;
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn fixture(name: &str) -> RunResult {
-    let path = Path::new(ROOT).join("tests/fixtures/reports").join(name);
-    conform::report::json::read(&path).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn xsd() -> PathBuf {
-    Path::new(ROOT).join("tests/fixtures/junit/jenkins-junit-10.xsd")
-}
-
 /// Renders into a temporary file (kept alive by the returned guard).
 fn written(result: &RunResult, opts: &JunitOptions) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -38,31 +32,6 @@ fn written(result: &RunResult, opts: &JunitOptions) -> (tempfile::TempDir, PathB
     let xml = std::fs::read_to_string(&path).expect("junit.xml is read back");
     assert_eq!(xml, junit::render(result, opts), "write and render agree");
     (dir, path, xml)
-}
-
-/// `xmllint --noout --schema XSD FILE`: Ok, or Err with what it said.
-fn xmllint(path: &Path) -> Result<(), String> {
-    let out = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(xsd())
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("xmllint is required (apt-get install libxml2-utils): {e}"));
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-fn assert_valid(path: &Path) {
-    if let Err(e) = xmllint(path) {
-        panic!(
-            "{} is not valid against the Jenkins XSD:\n{e}",
-            path.display()
-        );
-    }
 }
 
 const PARSE: &str = r#"
@@ -771,40 +740,7 @@ fn mask(xml: &str) -> String {
         ),
         (r"\d+(\.\d+)? ms\b", "N ms"),
     ];
-    rules.iter().fold(xml.to_owned(), |text, (re, to)| {
-        Regex::new(re)
-            .expect("mask regex")
-            .replace_all(&text, *to)
-            .into_owned()
-    })
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(ROOT).join("tests/golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("golden written");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (UPDATE_GOLDEN=1 cargo test --test junit_report writes it)",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .map_or(expected.lines().count().min(actual.lines().count()), |i| i);
-        panic!(
-            "{} differs from the render at line {}:\n  golden: {:?}\n  render: {:?}\n(UPDATE_GOLDEN=1 cargo test --test junit_report rewrites it)",
-            path.display(),
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
+    mask_with(xml, &rules)
 }
 
 #[test]

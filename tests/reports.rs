@@ -3,11 +3,11 @@
 //! Ctrl-C, and golden JSON and Markdown.
 
 mod common;
-use common::walk;
+use common::{golden, report_fixture_path as fixture, walk};
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -577,39 +577,7 @@ fn mask(text: &str) -> String {
         (r"\b[0-9a-f]{64}\b", "SHA256"),
         (r"sha256 [0-9a-f]{12}", "sha256 SHA256"),
     ];
-    let mut out = text.to_owned();
-    for (re, with) in rules {
-        out = regex::Regex::new(re)
-            .unwrap()
-            .replace_all(&out, *with)
-            .into_owned();
-    }
-    out
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b);
-        panic!(
-            "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it); first differing line: {:?}\n--- expected: {:?}\n--- actual:   {:?}",
-            first.map(|i| i + 1),
-            first.and_then(|i| expected.lines().nth(i)),
-            first.and_then(|i| actual.lines().nth(i))
-        );
-    }
+    common::mask_with(text, rules)
 }
 
 #[test]
@@ -646,12 +614,6 @@ fn json_and_markdown_match_their_golden_files() {
 }
 
 // ---- merge inputs, report versions, read caps ----
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/reports")
-        .join(name)
-}
 
 fn conform<I, S>(args: I) -> std::process::Output
 where

@@ -18,3 +18,88 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The repository's root.
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A report fixture's path (`tests/fixtures/reports/NAME`).
+pub fn report_fixture_path(name: &str) -> PathBuf {
+    Path::new(ROOT).join("tests/fixtures/reports").join(name)
+}
+
+/// A report fixture, read as a conform report.
+pub fn report_fixture(name: &str) -> conform::model::RunResult {
+    let path = report_fixture_path(name);
+    conform::report::json::read(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Compares `actual` with `tests/golden/NAME`, or writes it there when
+/// `UPDATE_GOLDEN` is set; a difference names its first line.
+pub fn golden(name: &str, actual: &str) {
+    let path = Path::new(ROOT).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from its golden file at line {} ({} bytes expected, {} written; \
+             UPDATE_GOLDEN=1 rewrites it)\n--- expected: {:?}\n--- actual:   {:?}",
+            line + 1,
+            expected.len(),
+            actual.len(),
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+/// `text` with each `(regex, replacement)` of `rules` applied in turn: what
+/// changes between runs (times, ports, ids) made stable for golden files.
+pub fn mask_with(text: &str, rules: &[(&str, &str)]) -> String {
+    rules.iter().fold(text.to_owned(), |text, (re, to)| {
+        regex::Regex::new(re)
+            .expect("a mask rule")
+            .replace_all(&text, *to)
+            .into_owned()
+    })
+}
+
+/// The strict Jenkins JUnit schema every junit.xml must pass.
+pub fn junit_xsd() -> PathBuf {
+    Path::new(ROOT).join("tests/fixtures/junit/jenkins-junit-10.xsd")
+}
+
+/// `xmllint --noout --schema XSD FILE`: Ok, or Err with what it said.
+pub fn xmllint(path: &Path) -> Result<(), String> {
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(junit_xsd())
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("xmllint is required (apt-get install libxml2-utils): {e}"));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Panics unless `path` is valid against the strict Jenkins JUnit XSD.
+pub fn assert_valid_junit(path: &Path) {
+    if let Err(e) = xmllint(path) {
+        panic!(
+            "{} is not valid against the Jenkins XSD:\n{e}",
+            path.display()
+        );
+    }
+}
