@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::case::{Diagnostics, Suite};
 use crate::contract::Contract;
@@ -39,17 +38,7 @@ pub fn load(
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(errors)) => {
-            let source: Option<Arc<str>> = spec
-                .as_deref()
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .map(Arc::from);
-            loader.add_problems(errors.0.iter().map(|e| {
-                let d = e.to_diagnostic();
-                match &source {
-                    Some(s) if e.line > 0 => d.with_source(s.clone()),
-                    _ => d,
-                }
-            }));
+            loader.add_problems(errors.to_diagnostics());
             None
         }
     };
@@ -57,10 +46,9 @@ pub fn load(
         let problems = lint::contract_clauses(c, &suite.registry);
         loader.add_problems(problems);
     }
-    let mut sources = lint::Sources::default();
     let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
-    loader.load_scenarios(&mut |sc| match &contract {
-        Some(c) => lint::lint_scenario(&suite_vars, sc, c, &mut sources),
+    loader.load_scenarios(&mut |sc, source| match &contract {
+        Some(c) => lint::lint_scenario(&suite_vars, sc, c, source),
         None => Vec::new(),
     });
     let suite = loader.finish()?;

@@ -66,31 +66,13 @@ pub(crate) fn contract_clauses(
     out
 }
 
-/// File texts for excerpts, read once each.
-#[derive(Default)]
-pub(crate) struct Sources(BTreeMap<String, Option<Arc<str>>>);
-
-impl Sources {
-    fn diagnostic(&mut self, location: SourceLocation, message: String) -> Diagnostic {
-        let source = self
-            .0
-            .entry(location.file.to_string())
-            .or_insert_with(|| std::fs::read_to_string(&*location.file).ok().map(Arc::from))
-            .clone();
-        let d = Diagnostic::new(location, message);
-        match source {
-            Some(s) => d.with_source(s),
-            None => d,
-        }
-    }
-}
-
-/// Checks one scenario's request steps against `contract`.
+/// Checks one scenario's request steps against `contract`; `source` is
+/// the text of its file, for excerpts.
 pub(crate) fn lint_scenario(
     suite_vars: &[(String, crate::expr::template::TValue)],
     sc: &Scenario,
     contract: &Contract,
-    sources: &mut Sources,
+    source: &Arc<str>,
 ) -> Vec<Diagnostic> {
     let vars = known_vars(suite_vars, sc);
     let mut out = Vec::new();
@@ -99,7 +81,7 @@ pub(crate) fn lint_scenario(
             continue;
         };
         for (location, message) in lint_step(contract, rs, &vars, &step.uses) {
-            out.push(sources.diagnostic(location, message));
+            out.push(Diagnostic::new(location, message).with_source(source.clone()));
         }
     }
     out

@@ -32,7 +32,7 @@ pub const SUITE_FILE: &str = "conform.yaml";
 /// Loads and checks the suite in `dir`.
 pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
     let mut loader = Loader::open(dir);
-    loader.load_scenarios(&mut |_| Vec::new());
+    loader.load_scenarios(&mut |_, _| Vec::new());
     loader.finish()
 }
 
@@ -97,7 +97,10 @@ impl Loader {
 
     /// Compiles every scenario file; `check` sees each compiled scenario
     /// (while its plan is in memory) and returns more problems.
-    pub fn load_scenarios(&mut self, check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>) {
+    pub fn load_scenarios(
+        &mut self,
+        check: &mut dyn FnMut(&Scenario, &Arc<str>) -> Vec<Diagnostic>,
+    ) {
         let Some(suite) = &mut self.suite else { return };
         load_scenarios(&self.dir, suite, &mut self.diags, &mut self.digest, check);
     }
@@ -166,7 +169,7 @@ fn load_scenarios(
     suite: &mut Suite,
     diags: &mut Diagnostics,
     digest: &mut ring::digest::Context,
-    check: &mut dyn FnMut(&Scenario) -> Vec<Diagnostic>,
+    check: &mut dyn FnMut(&Scenario, &Arc<str>) -> Vec<Diagnostic>,
 ) {
     let files = match scenario_files(dir, suite.spec.as_deref()) {
         Ok((files, problems)) => {
@@ -227,7 +230,7 @@ fn load_scenarios(
                 suite
                     .named_clauses
                     .extend(sc.named_clauses().map(|c| c.id.clone()));
-                let problems = check(&sc);
+                let problems = check(&sc, &source);
                 diags.0.extend(problems);
                 kept_bytes += source.len();
                 let sc = if kept_bytes > keep { sc.deferred() } else { sc };

@@ -1,6 +1,7 @@
 //! Problems with the contract itself, all of them at once.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::tree::Node;
 use crate::diag::{Diagnostic, SourceLocation};
@@ -35,7 +36,7 @@ impl Problems {
             })
             .collect();
         errors.sort_by_key(|e| (e.line, e.column));
-        ContractErrors(errors)
+        ContractErrors::new(errors)
     }
 }
 
@@ -90,10 +91,35 @@ impl ContractError {
     }
 }
 
-/// Every problem found while loading a contract (never empty).
+/// Every problem found while loading a contract (never empty), with the
+/// contract's text when problems have lines (for excerpts).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", Lines(&self.0))]
-pub struct ContractErrors(pub Vec<ContractError>);
+pub struct ContractErrors(pub Vec<ContractError>, pub(crate) Option<Arc<str>>);
+
+impl ContractErrors {
+    pub fn new(errors: Vec<ContractError>) -> ContractErrors {
+        ContractErrors(errors, None)
+    }
+
+    /// The same problems, with the text they are in.
+    pub(crate) fn with_source(mut self, source: Arc<str>) -> ContractErrors {
+        self.1 = Some(source);
+        self
+    }
+
+    /// The problems as located diagnostics, each with an excerpt when its
+    /// line is known.
+    pub fn to_diagnostics(&self) -> Vec<Diagnostic> {
+        self.0
+            .iter()
+            .map(|e| match &self.1 {
+                Some(s) if e.line > 0 => e.to_diagnostic().with_source(s.clone()),
+                _ => e.to_diagnostic(),
+            })
+            .collect()
+    }
+}
 
 struct Lines<'a>(&'a [ContractError]);
 
@@ -122,7 +148,7 @@ mod tests {
             column: 3,
             message: "bad".into(),
         };
-        let all = ContractErrors(vec![e(4, "/paths"), e(0, "")]);
+        let all = ContractErrors::new(vec![e(4, "/paths"), e(0, "")]);
         assert_eq!(all.to_string(), "c.yaml:4:3: bad (at /paths)\nc.yaml: bad");
         assert_eq!(all.0[0].to_diagnostic().location.line, 4);
     }

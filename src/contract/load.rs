@@ -24,7 +24,7 @@ use crate::yaml;
 /// Reads and checks the contract at `path`.
 pub fn load(path: &Path) -> Result<Contract, ContractErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ContractErrors(vec![ContractError {
+        ContractErrors::new(vec![ContractError {
             file: display_path(path),
             pointer: String::new(),
             line: 0,
@@ -63,9 +63,11 @@ fn read(path: &Path, text: String) -> Result<Contract, ContractErrors> {
         drop(text);
         build(&file, doc, None)?
     } else {
-        let tree: Node = yaml::parse(path, &Arc::from(text))
-            .map_err(|d| single(&file, d.location.line, d.location.column, d.message))?;
-        build(&file, tree.to_value(), Some(&tree))?
+        let source: Arc<str> = Arc::from(text);
+        let tree: Node = yaml::parse(path, &source).map_err(|d| {
+            single(&file, d.location.line, d.location.column, d.message).with_source(source.clone())
+        })?;
+        build(&file, tree.to_value(), Some(&tree)).map_err(|e| e.with_source(source.clone()))?
     };
     contract.sha256 = sha256;
     Ok(contract)
@@ -82,7 +84,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn single(file: &str, line: u32, column: u32, message: String) -> ContractErrors {
-    ContractErrors(vec![ContractError {
+    ContractErrors::new(vec![ContractError {
         file: file.to_owned(),
         pointer: String::new(),
         line,

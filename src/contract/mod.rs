@@ -360,7 +360,7 @@ impl Contract {
             Ok(())
         } else {
             errors.dedup();
-            Err(ContractErrors(errors))
+            Err(ContractErrors::new(errors))
         }
     }
 
