@@ -327,12 +327,21 @@ struct Dispatch {
     progress: Progress,
 }
 
-/// A scenario to run, where its result goes, and its plan (or why there is none).
-type Planned = (
-    Arc<Scenario>,
-    oneshot::Sender<ScenarioResult>,
-    Result<Arc<Scenario>, String>,
-);
+/// A scenario to run: as the suite holds it (its head alone when loading
+/// deferred its plan), where its result goes, and its full plan (or why
+/// there is none).
+struct Planned {
+    head: Arc<Scenario>,
+    result: oneshot::Sender<ScenarioResult>,
+    plan: Result<Arc<Scenario>, String>,
+}
+
+impl Planned {
+    fn of(suite: &Suite, head: Arc<Scenario>, result: oneshot::Sender<ScenarioResult>) -> Planned {
+        let plan = suite.plan(&head).map_err(|d| d.to_string());
+        Planned { head, result, plan }
+    }
+}
 
 /// Where the lanes take their next scenario, in file order.
 enum Queue {
@@ -346,9 +355,8 @@ impl Queue {
     async fn next(&self, suite: &Suite) -> Option<Planned> {
         match self {
             Queue::Ready(items) => {
-                let (sc, result) = items.lock().unwrap_or_else(|e| e.into_inner()).next()?;
-                let plan = suite.plan(&sc).map_err(|d| d.to_string());
-                Some((sc, result, plan))
+                let (head, result) = items.lock().unwrap_or_else(|e| e.into_inner()).next()?;
+                Some(Planned::of(suite, head, result))
             }
             Queue::Compiled(planned) => planned.lock().await.recv().await,
         }
@@ -373,9 +381,11 @@ fn dispatch(
         let (planned_tx, planned) = tokio::sync::mpsc::channel(how.concurrency);
         let suite = suite.clone();
         rt.spawn_blocking(move || {
-            for (sc, result) in work {
-                let plan = suite.plan(&sc).map_err(|d| d.to_string());
-                if planned_tx.blocking_send((sc, result, plan)).is_err() {
+            for (head, result) in work {
+                if planned_tx
+                    .blocking_send(Planned::of(&suite, head, result))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -389,13 +399,13 @@ fn dispatch(
         let (queue, ctx, suite) = (queue.clone(), ctx.clone(), suite.clone());
         let (progress, retries) = (how.progress.clone(), how.retries);
         rt.spawn(async move {
-            while let Some((sc, result, plan)) = queue.next(&suite).await {
-                progress.started(&sc.id);
+            while let Some(Planned { head, result, plan }) = queue.next(&suite).await {
+                progress.started(&head.id);
                 let r = match plan {
                     Ok(plan) => run_with_retries(&ctx, &plan, retries).await,
-                    Err(why) => harness_failure(&sc, &why),
+                    Err(why) => harness_failure(&head, &why),
                 };
-                progress.finished(&sc.id);
+                progress.finished(&head.id);
                 let _ = result.send(r);
             }
         });
