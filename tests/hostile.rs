@@ -7,7 +7,8 @@
 //!
 //! The suite's defaults (its `conform.yaml`): request timeout 2s, connect
 //! timeout 1s, a 64 KiB body cap, a poll every 100ms for at most 3s.
-//! `xmllint` and `/usr/bin/time` are required: a missing one fails the tests.
+//! `xmllint` is required: a missing one fails the tests. Peak memory is the
+//! child's own (`wait4`), so no outside tool measures it.
 
 mod common;
 use std::future::Future;
@@ -155,7 +156,7 @@ impl Run {
     }
 }
 
-/// Runs the scenarios matching `filter` against `url` (under `/usr/bin/time -v`
+/// Runs the scenarios matching `filter` against `url` (its peak memory kept
 /// when `measure`), then checks what every run must leave behind: no panic,
 /// no libtest exit code, four reports that are UTF-8, a report.json that
 /// reads back, a junit.xml valid against the strict Jenkins XSD, and the
@@ -167,13 +168,7 @@ fn conform(url: &str, filter: &str, measure: bool) -> Run {
 /// [`conform`] with more arguments for `conform run`.
 fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = if measure {
-        let mut c = Command::new("/usr/bin/time");
-        c.arg("-v").arg(BIN);
-        c
-    } else {
-        Command::new(BIN)
-    };
+    let mut cmd = Command::new(BIN);
     cmd.args(["run", "--cases", CASES, "--base-url", url, "--reports"])
         .arg(dir.path())
         .args(more)
@@ -190,7 +185,7 @@ fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
     ] {
         cmd.env_remove(proxy);
     }
-    let out = finish(&mut cmd);
+    let (out, peak_rss_kb) = finish(&mut cmd);
     let terminal = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -203,13 +198,7 @@ fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
         "exit code {code:?}: {terminal}"
     );
     assert!(!terminal.contains(TOKEN), "the token reached the terminal");
-    let max_rss_kb = measure.then(|| {
-        terminal
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no peak RSS from /usr/bin/time -v: {terminal}"))
-    });
+    let max_rss_kb = measure.then_some(peak_rss_kb);
 
     let report = conform::report::json::read(&dir.path().join("report.json"))
         .unwrap_or_else(|e| panic!("report.json does not read back: {e}\n{terminal}"));
@@ -239,25 +228,26 @@ fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
     }
 }
 
-/// Runs `cmd` to its end, killing it (and failing) if it hangs. It runs in
-/// its own process group, so a kill reaches conform under `/usr/bin/time`.
-fn finish(cmd: &mut Command) -> Output {
+/// Runs `cmd` to its end, killing it (and failing) if it hangs; returns
+/// its output and its peak resident memory in KiB. It runs in its own
+/// process group, so a kill reaches everything it started.
+fn finish(cmd: &mut Command) -> (Output, u64) {
     let child = cmd
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} (apt-get install time): {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    std::thread::spawn(move || tx.send(common::output_with_peak_rss(child)));
     match rx.recv_timeout(HANG) {
-        Ok(out) => out.unwrap(),
+        Ok(out) => out,
         Err(_) => {
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{pid}")])
                 .status();
-            let out = rx.recv().unwrap().unwrap();
+            let (out, _) = rx.recv().unwrap();
             panic!(
                 "conform hung: still running after {HANG:?}\n{}{}",
                 String::from_utf8_lossy(&out.stdout),
