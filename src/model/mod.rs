@@ -693,6 +693,24 @@ impl ScenarioResult {
 }
 
 impl StepResult {
+    /// A step about to run: passed so far, nothing sent, nothing seen.
+    pub fn new(name: impl Into<String>, location: SourceLocation) -> StepResult {
+        StepResult {
+            name: name.into(),
+            location,
+            outcome: StepOutcome::Passed,
+            skip_reason: None,
+            duration_ms: 0.0,
+            requests: 0,
+            status: None,
+            failures: Vec::new(),
+            exchange: None,
+            poll: None,
+            exercised: Vec::new(),
+            contract: None,
+        }
+    }
+
     /// Makes the text of the step that a server may have written printable
     /// (see [`crate::printable`]): failures, poll history and exchange as
     /// one-line fields, the bodies as blocks.

@@ -224,22 +224,13 @@ fn harness_failure(sc: &Scenario, why: &str) -> ScenarioResult {
     let mut r = skipped_scenario(sc, String::new(), Outcome::Error);
     r.skip_reason = None;
     r.steps.push(crate::model::StepResult {
-        name: "load".into(),
-        location: sc.location.clone(),
         outcome: crate::model::StepOutcome::Error,
-        skip_reason: None,
-        duration_ms: 0.0,
-        requests: 0,
-        status: None,
         failures: vec![crate::model::Failure::runtime(
             crate::check::Check::Load,
             &sc.location,
             why,
         )],
-        exchange: None,
-        poll: None,
-        exercised: Vec::new(),
-        contract: None,
+        ..crate::model::StepResult::new("load", sc.location.clone())
     });
     r
 }

@@ -141,18 +141,9 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
 
 fn skipped(step: &crate::case::StepPlan, reason: String) -> StepResult {
     StepResult {
-        name: step.name.clone(),
-        location: step.location.clone(),
         outcome: StepOutcome::Skipped,
         skip_reason: Some(reason),
-        duration_ms: 0.0,
-        requests: 0,
-        status: None,
-        failures: Vec::new(),
-        exchange: None,
-        poll: None,
-        exercised: Vec::new(),
-        contract: None,
+        ..StepResult::new(step.name.clone(), step.location.clone())
     }
 }
 
