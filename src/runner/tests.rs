@@ -529,6 +529,47 @@ steps:
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_page_that_cannot_be_sent_keeps_what_earlier_pages_showed() {
+    // Page 1 deviates from A1 (kept, the walk goes on); its cursor is a
+    // value no query can carry, so page 2 is never sent.
+    let scenario = r#"
+name: s
+steps:
+  - name: walk
+    clause: D1
+    request: { method: POST, path: /get, query: { t: "{{ t }}" } }
+    expect:
+      - clause: A1
+        json: { $.ok: true }
+    paginate:
+      cursor: { t: $.next }
+      while: { $.more: true }
+"#;
+    let r = run_in(
+        CLAUSES,
+        scenario,
+        vec![Reply::Json(
+            200,
+            json!({"ok": false, "next": {"a": {"b": 1}}, "more": true}),
+        )],
+        status("x"),
+    )
+    .await;
+    assert_eq!(r.sent.len(), 1, "{:#?}", r.result);
+    let checks: Vec<&str> = r.result.steps[0]
+        .failures
+        .iter()
+        .map(|f| f.check.name())
+        .collect();
+    assert_eq!(checks, ["template", "json_path"], "{:#?}", r.result);
+    assert!(
+        r.result.steps[0].failures[1]
+            .message
+            .starts_with("page 1: ")
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_deviation_does_not_end_the_scenario_and_its_value_is_captured() {
     use crate::model::ClauseVerdict::*;
     let scenario = r#"

@@ -15,7 +15,7 @@ use super::{Seen, Sent, StepRun, keep, transport_failure};
 
 /// Walks the pages; the step's failures are those of the page that ended
 /// the walk, then those kept from earlier pages. `None` when a page's
-/// request could not be built (that failure alone is the step's).
+/// request could not be built (that failure, then those kept).
 pub(super) async fn run_paginate<T: Transport>(
     run: &mut StepRun<'_, T>,
     plan: &PaginatePlan,
@@ -23,9 +23,9 @@ pub(super) async fn run_paginate<T: Transport>(
 ) -> Option<Sent> {
     // Failures of pages that did not end the walk (deviations).
     let mut kept: Vec<Failure> = Vec::new();
-    let sent = walk(run, plan, result, &mut kept).await?;
+    let sent = walk(run, plan, result, &mut kept).await;
     result.failures.append(&mut kept);
-    Some(sent)
+    sent
 }
 
 async fn walk<T: Transport>(
