@@ -5,6 +5,7 @@
 //! precondition makes the clauses it guards inconclusive.
 //! (`tests/selfcheck.rs` runs every mode; these name the checks.)
 
+mod common;
 use std::time::Duration;
 
 use conform::clause::Assumptions;
@@ -30,12 +31,7 @@ fn run_opts(faults: &[Fault], tweak: impl FnOnce(&mut RunOptions)) -> RunOutput 
     opts.transport.poll_timeout = Some(Duration::from_secs(5));
     tweak(&mut opts);
     // The runs fail on purpose: keep libtest's report of them off the terminal.
-    let args = libtest_mimic::Arguments {
-        quiet: true,
-        logfile: Some("/dev/null".into()),
-        ..Default::default()
-    };
-    run(&opts, &args).expect("the bundled suite loads")
+    run(&opts, &common::quiet()).expect("the bundled suite loads")
 }
 
 /// A failed check: its name, its clause, its message, whether it counts.

@@ -3,7 +3,7 @@
 //! Ctrl-C, and golden JSON and Markdown.
 
 mod common;
-use common::{golden, report_fixture_path as fixture, walk};
+use common::{golden, quiet, report_fixture_path as fixture, walk};
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -37,14 +37,6 @@ fn opts(faults: &[Fault], reports: Option<&Path>) -> RunOptions {
 fn with(mut o: RunOptions, f: impl FnOnce(&mut RunOptions)) -> RunOptions {
     f(&mut o);
     o
-}
-
-fn quiet() -> libtest_mimic::Arguments {
-    libtest_mimic::Arguments {
-        quiet: true,
-        logfile: Some("/dev/null".into()),
-        ..Default::default()
-    }
 }
 
 fn go(o: &RunOptions) -> RunOutput {

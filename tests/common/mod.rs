@@ -150,3 +150,14 @@ pub fn output_with_peak_rss(mut child: std::process::Child) -> (std::process::Ou
     };
     (output, u64::try_from(usage.ru_maxrss).unwrap_or(0))
 }
+
+/// libtest arguments for runs made in a test: quiet, and its log of every
+/// scenario's outcome (runs that fail on purpose among them) kept off the
+/// terminal.
+pub fn quiet() -> libtest_mimic::Arguments {
+    libtest_mimic::Arguments {
+        quiet: true,
+        logfile: Some("/dev/null".into()),
+        ..Default::default()
+    }
+}
