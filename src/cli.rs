@@ -309,6 +309,7 @@ fn run(a: RunArgs) -> u8 {
             token_file: a.token_file,
             embedded: runner::EmbeddedOptions {
                 lifecycle: a.server_lifecycle,
+                paced_by_gets: false,
                 faults: a.server_faults,
             },
         },

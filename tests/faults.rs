@@ -552,6 +552,35 @@ fn queries_done_before_the_cancel_make_d2_to_d4_inconclusive() {
 }
 
 #[test]
+fn paced_by_gets_a_running_query_stays_running_for_the_slowest_client() {
+    // A lifecycle over before the first request: the flagship as a client
+    // slower than any machine would make it.
+    let slowest = |paced: bool| {
+        run_opts(&[Fault::CancelRunningNoop], |o| {
+            o.target.embedded.lifecycle = Some(Duration::from_nanos(1));
+            o.target.embedded.paced_by_gets = paced;
+        })
+    };
+    // Paced (as in `conform selfcheck`): its Get finds the query in
+    // progress, the cancel cannot stop it, and D3 is proven broken.
+    let out = slowest(true);
+    assert_eq!(out.exit_code, 1, "{:#?}", out.result.clauses);
+    assert_eq!(verdict_of(&out.result, "P2"), ClauseVerdict::Met);
+    assert_eq!(verdict_of(&out.result, "D3"), ClauseVerdict::Broken);
+    let f = failures(
+        &out.result,
+        "01_cancel_then_poll_unknown::",
+        Outcome::Failed,
+    );
+    assert!(has(&f, "poll_fail_if", "D3", "DONE"), "{f:#?}");
+    // The clock alone: the Get finds the query DONE and D3 goes unproven.
+    let out = slowest(false);
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(verdict_of(&out.result, "P2"), ClauseVerdict::Unmet);
+    assert_eq!(verdict_of(&out.result, "D3"), ClauseVerdict::Inconclusive);
+}
+
+#[test]
 fn a_guarded_failure_is_shown_but_not_counted() {
     // Queries are DONE at creation, and cancel does nothing: after the unmet
     // P2 the flagship's poll sees DONE, a D3 failure that P2 guards.

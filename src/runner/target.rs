@@ -14,6 +14,8 @@ use super::options::TargetOptions;
 pub struct EmbeddedOptions {
     /// Its lifecycle (its default when `None`).
     pub lifecycle: Option<Duration>,
+    /// Its phases paced by Gets (`ServerConfig::paced_by_gets`).
+    pub paced_by_gets: bool,
     /// Its fault modes.
     pub faults: Vec<Fault>,
 }
@@ -53,6 +55,7 @@ impl Target {
         let mut config = ServerConfig {
             token: token.clone(),
             faults: embedded.faults.clone(),
+            paced_by_gets: embedded.paced_by_gets,
             ..ServerConfig::default()
         };
         if let Some(l) = embedded.lifecycle {

@@ -235,7 +235,7 @@ async fn get_answer(app: &App, headers: &HeaderMap, body: Body) -> Answer {
     };
     let snapshot = app
         .store()
-        .snapshot(&id, Instant::now(), app.timing, app.cancel.after);
+        .get(&id, Instant::now(), app.timing, app.cancel.after);
     let (values, next_page_token) = match snapshot.rows {
         // `first-page-empty`: the first page of a finished result holds no
         // rows, only the token of the page that starts at the first row.

@@ -63,6 +63,13 @@ pub struct ServerConfig {
     /// Time from create to DONE. `Duration::ZERO` = instant mode (DONE at
     /// creation, for benchmarks). Default: 1 s.
     pub lifecycle: Duration,
+    /// Phases move on only as Gets watch: the first Get of a query finds
+    /// it PENDING, and each later Get moves it on at most one phase, no
+    /// sooner than `lifecycle` allows. So a query one Get has seen is still
+    /// in progress at the next request, however slow the client or the
+    /// machine. No effect on a zero lifecycle. Default: false (the clock
+    /// alone); `conform selfcheck` turns it on.
+    pub paced_by_gets: bool,
     /// Deliberate contract violations and tolerated variations to enable. Default: none.
     pub faults: Vec<Fault>,
     /// Queries older than this are forgotten (Get then answers UNKNOWN). Default: 1 h.
@@ -76,6 +83,7 @@ impl Default for ServerConfig {
         ServerConfig {
             token: random_token(),
             lifecycle: Duration::from_secs(1),
+            paced_by_gets: false,
             faults: Vec::new(),
             query_ttl: Duration::from_secs(3600),
             max_queries: 100_000,
@@ -88,6 +96,7 @@ impl fmt::Debug for ServerConfig {
         f.debug_struct("ServerConfig")
             .field("token", &"<redacted>")
             .field("lifecycle", &self.lifecycle)
+            .field("paced_by_gets", &self.paced_by_gets)
             .field("faults", &self.faults)
             .field("query_ttl", &self.query_ttl)
             .field("max_queries", &self.max_queries)
@@ -161,7 +170,7 @@ impl App {
         App {
             token: config.token,
             faults,
-            timing: Timing::new(config.lifecycle, faults),
+            timing: Timing::new(config.lifecycle, faults).paced(config.paced_by_gets),
             cancel: CancelPolicy::new(faults),
             tokens: PageTokens::new(random_u64()),
             store: Mutex::new(Store::new(config.query_ttl, config.max_queries)),

@@ -1,4 +1,16 @@
 //! The query store: lifecycle, cancellation, result cache, expiry and eviction.
+//!
+//! A query's phase (PENDING, RUNNING, DONE) follows the clock: the share of
+//! the lifecycle elapsed since creation. Paced by Gets
+//! ([`super::ServerConfig::paced_by_gets`]), the clock is also held back by
+//! what Gets have reported: the first Get of a query always finds it
+//! PENDING, and each later Get moves it on at most one phase. Every Get
+//! and cancel between the first Get and the next therefore finds the query
+//! still in progress however long the client took between them, which is
+//! what makes the verdicts of `conform selfcheck` independent of the
+//! machine's speed (the flagship's precondition P2 and the faults that hinge
+//! on it, `cancel-running-noop` above all). Pacing only ever delays a
+//! phase, so a paced server is as conformant as an unpaced one.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -46,6 +58,8 @@ impl Status {
 pub(crate) struct Timing {
     lifecycle: Duration,
     never_completes: bool,
+    /// Phases held back by what Gets reported (see the module docs).
+    paced: bool,
 }
 
 impl Timing {
@@ -60,6 +74,31 @@ impl Timing {
         Timing {
             lifecycle,
             never_completes: faults.has(Fault::NeverCompletes),
+            paced: false,
+        }
+    }
+
+    /// Paced by Gets when `on`; a zero lifecycle (instant mode,
+    /// `instant-done`) stays DONE at creation.
+    pub(crate) fn paced(self, on: bool) -> Self {
+        Timing {
+            paced: on && !self.lifecycle.is_zero(),
+            ..self
+        }
+    }
+
+    /// [`Timing::progress`], held back when paced: PENDING until a Get has
+    /// reported the query (`seen`), and not DONE until one has reported it
+    /// RUNNING.
+    pub(crate) fn view(self, elapsed: Duration, total: u64, seen: Option<Status>) -> (Status, u64) {
+        let (status, row_count) = self.progress(elapsed, total);
+        if !self.paced {
+            return (status, row_count);
+        }
+        match (seen, status) {
+            (None, _) => (Status::Pending, 0),
+            (Some(Status::Pending), Status::Done) => (Status::Running, total.saturating_sub(1)),
+            _ => (status, row_count),
         }
     }
 
@@ -168,6 +207,9 @@ struct Query {
     spec: SpecDigest,
     created: Instant,
     cancelled_at: Option<Instant>,
+    /// The status the last Get reported while the query was live; paces
+    /// its phases (see [`Timing::view`]).
+    seen: Option<Status>,
 }
 
 /// Remembered queries. Never holds rows: they are regenerated on demand.
@@ -208,6 +250,7 @@ impl Store {
                 spec,
                 created: now,
                 cancelled_at: None,
+                seen: None,
             },
             now,
         );
@@ -239,7 +282,25 @@ impl Store {
         Some(self.insert(copy, now))
     }
 
-    /// What Get reports for `id` at `now`.
+    /// What a Get of `id` at `now` reports; the status is remembered to
+    /// pace the query's phases.
+    pub(crate) fn get(
+        &mut self,
+        id: &str,
+        now: Instant,
+        timing: Timing,
+        after: AfterCancel,
+    ) -> Snapshot {
+        let snapshot = self.snapshot(id, now, timing, after);
+        if let Some(query) = self.queries.get_mut(id)
+            && query.cancelled_at.is_none()
+        {
+            query.seen = Some(snapshot.status);
+        }
+        snapshot
+    }
+
+    /// What Get would report for `id` at `now`, leaving the pace alone.
     pub(crate) fn snapshot(
         &mut self,
         id: &str,
@@ -256,8 +317,13 @@ impl Store {
         }
         let total = query.spec.total;
         let rows = Some((query.spec.node_type.clone(), total));
-        let progress_at =
-            |at: Instant| timing.progress(at.saturating_duration_since(query.created), total);
+        let progress_at = |at: Instant| {
+            timing.view(
+                at.saturating_duration_since(query.created),
+                total,
+                query.seen,
+            )
+        };
         let Some(cancelled_at) = query.cancelled_at else {
             let (status, row_count) = progress_at(now);
             return Snapshot {
@@ -452,6 +518,92 @@ mod tests {
         assert_eq!(instant.progress(Duration::ZERO, 10), (Status::Done, 10));
         assert_eq!(timing(1000).progress(ms(500), 0), (Status::Running, 0));
         assert_eq!(timing(1000).progress(ms(1000), 0), (Status::Done, 0));
+    }
+
+    #[test]
+    fn paced_phases_move_on_one_per_get() {
+        let paced = timing(1000).paced(true);
+        let late = Duration::from_secs(3600);
+        // However late, the first Get finds PENDING, the next at most RUNNING.
+        assert_eq!(paced.view(late, 200, None), (Status::Pending, 0));
+        assert_eq!(
+            paced.view(late, 200, Some(Status::Pending)),
+            (Status::Running, 199)
+        );
+        assert_eq!(
+            paced.view(late, 200, Some(Status::Running)),
+            (Status::Done, 200)
+        );
+        // Never sooner than the clock.
+        assert_eq!(
+            paced.view(ms(100), 200, Some(Status::Running)),
+            (Status::Pending, 0)
+        );
+        assert_eq!(
+            paced.view(ms(600), 200, Some(Status::Pending)),
+            (Status::Running, 100)
+        );
+        // Unpaced, the clock alone; a zero lifecycle stays DONE at creation.
+        assert_eq!(timing(1000).view(late, 200, None), (Status::Done, 200));
+        let instant = Timing::new(ms(1000), FaultSet::new(&[Fault::InstantDone])).paced(true);
+        assert_eq!(instant.view(Duration::ZERO, 200, None), (Status::Done, 200));
+        let never = Timing::new(ms(1000), FaultSet::new(&[Fault::NeverCompletes])).paced(true);
+        assert_eq!(
+            never.view(late, 200, Some(Status::Running)),
+            (Status::Running, 199)
+        );
+    }
+
+    #[test]
+    fn paced_gets_hold_a_query_in_progress_until_seen() {
+        let paced = timing(1000).paced(true);
+        let mut store = Store::new(Duration::from_secs(3600), 10);
+        let t0 = Instant::now();
+        let id = store.run(spec(1), t0);
+        let late = t0 + Duration::from_secs(60);
+        let get = |store: &mut Store| store.get(&id, late, paced, AfterCancel::Unknown).status;
+        // A peek (what cancel does) neither moves the query on nor counts.
+        let peek = |store: &mut Store| {
+            store
+                .snapshot(&id, late, paced, AfterCancel::Unknown)
+                .status
+        };
+        assert_eq!(peek(&mut store), Status::Pending);
+        assert_eq!(get(&mut store), Status::Pending);
+        assert_eq!(peek(&mut store), Status::Running, "still in progress");
+        assert_eq!(get(&mut store), Status::Running);
+        assert_eq!(peek(&mut store), Status::Done);
+        assert_eq!(get(&mut store), Status::Done);
+        assert_eq!(get(&mut store), Status::Done);
+        // A cancelled query is frozen where Gets left it: `late-unknown`
+        // reports the status it had when cancelled.
+        let other = store.run(spec(2), t0);
+        assert_eq!(
+            store
+                .get(&other, late, paced, AfterCancel::LateUnknown)
+                .status,
+            Status::Pending
+        );
+        store.cancel(&other, late, CancelMode::Mark);
+        for _ in 0..3 {
+            assert_eq!(
+                store
+                    .get(&other, late, paced, AfterCancel::LateUnknown)
+                    .status,
+                Status::Running
+            );
+        }
+        assert_eq!(
+            store
+                .get(
+                    &other,
+                    late + LATE_UNKNOWN_GRACE,
+                    paced,
+                    AfterCancel::LateUnknown
+                )
+                .status,
+            Status::Unknown
+        );
     }
 
     #[test]

@@ -437,6 +437,32 @@ async fn cancel_running_noop_only_drops_finished_queries() {
 }
 
 #[tokio::test]
+async fn paced_by_gets_a_running_query_is_never_dropped_by_cancel_running_noop() {
+    // A lifecycle over before any request arrives: the clock alone would
+    // make the first Get find DONE, and cancel drop the query.
+    let h = start(ServerConfig {
+        paced_by_gets: true,
+        ..config(Duration::from_nanos(1), &[Fault::CancelRunningNoop])
+    })
+    .await;
+    let id = h.create(&immediate("A")).await;
+    assert_eq!(h.status(&id).await["status"], "PENDING", "the first Get");
+    h.cancel(&id).await;
+    assert_eq!(h.status(&id).await["status"], "RUNNING", "not stopped");
+    assert_eq!(h.status(&id).await["status"], "DONE", "runs on to DONE");
+    // Paced or not, an instant query is DONE at creation (`instant-done`).
+    let h = start(ServerConfig {
+        paced_by_gets: true,
+        ..instant(&[Fault::CancelRunningNoop])
+    })
+    .await;
+    let id = h.create(&immediate("A")).await;
+    assert_eq!(h.status(&id).await["status"], "DONE");
+    h.cancel(&id).await;
+    assert_eq!(h.status(&id).await["status"], "UNKNOWN", "dropped");
+}
+
+#[tokio::test]
 async fn flaky_once_fails_the_first_create_only() {
     let h = start(instant(&[Fault::FlakyOnce])).await;
     // A create that starts no query (malformed, or attaching) does not spend it.
