@@ -309,8 +309,8 @@ fn run(a: RunArgs) -> u8 {
             token_file: a.token_file,
             embedded: runner::EmbeddedOptions {
                 lifecycle: a.server_lifecycle,
-                paced_by_gets: false,
                 faults: a.server_faults,
+                ..runner::EmbeddedOptions::default()
             },
         },
         transport: runner::TransportOptions {

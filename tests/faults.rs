@@ -24,8 +24,9 @@ fn run_opts(faults: &[Fault], tweak: impl FnOnce(&mut RunOptions)) -> RunOutput 
     };
     opts.inputs.cases = concat!(env!("CARGO_MANIFEST_DIR"), "/cases").into();
     opts.target.embedded.faults = faults.to_vec();
-    // Long enough that the flagship finds its query in progress (P2)
-    // however loaded the machine.
+    // Short, so that scenarios waiting for DONE finish soon; the server's
+    // phases are paced by Gets (the default), so the flagship still finds
+    // its query in progress (P2) however loaded the machine.
     opts.target.embedded.lifecycle = Some(Duration::from_secs(1));
     // Faults caught only at a deadline are caught sooner.
     opts.transport.poll_timeout = Some(Duration::from_secs(5));

@@ -10,14 +10,27 @@ use super::error::RunError;
 use super::options::TargetOptions;
 
 /// The embedded reference server's settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EmbeddedOptions {
     /// Its lifecycle (its default when `None`).
     pub lifecycle: Option<Duration>,
-    /// Its phases paced by Gets (`ServerConfig::paced_by_gets`).
+    /// Its phases paced by Gets (`ServerConfig::paced_by_gets`): on by
+    /// default, so that a run against the embedded server (the demo, the
+    /// self-test) reaches the same verdicts however loaded the machine is;
+    /// `conform serve` keeps the clock alone, as a real server does.
     pub paced_by_gets: bool,
     /// Its fault modes.
     pub faults: Vec<Fault>,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        EmbeddedOptions {
+            lifecycle: None,
+            paced_by_gets: true,
+            faults: Vec::new(),
+        }
+    }
 }
 
 /// Where the scenarios' requests go.
