@@ -416,6 +416,8 @@ const GITHUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/github-openapi
 
 /// Runs `cmd` to its end: wall time in ms and the child's peak resident
 /// memory in MiB (from `wait4`, so without GNU time), or `None` if it failed.
+/// Linux counts in the child's peak that of this process when it spawned
+/// the child (some 10 MiB): a smaller peak does not show.
 fn wall_and_peak(cmd: &mut Command) -> Option<(f64, f64)> {
     let t = Instant::now();
     let child = cmd
@@ -625,6 +627,28 @@ fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "failed".to_owned(), |ms| format!("{ms:.0} ms"))
 }
 
+/// The scenarios' own time in the run whose reports are in `reports`
+/// (report.json's `duration_ms`: libtest's run of the scenarios), in ms.
+/// Read from the head of the file, where the run's own fields come before
+/// the scenarios: parsing the whole report would raise this process's peak
+/// memory, which the next child's would inherit (see [`wall_and_peak`]).
+fn scenarios_ms(reports: &Path) -> f64 {
+    use std::io::Read;
+    let mut head = String::new();
+    std::fs::File::open(reports.join("report.json"))
+        .unwrap()
+        .take(64 * 1024)
+        .read_to_string(&mut head)
+        .unwrap();
+    let key = "\"duration_ms\":";
+    let at = head.find(key).expect("report.json names its duration") + key.len();
+    let value = head[at..].trim_start();
+    let end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    value[..end].parse().unwrap()
+}
+
 /// The whole `conform run` process as users run it, against `conform serve`
 /// in another process, next to a plain reqwest loop (in-process) and Hurl.
 fn end_to_end(dir: &Path) {
@@ -651,9 +675,9 @@ fn end_to_end(dir: &Path) {
         "end-to-end: conform run against conform serve (another process, queries that never finish), the bundled conform.yaml and contract, N copies of the flagship; medians"
     );
     println!(
-        "| N | concurrency | conform wall | scenarios/s | peak RSS | raw loop | Hurl | raw loop / conform |"
+        "| N | concurrency | conform wall | scenarios/s | peak RSS | raw loop | Hurl | raw loop / conform | of which scenarios |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut walls: BTreeMap<(usize, usize), f64> = BTreeMap::new();
     for n in [1, 200, 1000] {
         let suite = generated_suite(dir, n, true);
@@ -663,9 +687,14 @@ fn end_to_end(dir: &Path) {
         for (threads, concurrency) in [(None, CONCURRENCY), (Some(1), 1)] {
             // Rounds alternate between the three, so that a change in the
             // machine's load weighs on all alike.
-            let (mut conform, mut raw, mut hurls) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut conform, mut raw, mut hurls, mut own) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
-                conform.push(conform_run(&suite, &reports, threads));
+                let run = conform_run(&suite, &reports, threads);
+                if run.is_some() {
+                    own.push(scenarios_ms(&reports));
+                }
+                conform.push(run);
                 let t = Instant::now();
                 raw_loop(&url, n, concurrency);
                 raw.push(t.elapsed().as_secs_f64() * 1e3);
@@ -690,11 +719,16 @@ fn end_to_end(dir: &Path) {
                 walls.insert((n, concurrency), wall);
             }
             println!(
-                "| {n} | {concurrency} | {} | {} | {} | {raw:.0} ms | {hurl_cell} | {} |",
+                "| {n} | {concurrency} | {} | {} | {} | {raw:.0} ms | {hurl_cell} | {} | {} |",
                 ms(conform.map(|c| c.0)),
                 conform.map_or("-".into(), |c| format!("{:.0}", n as f64 * 1e3 / c.0)),
                 conform.map_or("-".into(), |c| format!("{:.1} MiB", c.1)),
                 conform.map_or("-".into(), |c| format!("{:.0}%", 100.0 * raw / c.0)),
+                if own.is_empty() {
+                    "-".to_owned()
+                } else {
+                    format!("{:.0} ms", median(own))
+                },
             );
         }
         if n == 1000 {
@@ -738,41 +772,47 @@ fn end_to_end(dir: &Path) {
         }
     }
 
-    // Where the fixed cost goes, at N=1.
-    let suite = generated_suite(dir, 1, true);
-    let on_disk = dir.join("e2e-reports-1");
-    let shm = Path::new("/dev/shm");
-    let tmpfs = shm
+    // Where the cost goes: the process alone, loading and linting, the
+    // reports on disk (synced) or in memory, at N=1 and N=1,000.
+    let tmpfs = Path::new("/dev/shm")
         .is_dir()
-        .then(|| tempfile::tempdir_in(shm).ok())
+        .then(|| tempfile::tempdir_in("/dev/shm").ok())
         .flatten();
-    let (mut version, mut lint, mut disk, mut memory) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..9 {
-        version.push(wall_and_peak(Command::new(BIN).arg("--version")));
-        lint.push(wall_and_peak(
-            Command::new(BIN).args(["lint", "--cases"]).arg(&suite),
-        ));
-        disk.push(conform_run(&suite, &on_disk, None));
-        if let Some(t) = &tmpfs {
-            memory.push(conform_run(&suite, t.path(), None));
-        }
-    }
     let show = |v: &[Option<(f64, f64)>]| match median_wall_and_peak(v) {
         Some((wall, peak)) => format!("{wall:.1} ms ({peak:.1} MiB)"),
         None => "failed".to_owned(),
     };
+    let version: Vec<_> = (0..9)
+        .map(|_| wall_and_peak(Command::new(BIN).arg("--version")))
+        .collect();
     println!(
-        "end-to-end, N=1 (median of 9): `conform --version` {}; `conform lint` {}; `conform run` {} with reports on disk, {} with reports in tmpfs",
-        show(&version),
-        show(&lint),
-        show(&disk),
-        if tmpfs.is_some() {
-            show(&memory)
-        } else {
-            "not measured (no /dev/shm)".to_owned()
-        },
+        "end-to-end: `conform --version` (process start and exit): {:.1} ms",
+        median_wall_and_peak(&version).map_or(f64::NAN, |v| v.0)
     );
+    for (n, rounds) in [(1, 9), (1000, 3)] {
+        let suite = generated_suite(dir, n, true);
+        let on_disk = dir.join(format!("e2e-reports-{n}"));
+        let (mut lint, mut disk, mut memory) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            lint.push(wall_and_peak(
+                Command::new(BIN).args(["lint", "--cases"]).arg(&suite),
+            ));
+            disk.push(conform_run(&suite, &on_disk, None));
+            if let Some(t) = &tmpfs {
+                memory.push(conform_run(&suite, t.path(), None));
+            }
+        }
+        println!(
+            "end-to-end, N={n} (median of {rounds}): `conform lint` {}; `conform run` {} with reports on disk, {} with reports in tmpfs",
+            show(&lint),
+            show(&disk),
+            if tmpfs.is_some() {
+                show(&memory)
+            } else {
+                "not measured (no /dev/shm)".to_owned()
+            },
+        );
+    }
     drop(server);
 }
 
