@@ -15,7 +15,14 @@
 //! - how long after the server's state changes a poll notices it;
 //! - wall time and peak memory of `conform lint` of a small suite against
 //!   GitHub's REST API descriptions, 13 MB and 70 MB (installed by
-//!   `scripts/github-openapi.sh`; skipped with a message when absent).
+//!   `scripts/github-openapi.sh`; skipped with a message when absent);
+//! - end to end (`cargo bench -- end-to-end`): wall time, scenarios/s and
+//!   peak memory of the whole `conform run` process over 1, 200 and 1,000
+//!   flagships against `conform serve` in another process, at the default
+//!   concurrency and one at a time, next to the plain reqwest loop and to
+//!   Hurl (when a `hurl` is on PATH); the fixed cost of a run of one
+//!   scenario (`conform lint`, reports on disk and in tmpfs) and the size
+//!   of the reports of 1,000.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -182,9 +189,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The flagship's requests from a plain reqwest loop, `n` times at
-/// [`CONCURRENCY`], on a runtime of its own as the harness has: requests/s.
-fn raw_loop(url: &str, n: usize) -> f64 {
+/// Requests the flagship sends (and the raw loop with it).
+const FLAGSHIP_REQUESTS: usize = 6;
+
+/// The flagship's requests from a plain reqwest loop, `n` times,
+/// `concurrency` at once, on a runtime of its own as the harness has: the
+/// seconds the requests took (runtime and client set up before).
+fn raw_loop(url: &str, n: usize, concurrency: usize) -> f64 {
     conform::http::install_crypto_provider();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = reqwest::Client::new();
@@ -192,7 +203,7 @@ fn raw_loop(url: &str, n: usize) -> f64 {
     let next = Arc::new(AtomicU64::new(0));
     let t = Instant::now();
     rt.block_on(async {
-        let tasks: Vec<_> = (0..CONCURRENCY)
+        let tasks: Vec<_> = (0..concurrency)
             .map(|_| {
                 let (client, next, url, count) =
                     (client.clone(), next.clone(), url.to_owned(), count.clone());
@@ -221,7 +232,7 @@ fn raw_loop(url: &str, n: usize) -> f64 {
                         let page = json!({"query_result_id": v["query_result_id"], "page_token": ""});
                         post("nodes_async_get", page.to_string()).await.unwrap().bytes().await.unwrap();
                         post("nodes_async_cancel", id).await.unwrap().bytes().await.unwrap();
-                        count.fetch_add(6, Ordering::Relaxed);
+                        count.fetch_add(FLAGSHIP_REQUESTS as u64, Ordering::Relaxed);
                     }
                 })
             })
@@ -230,7 +241,12 @@ fn raw_loop(url: &str, n: usize) -> f64 {
             t.await.unwrap();
         }
     });
-    count.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64()
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(
+        count.load(Ordering::Relaxed),
+        (n * FLAGSHIP_REQUESTS) as u64
+    );
+    secs
 }
 
 /// The flagship `n` times through the harness: (scenarios/s, requests/s),
@@ -289,7 +305,7 @@ fn throughput(dir: &Path) {
         let (mut rates, mut raws) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             rates.push(harness_rate(&srv, &suite, n));
-            raws.push(raw_loop(&srv.base_url(), n));
+            raws.push((n * FLAGSHIP_REQUESTS) as f64 / raw_loop(&srv.base_url(), n, CONCURRENCY));
         }
         let scenarios = median(rates.iter().map(|r| r.0).collect());
         let harness = median(rates.iter().map(|r| r.1).collect());
@@ -400,6 +416,8 @@ const GITHUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/github-openapi
 
 /// Runs `cmd` to its end: wall time in ms and the child's peak resident
 /// memory in MiB (from `wait4`, so without GNU time), or `None` if it failed.
+/// Linux counts in the child's peak that of this process when it spawned
+/// the child (some 10 MiB): a smaller peak does not show.
 fn wall_and_peak(cmd: &mut Command) -> Option<(f64, f64)> {
     let t = Instant::now();
     let child = cmd
@@ -456,6 +474,348 @@ fn large_contracts() {
     }
 }
 
+/// Queries of the end-to-end server never finish within a run, as in the
+/// in-process figure: every flagship finds its query in progress (P2) and
+/// meets every clause, and none waits (cancel makes the query UNKNOWN at
+/// once). With `--lifecycle 0s` they would be DONE at creation: the same
+/// six requests, but P2 unmet and D2–D4 inconclusive.
+const E2E_LIFECYCLE: &str = "1h";
+
+/// The flagship as a Hurl file, as close to its requests as Hurl allows:
+/// create, the in-progress check, cancel, Get retried until `UNKNOWN`
+/// (Hurl cannot fail at once on `DONE`), one page of the walk (Hurl has no
+/// loop: the page must be the last) and the cleanup.
+const FLAGSHIP_HURL: &str = r#"# The flagship scenario (cases/01_cancel_then_poll_unknown.yaml).
+POST {{base_url}}/api/v1/assessments/query_spec:nodes_async_create
+Authorization: Bearer {{token}}
+{"immediate_run":{"request":{"body":{"query_type":"SOURCE_TO_DESTINATION","source_node_types":{"nodes":[{"node_type":"OktaUser"}]}}}}}
+HTTP 200
+[Captures]
+id: jsonpath "$.query_result_id"
+[Asserts]
+jsonpath "$.query_result_id" isString
+jsonpath "$.query_result_id" not isEmpty
+
+# The query is still in progress (P2).
+POST {{base_url}}/api/v1/assessments/query_spec:nodes_async_get
+Authorization: Bearer {{token}}
+{"query_result_id":"{{id}}","page_size":"1"}
+HTTP 200
+[Asserts]
+jsonpath "$.status" != "DONE"
+jsonpath "$.status" != "UNKNOWN"
+
+# Cancel: 200, empty body.
+POST {{base_url}}/api/v1/assessments/query_spec:nodes_async_cancel
+Authorization: Bearer {{token}}
+{"query_result_id":"{{id}}"}
+HTTP 200
+[Asserts]
+body == ""
+
+# Poll until UNKNOWN.
+POST {{base_url}}/api/v1/assessments/query_spec:nodes_async_get
+Authorization: Bearer {{token}}
+[Options]
+retry: 150
+retry-interval: 200ms
+{"query_result_id":"{{id}}"}
+HTTP 200
+[Asserts]
+jsonpath "$.status" == "UNKNOWN"
+
+# Walk the pages: one, without rows.
+POST {{base_url}}/api/v1/assessments/query_spec:nodes_async_get
+Authorization: Bearer {{token}}
+{"query_result_id":"{{id}}","page_token":""}
+HTTP 200
+[Asserts]
+jsonpath "$.status" != "DONE"
+jsonpath "$.values" count == 0
+jsonpath "$.has_more" == false
+
+# Cleanup.
+POST {{base_url}}/api/v1/assessments/query_spec:nodes_async_cancel
+Authorization: Bearer {{token}}
+{"query_result_id":"{{id}}"}
+HTTP 200
+"#;
+
+/// `hurl --version`'s first line, when a `hurl` is on PATH.
+fn hurl_version() -> Option<String> {
+    let out = Command::new("hurl").arg("--version").output().ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("hurl")
+            .to_owned()
+    })
+}
+
+/// `n` copies of [`FLAGSHIP_HURL`], one file each.
+fn hurl_suite(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let out = dir.join(format!("hurl-{n}"));
+    std::fs::create_dir_all(&out).unwrap();
+    (0..n)
+        .map(|i| {
+            let file = out.join(format!("g{i:05}_flagship.hurl"));
+            std::fs::write(&file, FLAGSHIP_HURL).unwrap();
+            file
+        })
+        .collect()
+}
+
+/// The reference server as its own process (`conform serve`) on a port of
+/// the system's choosing; killed when dropped.
+struct ServeProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ServeProcess {
+    fn start(token_file: &Path) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--lifecycle",
+                E2E_LIFECYCLE,
+            ])
+            .arg("--token-file")
+            .arg(token_file)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("conform serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        // "conform serve: listening on http://127.0.0.1:PORT"
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("conform serve printed no address: {line:?}"))
+            .to_owned();
+        ServeProcess { child, url }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Median wall time (ms) and largest peak memory (MiB) of the runs that
+/// succeeded; `None` if none did.
+fn median_wall_and_peak(runs: &[Option<(f64, f64)>]) -> Option<(f64, f64)> {
+    let ok: Vec<(f64, f64)> = runs.iter().flatten().copied().collect();
+    (!ok.is_empty()).then(|| {
+        (
+            median(ok.iter().map(|r| r.0).collect()),
+            ok.iter().map(|r| r.1).fold(0.0, f64::max),
+        )
+    })
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "failed".to_owned(), |ms| format!("{ms:.0} ms"))
+}
+
+/// The scenarios' own time in the run whose reports are in `reports`
+/// (report.json's `duration_ms`: libtest's run of the scenarios), in ms.
+/// Read from the head of the file, where the run's own fields come before
+/// the scenarios: parsing the whole report would raise this process's peak
+/// memory, which the next child's would inherit (see [`wall_and_peak`]).
+fn scenarios_ms(reports: &Path) -> f64 {
+    use std::io::Read;
+    let mut head = String::new();
+    std::fs::File::open(reports.join("report.json"))
+        .unwrap()
+        .take(64 * 1024)
+        .read_to_string(&mut head)
+        .unwrap();
+    let key = "\"duration_ms\":";
+    let at = head.find(key).expect("report.json names its duration") + key.len();
+    let value = head[at..].trim_start();
+    let end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    value[..end].parse().unwrap()
+}
+
+/// The whole `conform run` process as users run it, against `conform serve`
+/// in another process, next to a plain reqwest loop (in-process) and Hurl.
+fn end_to_end(dir: &Path) {
+    let token_file = dir.join("e2e-token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    let server = ServeProcess::start(&token_file);
+    let url = server.url.clone();
+    let hurl = hurl_version();
+    let conform_run = |suite: &Path, reports: &Path, threads: Option<usize>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "--base-url", &url, "--cases"])
+            .arg(suite)
+            .arg("--reports")
+            .arg(reports)
+            .arg("--token-file")
+            .arg(&token_file)
+            .env_remove("BASE_URL");
+        if let Some(t) = threads {
+            cmd.args(["--test-threads", &t.to_string()]);
+        }
+        wall_and_peak(&mut cmd)
+    };
+    println!(
+        "end-to-end: conform run against conform serve (another process, queries that never finish), the bundled conform.yaml and contract, N copies of the flagship; medians"
+    );
+    println!(
+        "| N | concurrency | conform wall | scenarios/s | peak RSS | raw loop | Hurl | raw loop / conform | of which scenarios |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut walls: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for n in [1, 200, 1000] {
+        let suite = generated_suite(dir, n, true);
+        let hurl_files = hurl.as_ref().map(|_| hurl_suite(dir, n));
+        let reports = dir.join(format!("e2e-reports-{n}"));
+        let rounds = if n >= 1000 { 3 } else { 5 };
+        for (threads, concurrency) in [(None, CONCURRENCY), (Some(1), 1)] {
+            // Rounds alternate between the three, so that a change in the
+            // machine's load weighs on all alike.
+            let (mut conform, mut raw, mut hurls, mut own) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                let run = conform_run(&suite, &reports, threads);
+                if run.is_some() {
+                    own.push(scenarios_ms(&reports));
+                }
+                conform.push(run);
+                let t = Instant::now();
+                raw_loop(&url, n, concurrency);
+                raw.push(t.elapsed().as_secs_f64() * 1e3);
+                if let Some(files) = &hurl_files {
+                    hurls.push(wall_and_peak(
+                        Command::new("hurl")
+                            .args(["--test", "--parallel", "--jobs"])
+                            .arg(concurrency.to_string())
+                            .args(["--variable", &format!("base_url={url}")])
+                            .args(["--variable", &format!("token={TOKEN}")])
+                            .args(files),
+                    ));
+                }
+            }
+            let conform = median_wall_and_peak(&conform);
+            let raw = median(raw);
+            let hurl_cell = match (&hurl, median_wall_and_peak(&hurls)) {
+                (None, _) => "skipped".to_owned(),
+                (Some(_), h) => ms(h.map(|h| h.0)),
+            };
+            if let Some((wall, _)) = conform {
+                walls.insert((n, concurrency), wall);
+            }
+            println!(
+                "| {n} | {concurrency} | {} | {} | {} | {raw:.0} ms | {hurl_cell} | {} | {} |",
+                ms(conform.map(|c| c.0)),
+                conform.map_or("-".into(), |c| format!("{:.0}", n as f64 * 1e3 / c.0)),
+                conform.map_or("-".into(), |c| format!("{:.1} MiB", c.1)),
+                conform.map_or("-".into(), |c| format!("{:.0}%", 100.0 * raw / c.0)),
+                if own.is_empty() {
+                    "-".to_owned()
+                } else {
+                    format!("{:.0} ms", median(own))
+                },
+            );
+        }
+        if n == 1000 {
+            let sizes: Vec<(String, u64)> =
+                ["report.html", "report.json", "junit.xml", "summary.md"]
+                    .iter()
+                    .map(|f| {
+                        let len = std::fs::metadata(reports.join(f)).map_or(0, |m| m.len());
+                        ((*f).to_owned(), len)
+                    })
+                    .collect();
+            let total: u64 = sizes.iter().map(|s| s.1).sum();
+            let each: Vec<String> = sizes
+                .iter()
+                .map(|(f, len)| format!("{f} {:.0} KiB", *len as f64 / 1024.0))
+                .collect();
+            println!(
+                "end-to-end: the four reports of 1,000 flagships: {:.1} MiB ({})",
+                total as f64 / 1024.0 / 1024.0,
+                each.join(", ")
+            );
+        }
+    }
+    match &hurl {
+        Some(v) => println!(
+            "end-to-end: Hurl is {v}, `hurl --test --parallel --jobs J` over N copies of the flagship as a Hurl file"
+        ),
+        None => println!(
+            "end-to-end: Hurl skipped, no `hurl` on PATH (install it with `cargo install hurl --version 8.0.1 --locked`, which needs libcurl4-openssl-dev and libclang-dev)"
+        ),
+    }
+    for concurrency in [CONCURRENCY, 1] {
+        if let (Some(one), Some(many)) = (
+            walls.get(&(1, concurrency)),
+            walls.get(&(1000, concurrency)),
+        ) {
+            println!(
+                "end-to-end: each scenario past the first costs {:.2} ms of wall time, {concurrency} at once",
+                (many - one) / 999.0
+            );
+        }
+    }
+
+    // Where the cost goes: the process alone, loading and linting, the
+    // reports on disk (synced) or in memory, at N=1 and N=1,000.
+    let tmpfs = Path::new("/dev/shm")
+        .is_dir()
+        .then(|| tempfile::tempdir_in("/dev/shm").ok())
+        .flatten();
+    let show = |v: &[Option<(f64, f64)>]| match median_wall_and_peak(v) {
+        Some((wall, peak)) => format!("{wall:.1} ms ({peak:.1} MiB)"),
+        None => "failed".to_owned(),
+    };
+    let version: Vec<_> = (0..9)
+        .map(|_| wall_and_peak(Command::new(BIN).arg("--version")))
+        .collect();
+    println!(
+        "end-to-end: `conform --version` (process start and exit): {:.1} ms",
+        median_wall_and_peak(&version).map_or(f64::NAN, |v| v.0)
+    );
+    for (n, rounds) in [(1, 9), (1000, 3)] {
+        let suite = generated_suite(dir, n, true);
+        let on_disk = dir.join(format!("e2e-reports-{n}"));
+        let (mut lint, mut disk, mut memory) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            lint.push(wall_and_peak(
+                Command::new(BIN).args(["lint", "--cases"]).arg(&suite),
+            ));
+            disk.push(conform_run(&suite, &on_disk, None));
+            if let Some(t) = &tmpfs {
+                memory.push(conform_run(&suite, t.path(), None));
+            }
+        }
+        println!(
+            "end-to-end, N={n} (median of {rounds}): `conform lint` {}; `conform run` {} with reports on disk, {} with reports in tmpfs",
+            show(&lint),
+            show(&disk),
+            if tmpfs.is_some() {
+                show(&memory)
+            } else {
+                "not measured (no /dev/shm)".to_owned()
+            },
+        );
+    }
+    drop(server);
+}
+
 /// The figures to print: those named on the command line (`cargo bench --
 /// large-contracts`), else all.
 fn wanted(name: &str) -> bool {
@@ -485,6 +845,9 @@ fn main() {
     }
     if wanted("memory") {
         memory(dir.path());
+    }
+    if wanted("end-to-end") {
+        end_to_end(dir.path());
     }
     println!(
         "machine: {} cores",
