@@ -1459,3 +1459,31 @@ fn a_reports_folder_another_run_holds_is_refused_before_sending() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(reports.join("report.json").is_file());
 }
+
+#[test]
+fn the_last_line_says_where_the_reports_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("out");
+    let extra = dir.path().join("ci/junit.xml");
+    let o = run(&["--junit", extra.to_str().unwrap()], None, &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    let listed: Vec<&str> = last
+        .strip_prefix("reports written: ")
+        .unwrap_or_else(|| panic!("the last line: {last}"))
+        .split(", ")
+        .collect();
+    let expected: Vec<String> = ["junit.xml", "report.html", "summary.md"]
+        .iter()
+        .map(|f| reports.join(f).display().to_string())
+        .chain([
+            extra.display().to_string(),
+            reports.join("report.json").display().to_string(),
+        ])
+        .collect();
+    assert_eq!(listed, expected);
+    for f in &expected {
+        assert!(Path::new(f).is_file(), "{f} was not written");
+    }
+}

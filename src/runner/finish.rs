@@ -120,9 +120,24 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
         }
     }
     if let Some(reports) = &opts.reports {
-        report::write_all(&result, reports).map_err(RunError::Reports)?;
+        let written = report::write_all(&result, reports).map_err(RunError::Reports)?;
+        if opts.print_summary {
+            // The last line says where the reports went.
+            let line = written_line(&written);
+            if f.json_stdout {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        }
     }
     Ok((result, code))
+}
+
+/// `reports written: DIR/junit.xml, DIR/report.html, ...`, in the order written.
+fn written_line(written: &[std::path::PathBuf]) -> String {
+    let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    format!("reports written: {}", files.join(", "))
 }
 
 /// The exit code of a finished result: its verdict's, except that a trial
