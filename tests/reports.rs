@@ -590,6 +590,10 @@ fn json_and_markdown_match_their_golden_files() {
     let out = go(&with(o, |o| o.policy.retries = 0));
     assert_eq!(out.exit_code, 1);
     let json = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+    assert_eq!(json.lines().count(), 1, "report.json is compact");
+    // Indented for the golden file, in the order written.
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let json = serde_json::to_string_pretty(&json).unwrap() + "\n";
     golden("report-failing.json", &mask(&json.replace(CASES, "cases")));
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     golden("summary-failing.md", &mask(&md.replace(CASES, "cases")));
