@@ -1487,3 +1487,49 @@ fn the_last_line_says_where_the_reports_went() {
         assert!(Path::new(f).is_file(), "{f} was not written");
     }
 }
+
+#[test]
+fn the_terminal_counts_scenarios_as_the_reports_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        &[
+            "--server-fault",
+            "cancel-empty-object",
+            "--server-fault",
+            "missing-id-404",
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let numbers = |s: &str| -> Vec<u64> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    };
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("scenarios: "))
+        .unwrap_or_else(|| panic!("no counts line: {stdout}"));
+    let terminal = numbers(line);
+    // summary.md's table: passed, failed, deviate, inconclusive, errors, skipped, ...
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    let row = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| passed | failed"))
+        .nth(2)
+        .unwrap();
+    assert_eq!(terminal, numbers(row)[..6], "{line}\n{row}");
+    let report = conform::report::json::read(&dir.path().join("report.json")).unwrap();
+    use conform::model::Outcome::*;
+    let counts: Vec<u64> = [Passed, Failed, Deviates, Inconclusive, Error, Skipped]
+        .into_iter()
+        .map(|o| report.count(o) as u64)
+        .collect();
+    assert_eq!(terminal, counts, "{line}");
+    assert!(
+        counts[1] > 0 && counts[2] > 0,
+        "failures and deviations: {line}"
+    );
+}

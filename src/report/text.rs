@@ -181,6 +181,29 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// The scenarios by outcome, counted as every report counts them (libtest's
+/// own line above counts an error or a deviation its own way).
+pub fn counts_line(r: &RunResult) -> String {
+    let mut line = format!(
+        "scenarios: {} passed, {} failed, {} deviate, {} inconclusive, {} errors, {} skipped",
+        r.count(Outcome::Passed),
+        r.count(Outcome::Failed),
+        r.count(Outcome::Deviates),
+        r.count(Outcome::Inconclusive),
+        r.count(Outcome::Error),
+        r.count(Outcome::Skipped),
+    );
+    let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
+    if flaky > 0 {
+        let _ = write!(line, ", {flaky} flaky");
+    }
+    let interrupted = r.count(Outcome::Interrupted);
+    if interrupted > 0 {
+        let _ = write!(line, ", {interrupted} interrupted");
+    }
+    line
+}
+
 /// The run's closing block on the terminal: the certification statement,
 /// the clause matrix (when the suite declares clauses) and the verdict.
 pub fn closing_block(r: &RunResult) -> String {
@@ -221,6 +244,7 @@ pub fn closing_block(r: &RunResult) -> String {
             );
         }
     }
+    let _ = writeln!(out, "{}", counts_line(r));
     let _ = writeln!(
         out,
         "verdict: {} (exit {}): {}",
