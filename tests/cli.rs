@@ -133,6 +133,12 @@ fn run_against_serve_passes_with_the_right_token_and_fails_named_with_a_wrong_on
     );
     // The 401 scenarios send no token or a fixed wrong one: they still pass.
     assert_eq!(verdict(&out, "14_auth_create_401::"), "ok", "{out}");
+    // One line names the cause every request shares.
+    assert!(
+        out.contains("cause: every response was 401 or 403")
+            && out.contains("the server refused the token"),
+        "{out}"
+    );
     assert!(
         out.contains("$VEZA_TOKEN"),
         "curl lines name the variable: {out}"
@@ -175,6 +181,33 @@ fn a_base_url_with_a_path_prefix_is_kept() {
         "{out}"
     );
     assert!(out.contains("got 404"), "{out}");
+    assert!(
+        out.contains("cause: every response was 404 (1 of them): is the base URL's path right?"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_server_nothing_listens_for_is_named_once_as_the_cause() {
+    // A port just freed: connecting is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--base-url", &url, "-q"], Some("t0ken"), dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    let causes: Vec<&str> = out.lines().filter(|l| l.starts_with("cause: ")).collect();
+    assert_eq!(causes.len(), 1, "{out}");
+    assert!(
+        causes[0].starts_with(&format!("cause: no request reached {url} (all "))
+            && causes[0].ends_with("is the server up, and is the base URL right?"),
+        "{}",
+        causes[0]
+    );
 }
 
 #[test]
@@ -1468,6 +1501,10 @@ fn the_last_line_says_where_the_reports_went() {
     let o = run(&["--junit", extra.to_str().unwrap()], None, &reports);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !stdout.contains("cause: "),
+        "a passing run names no cause: {stdout}"
+    );
     let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     let listed: Vec<&str> = last
         .strip_prefix("reports written: ")

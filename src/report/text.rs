@@ -181,6 +181,46 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// One line naming a cause every request shares, for a run that did not
+/// pass: no request reached the server, every response was 401 or 403 (the
+/// token), or every response was 404 (the base URL's path). `None` when the
+/// requests tell different stories.
+pub fn systemic_cause(r: &RunResult) -> Option<String> {
+    let steps: Vec<&StepResult> = r
+        .scenarios
+        .iter()
+        .flat_map(|s| s.steps.iter().chain(&s.finally))
+        .filter(|st| st.requests > 0)
+        .collect();
+    let statuses: Vec<u16> = steps.iter().filter_map(|st| st.status).collect();
+    if statuses.is_empty() {
+        let first = steps
+            .iter()
+            .flat_map(|st| &st.failures)
+            .find(|f| f.check == crate::model::Check::Transport)?;
+        return Some(format!(
+            "cause: no request reached {} (all {} failed before an answer; the first: {}): is the server up, and is the base URL right?",
+            r.base_url,
+            steps.len(),
+            first.message
+        ));
+    }
+    if statuses.iter().all(|s| matches!(s, 401 | 403)) {
+        return Some(format!(
+            "cause: every response was 401 or 403 ({} of them): the server refused the token; check the suite's token variable (auth.bearer_env) or --token-file",
+            statuses.len()
+        ));
+    }
+    if statuses.iter().all(|s| *s == 404) {
+        return Some(format!(
+            "cause: every response was 404 ({} of them): is the base URL's path right? ({})",
+            statuses.len(),
+            r.base_url
+        ));
+    }
+    None
+}
+
 /// The scenarios by outcome, counted as every report counts them (libtest's
 /// own line above counts an error or a deviation its own way).
 pub fn counts_line(r: &RunResult) -> String {
@@ -243,6 +283,11 @@ pub fn closing_block(r: &RunResult) -> String {
                 width = width.max(6)
             );
         }
+    }
+    if verdict.outcome != RunOutcome::Passed
+        && let Some(cause) = systemic_cause(r)
+    {
+        let _ = writeln!(out, "{cause}");
     }
     let _ = writeln!(out, "{}", counts_line(r));
     let _ = writeln!(
