@@ -764,6 +764,40 @@ impl RunResult {
             .filter(|s| s.outcome == outcome)
             .count()
     }
+
+    /// The scenarios by outcome, and the flaky ones: the counts every
+    /// report and the terminal show, so that they agree.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for s in &self.scenarios {
+            let n = match s.outcome {
+                Outcome::Passed => &mut t.passed,
+                Outcome::Failed => &mut t.failed,
+                Outcome::Deviates => &mut t.deviates,
+                Outcome::Inconclusive => &mut t.inconclusive,
+                Outcome::Error => &mut t.errors,
+                Outcome::Skipped => &mut t.skipped,
+                Outcome::Interrupted => &mut t.interrupted,
+            };
+            *n += 1;
+            t.flaky += usize::from(s.flaky);
+        }
+        t
+    }
+}
+
+/// Scenarios by outcome ([`RunResult::tally`]); `flaky` counts passed ones
+/// that failed first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    pub deviates: usize,
+    pub inconclusive: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub interrupted: usize,
+    pub flaky: usize,
 }
 
 /// Milliseconds as a float with microsecond precision.

@@ -693,48 +693,24 @@ fn provenance(r: &RunResult) -> Vec<Row> {
 }
 
 fn counts(r: &RunResult) -> Vec<CountView> {
-    vec![
-        CountView {
-            label: "Passed",
-            value: r.count(Outcome::Passed),
-            class: "passed",
-        },
-        CountView {
-            label: "Failed",
-            value: r.count(Outcome::Failed),
-            class: "failed",
-        },
-        CountView {
-            label: "Deviate",
-            value: r.count(Outcome::Deviates),
-            class: "deviates",
-        },
-        CountView {
-            label: "Inconclusive",
-            value: r.count(Outcome::Inconclusive),
-            class: "inconclusive",
-        },
-        CountView {
-            label: "Errors",
-            value: r.count(Outcome::Error),
-            class: "error",
-        },
-        CountView {
-            label: "Skipped",
-            value: r.count(Outcome::Skipped),
-            class: "skipped",
-        },
-        CountView {
-            label: "Flaky",
-            value: r.scenarios.iter().filter(|s| s.flaky).count(),
-            class: "flaky",
-        },
-        CountView {
-            label: "Interrupted",
-            value: r.count(Outcome::Interrupted),
-            class: "interrupted",
-        },
+    let t = r.tally();
+    [
+        ("Passed", t.passed, "passed"),
+        ("Failed", t.failed, "failed"),
+        ("Deviate", t.deviates, "deviates"),
+        ("Inconclusive", t.inconclusive, "inconclusive"),
+        ("Errors", t.errors, "error"),
+        ("Skipped", t.skipped, "skipped"),
+        ("Flaky", t.flaky, "flaky"),
+        ("Interrupted", t.interrupted, "interrupted"),
     ]
+    .into_iter()
+    .map(|(label, value, class)| CountView {
+        label,
+        value,
+        class,
+    })
+    .collect()
 }
 
 fn coverage(c: &Coverage) -> CoverageView {

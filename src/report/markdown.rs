@@ -94,7 +94,7 @@ fn heading(out: &mut String, r: &RunResult, v: &Verdict) {
         cell(&v.headline)
     );
     let _ = writeln!(out, "**Certification:** {}\n", cell(&v.statement));
-    let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
+    let t = r.tally();
     let _ = writeln!(
         out,
         "| passed | failed | deviate | inconclusive | errors | skipped | flaky | interrupted | duration | exit |"
@@ -102,14 +102,15 @@ fn heading(out: &mut String, r: &RunResult, v: &Verdict) {
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} | {flaky} | {} | {:.1}s | {} |\n",
-        r.count(Outcome::Passed),
-        r.count(Outcome::Failed),
-        r.count(Outcome::Deviates),
-        r.count(Outcome::Inconclusive),
-        r.count(Outcome::Error),
-        r.count(Outcome::Skipped),
-        r.count(Outcome::Interrupted),
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1}s | {} |\n",
+        t.passed,
+        t.failed,
+        t.deviates,
+        t.inconclusive,
+        t.errors,
+        t.skipped,
+        t.flaky,
+        t.interrupted,
         r.duration_ms / 1000.0,
         v.exit_code
     );

@@ -224,22 +224,16 @@ pub fn systemic_cause(r: &RunResult) -> Option<String> {
 /// The scenarios by outcome, counted as every report counts them (libtest's
 /// own line above counts an error or a deviation its own way).
 pub fn counts_line(r: &RunResult) -> String {
+    let t = r.tally();
     let mut line = format!(
         "scenarios: {} passed, {} failed, {} deviate, {} inconclusive, {} errors, {} skipped",
-        r.count(Outcome::Passed),
-        r.count(Outcome::Failed),
-        r.count(Outcome::Deviates),
-        r.count(Outcome::Inconclusive),
-        r.count(Outcome::Error),
-        r.count(Outcome::Skipped),
+        t.passed, t.failed, t.deviates, t.inconclusive, t.errors, t.skipped,
     );
-    let flaky = r.scenarios.iter().filter(|s| s.flaky).count();
-    if flaky > 0 {
-        let _ = write!(line, ", {flaky} flaky");
+    if t.flaky > 0 {
+        let _ = write!(line, ", {} flaky", t.flaky);
     }
-    let interrupted = r.count(Outcome::Interrupted);
-    if interrupted > 0 {
-        let _ = write!(line, ", {interrupted} interrupted");
+    if t.interrupted > 0 {
+        let _ = write!(line, ", {} interrupted", t.interrupted);
     }
     line
 }
