@@ -24,6 +24,8 @@
 //!   scenario (`conform lint`, reports on disk and in tmpfs) and the size
 //!   of the reports of 1,000.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -566,51 +568,6 @@ fn hurl_suite(dir: &Path, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The reference server as its own process (`conform serve`) on a port of
-/// the system's choosing; killed when dropped.
-struct ServeProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl ServeProcess {
-    fn start(token_file: &Path) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--lifecycle",
-                E2E_LIFECYCLE,
-            ])
-            .arg("--token-file")
-            .arg(token_file)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("conform serve starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        // "conform serve: listening on http://127.0.0.1:PORT"
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("conform serve printed no address: {line:?}"))
-            .to_owned();
-        ServeProcess { child, url }
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Median wall time (ms) and largest peak memory (MiB) of the runs that
 /// succeeded; `None` if none did.
 fn median_wall_and_peak(runs: &[Option<(f64, f64)>]) -> Option<(f64, f64)> {
@@ -654,7 +611,7 @@ fn scenarios_ms(reports: &Path) -> f64 {
 fn end_to_end(dir: &Path) {
     let token_file = dir.join("e2e-token");
     std::fs::write(&token_file, TOKEN).unwrap();
-    let server = ServeProcess::start(&token_file);
+    let server = common::serve(&token_file, &["--lifecycle", E2E_LIFECYCLE]);
     let url = server.url.clone();
     let hurl = hurl_version();
     let conform_run = |suite: &Path, reports: &Path, threads: Option<usize>| {

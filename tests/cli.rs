@@ -1,53 +1,22 @@
 //! The binary end to end: `conform run` against `conform serve` in another
 //! process, exit codes, schemas, and the token never shown.
 
+mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_conform");
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
 
-/// `conform serve` on a free port; killed on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(token_file: &Path, extra: &[&str]) -> Serve {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--lifecycle",
-            "300ms",
-            "--token-file",
-        ])
-        .arg(token_file)
-        .args(extra)
-        .env_remove("VEZA_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("conform serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped"))
-        .read_line(&mut line)
-        .expect("serve prints where it listens");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    Serve { child, url }
+/// `conform serve` (a 300 ms lifecycle and `extra`); killed on drop.
+fn serve(token_file: &Path, extra: &[&str]) -> common::Serve {
+    let args: Vec<&str> = ["--lifecycle", "300ms"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    common::serve(token_file, &args)
 }
 
 fn run(args: &[&str], token: Option<&str>, reports: &Path) -> Output {

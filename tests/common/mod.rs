@@ -161,3 +161,43 @@ pub fn quiet() -> libtest_mimic::Arguments {
         ..Default::default()
     }
 }
+
+/// `conform serve` on a port of the system's choosing, with the token in
+/// `token_file` and `args` (`--lifecycle 300ms`, `--fault NAME`); killed
+/// when dropped.
+pub struct Serve {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts [`Serve`] and waits for the address it prints.
+pub fn serve(token_file: &Path, args: &[&str]) -> Serve {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--token-file"])
+        .arg(token_file)
+        .args(args)
+        .env_remove("VEZA_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("conform serve starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("serve prints where it listens");
+    // "conform serve: listening on http://127.0.0.1:PORT"
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("conform serve printed no address: {line:?}"))
+        .to_owned();
+    Serve { child, url }
+}
