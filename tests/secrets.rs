@@ -333,4 +333,25 @@ fn a_token_in_a_case_file_with_a_syntax_error_is_masked_in_the_excerpt() {
         );
         assert_nowhere(&format!("{args:?}"), &term, &[TOKEN]);
     }
+    // The token from --token-file, under a variable name that says nothing.
+    let token_file = reports.path().join("token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    let o = Command::new(BIN)
+        .args([
+            "run",
+            "--cases",
+            dirs[0],
+            "--base-url",
+            "http://127.0.0.1:9",
+        ])
+        .arg("--token-file")
+        .arg(&token_file)
+        .args(["--reports", dirs[1]])
+        .env_remove("VEZA_TOKEN")
+        .output()
+        .unwrap();
+    let term = terminal(&o);
+    assert_eq!(o.status.code(), Some(2), "{term}");
+    assert!(term.contains("Bearer ***"), "{term}");
+    assert_nowhere("run --token-file", &term, &[TOKEN]);
 }
