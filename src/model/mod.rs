@@ -711,36 +711,63 @@ impl StepResult {
         }
     }
 
-    /// Makes the text of the step that a server may have written printable
-    /// (see [`crate::printable`]): failures, poll history and exchange as
-    /// one-line fields, the bodies as blocks.
-    pub fn make_printable(&mut self) {
-        use crate::printable::{fix_block, fix_line};
-        for f in &mut self.failures {
-            fix_line(&mut f.message);
-            f.expected.as_mut().map(fix_line);
-            f.actual.as_mut().map(fix_line);
+    /// Every text of the step's record that a server or a secret may be
+    /// in (failures, poll history, the exchange), each with its shape:
+    /// the one place that lists them, for masking and for making them
+    /// printable alike.
+    pub fn texts_mut(&mut self, mut f: impl FnMut(&mut String, TextShape)) {
+        use TextShape::{Block, Line};
+        for failure in &mut self.failures {
+            f(&mut failure.message, Line);
+            if let Some(s) = &mut failure.expected {
+                f(s, Line);
+            }
+            if let Some(s) = &mut failure.actual {
+                f(s, Line);
+            }
         }
         if let Some(p) = &mut self.poll {
-            p.history.iter_mut().for_each(|h| fix_line(&mut h.observed));
+            for h in &mut p.history {
+                f(&mut h.observed, Line);
+            }
         }
         if let Some(x) = &mut self.exchange {
-            fix_line(&mut x.request.url);
-            fix_line(&mut x.curl);
-            x.request.body.as_mut().map(fix_block);
+            f(&mut x.request.url, Line);
+            f(&mut x.curl, Line);
+            if let Some(body) = &mut x.request.body {
+                f(body, Block);
+            }
             for (k, v) in &mut x.request.headers {
-                fix_line(k);
-                fix_line(v);
+                f(k, Line);
+                f(v, Line);
             }
             if let Some(resp) = &mut x.response {
-                fix_block(&mut resp.body);
+                f(&mut resp.body, Block);
                 for (k, v) in &mut resp.headers {
-                    fix_line(k);
-                    fix_line(v);
+                    f(k, Line);
+                    f(v, Line);
                 }
             }
         }
     }
+
+    /// Makes the text of the step that a server may have written printable
+    /// (see [`crate::printable`]): one-line fields as lines, bodies as blocks.
+    pub fn make_printable(&mut self) {
+        self.texts_mut(|s, shape| match shape {
+            TextShape::Line => crate::printable::fix_line(s),
+            TextShape::Block => crate::printable::fix_block(s),
+        });
+    }
+}
+
+/// The shape of a recorded text ([`StepResult::texts_mut`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextShape {
+    /// One line: a message, a header, a URL.
+    Line,
+    /// A body, whose line breaks are its own.
+    Block,
 }
 
 impl ScenarioResult {

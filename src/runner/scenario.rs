@@ -259,35 +259,11 @@ pub fn skipped_scenario(sc: &Scenario, reason: String, outcome: Outcome) -> Scen
 }
 
 fn redact_result(r: &mut ScenarioResult, red: &Redactor) {
-    let fix = |s: &mut String| {
-        if let std::borrow::Cow::Owned(o) = red.redact(s) {
-            *s = o;
-        }
-    };
     for step in r.steps.iter_mut().chain(r.finally.iter_mut()) {
-        for f in &mut step.failures {
-            fix(&mut f.message);
-            f.expected.as_mut().map(fix);
-            f.actual.as_mut().map(fix);
-        }
-        if let Some(x) = &mut step.exchange {
-            fix(&mut x.request.url);
-            fix(&mut x.curl);
-            x.request.body.as_mut().map(fix);
-            x.request.headers.iter_mut().for_each(|(k, v)| {
-                fix(k);
-                fix(v);
-            });
-            if let Some(resp) = &mut x.response {
-                fix(&mut resp.body);
-                resp.headers.iter_mut().for_each(|(k, v)| {
-                    fix(k);
-                    fix(v);
-                });
+        step.texts_mut(|s, _| {
+            if let std::borrow::Cow::Owned(o) = red.redact(s) {
+                *s = o;
             }
-        }
-        if let Some(p) = &mut step.poll {
-            p.history.iter_mut().for_each(|h| fix(&mut h.observed));
-        }
+        });
     }
 }
