@@ -1,14 +1,19 @@
-//! `junit.xml` against its readers: the strict Jenkins XSD (`xmllint`),
-//! Python's junitparser (the interpreter named by `CONFORM_PYTHON`, default
-//! `python3`), and golden files with times, ports and ids masked
-//! (`UPDATE_GOLDEN=1 cargo test --test junit_report` rewrites them).
+//! `junit.xml` against its readers: the strict Jenkins XSD (read by
+//! `common::xsd`, and by `xmllint` too where it is installed), the
+//! `junit-parser` crate (and Python's junitparser too, from the interpreter
+//! named by `CONFORM_PYTHON`, default `python3`, where it is installed: the
+//! two readers must read the same), and golden files with times, ports and
+//! ids masked (`UPDATE_GOLDEN=1 cargo test --test junit_report` rewrites
+//! them).
 //!
-//! Both tools are required: a missing one fails the tests, it does not skip
-//! them.
+//! The outside tools are extra checks: without them these tests still
+//! validate and read every file; with `CONFORM_REQUIRE_TOOLS` set (as
+//! `.ci/run` does) a missing one fails them.
 
 mod common;
 use common::{
-    assert_valid_junit as assert_valid, golden, mask_with, report_fixture as fixture, xmllint,
+    assert_valid_junit as assert_valid, golden, junit_schema_check, mask_with,
+    report_fixture as fixture, tools_required,
 };
 
 use std::path::{Path, PathBuf};
@@ -68,21 +73,178 @@ out["interim"] = interim
 print(json.dumps(out))
 "#;
 
-/// What junitparser reads from the file.
+/// What a reader of JUnit reads from the file: the `junit-parser` crate,
+/// in the shape the script [`PARSE`] prints for Python's junitparser,
+/// whose reading must be the same where it is installed.
 fn junitparser(path: &Path) -> Value {
+    let ours = read_junit(path);
+    if let Some(mut theirs) = python_junitparser(path) {
+        // What the two readers do differently by design: junit-parser
+        // trims some texts and reads a missing `time` as 0.
+        normalise(&mut theirs);
+        let mut ours = ours.clone();
+        normalise(&mut ours);
+        let differences = differences(&ours, &theirs, "");
+        assert!(
+            differences.is_empty(),
+            "junit-parser and junitparser read {} differently:\n{}",
+            path.display(),
+            differences.join("\n")
+        );
+    }
+    ours
+}
+
+/// A reading with texts trimmed and a missing time as 0, as junit-parser
+/// reads some of them.
+fn normalise(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = s.trim().to_owned(),
+        Value::Array(a) => a.iter_mut().for_each(normalise),
+        Value::Object(o) => {
+            if o.get("time") == Some(&Value::Null) {
+                o.insert("time".into(), Value::from(0.0));
+            }
+            o.values_mut().for_each(normalise);
+        }
+        _ => {}
+    }
+}
+
+/// Where two readings differ: one line per value, with its path.
+fn differences(a: &Value, b: &Value, at: &str) -> Vec<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<_> = x.keys().chain(y.keys()).collect();
+            keys.into_iter()
+                .flat_map(|k| {
+                    let null = Value::Null;
+                    differences(
+                        x.get(k).unwrap_or(&null),
+                        y.get(k).unwrap_or(&null),
+                        &format!("{at}.{k}"),
+                    )
+                })
+                .collect()
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .flat_map(|(i, (x, y))| differences(x, y, &format!("{at}[{i}]")))
+            .collect(),
+        _ if a == b => vec![],
+        _ => {
+            let cut = |v: &Value| v.to_string().chars().take(300).collect::<String>();
+            vec![format!(
+                "{at}: junit-parser {}, junitparser {}",
+                cut(a),
+                cut(b)
+            )]
+        }
+    }
+}
+
+/// The file as the `junit-parser` crate reads it.
+fn read_junit(path: &Path) -> Value {
+    use junit_parser::{RerunOrFlakyKind, TestStatus};
+    let file = std::fs::File::open(path).expect("junit.xml opens");
+    let report = junit_parser::from_reader(std::io::BufReader::new(file))
+        .unwrap_or_else(|e| panic!("junit-parser cannot read {}: {e}", path.display()));
+    let mut counts = [0_u64; 4];
+    let mut attr = [0_u64; 4];
+    let mut interim = [0_u64; 4];
+    let mut cases = Vec::new();
+    for suite in &report.suites {
+        for (a, v) in
+            attr.iter_mut()
+                .zip([suite.tests, suite.failures, suite.errors, suite.skipped])
+        {
+            *a += v;
+        }
+        for case in &suite.cases {
+            counts[0] += 1;
+            let result = |tag: &str, ty: &str, message: &str, text: &str| {
+                let some = |s: &str| {
+                    if s.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::from(s)
+                    }
+                };
+                serde_json::json!({"tag": tag, "type": some(ty), "message": some(message), "text": some(text)})
+            };
+            let results: Vec<Value> = match &case.status {
+                TestStatus::Success => vec![],
+                TestStatus::Failure(f) => {
+                    counts[1] += 1;
+                    vec![result("failure", &f.failure_type, &f.message, &f.text)]
+                }
+                TestStatus::Error(e) => {
+                    counts[2] += 1;
+                    vec![result("error", &e.error_type, &e.message, &e.text)]
+                }
+                TestStatus::Skipped(s) => {
+                    counts[3] += 1;
+                    vec![result("skipped", &s.skipped_type, &s.message, &s.text)]
+                }
+            };
+            for r in &case.reruns {
+                interim[match r.kind {
+                    RerunOrFlakyKind::FlakyFailure => 0,
+                    RerunOrFlakyKind::FlakyError => 1,
+                    RerunOrFlakyKind::RerunFailure => 2,
+                    RerunOrFlakyKind::RerunError => 3,
+                }] += 1;
+            }
+            cases.push(serde_json::json!({
+                "name": case.original_name,
+                "classname": case.classname,
+                "time": case.time,
+                "results": results,
+                "system_out": case.system_out,
+            }));
+        }
+    }
+    serde_json::json!({
+        "tests": counts[0], "failures": counts[1], "errors": counts[2], "skipped": counts[3],
+        "attr": {"tests": attr[0], "failures": attr[1], "errors": attr[2], "skipped": attr[3]},
+        "cases": cases,
+        "interim": {"flakyFailure": interim[0], "flakyError": interim[1],
+                    "rerunFailure": interim[2], "rerunError": interim[3]},
+    })
+}
+
+/// What Python's junitparser reads from the file, or `None` when the
+/// interpreter or junitparser is missing and not required.
+fn python_junitparser(path: &Path) -> Option<Value> {
     let python = std::env::var("CONFORM_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let out = Command::new(&python)
+    let out = match Command::new(&python)
         .arg("-c")
         .arg(PARSE)
         .arg(path)
         .output()
-        .unwrap_or_else(|e| panic!("{python} is required (set CONFORM_PYTHON): {e}"));
+    {
+        Ok(out) => out,
+        Err(e) if !tools_required() => {
+            eprintln!("junitparser not run: {python}: {e}");
+            return None;
+        }
+        Err(e) => panic!("{python} is required (set CONFORM_PYTHON): {e}"),
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success()
+        && stderr.contains("No module named 'junitparser'")
+        && !tools_required()
+    {
+        eprintln!("junitparser not run: {python} has no junitparser");
+        return None;
+    }
     assert!(
         out.status.success(),
-        "{python} with junitparser failed (pip install junitparser, or set CONFORM_PYTHON):\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{python} with junitparser failed (set CONFORM_PYTHON to an interpreter with junitparser, e.g. the one .ci/run makes):\n{stderr}"
     );
-    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+    Some(serde_json::from_slice(&out.stdout).expect("the script prints JSON"))
 }
 
 /// The counts the model calls for: (tests, failures, errors, skipped),
@@ -387,8 +549,10 @@ fn a_clause_decided_by_many_scenarios_names_the_first_and_counts_the_rest() {
     );
     let body = d2["text"].as_str().unwrap();
     assert_eq!(body.lines().count(), 21, "{body}");
+    // Readers trim the text's ends (junit-parser does, junitparser not).
     assert!(
-        body.ends_with("more (report.json lists them all)\n"),
+        body.trim_end()
+            .ends_with("more (report.json lists them all)"),
         "{body}"
     );
 }
@@ -647,8 +811,13 @@ fn hostile_text_is_escaped_or_dropped() {
     assert!(!xml.contains("<tag>"));
 
     // Well-formed (the schema error is only the file/line attributes).
-    let err = xmllint(&path).expect_err("file/line are not in the XSD");
-    assert!(!err.contains("parser error"), "{err}");
+    let err = junit_schema_check(&path).expect_err("file/line are not in the XSD");
+    assert!(!err.contains("not well-formed"), "{err}");
+    assert!(
+        err.lines()
+            .all(|l| l.contains("attribute `file`") || l.contains("attribute `line`")),
+        "{err}"
+    );
 
     let parsed = junitparser(&path);
     let clean = "red nul bell vt ]]> <tag> a&b \"q\" 'a' end";
@@ -689,8 +858,8 @@ fn file_line_is_opt_in_and_breaks_only_the_strict_xsd() {
         "classname=\"veza-query-builder-async-nodes.01_cancel_then_poll_unknown\" time=\"0.018\" file=\"cases/01_cancel_then_poll_unknown.yaml\" line=\"32\""
     ));
     assert!(xml.contains("file=\"cases/17_get_unknown_id.yaml\" line=\"2\""));
-    let err = xmllint(&path).expect_err("the strict XSD forbids file and line");
-    assert!(err.contains("'file'"), "{err}");
+    let err = junit_schema_check(&path).expect_err("the strict XSD forbids file and line");
+    assert!(err.contains("attribute `file` is not allowed"), "{err}");
     // Readers that know the attributes still parse it.
     assert_counts(&r, &junitparser(&path));
 
@@ -768,4 +937,85 @@ fn mask_hides_what_changes_between_runs() {
         mask(xml),
         r#"<property name="run_id" value="RUN-ID"/><testsuite time="T" timestamp="TIMESTAMP">request: POST http://127.0.0.1:PORT/x {"query_result_id":"qr-ID"} &quot;request_id&quot;:&quot;REQUEST-ID&quot;,&quot;timestamp&quot;:&quot;DATETIME&quot; date: DATE (2 bytes, N ms)"#
     );
+}
+
+// --- the XSD check itself ------------------------------------------------
+
+/// The tests' XSD check (`common::xsd`) refuses what the strict schema
+/// forbids and accepts what it allows; where xmllint is installed,
+/// `junit_schema_check` also requires both to agree on each file.
+#[test]
+fn the_xsd_check_refuses_what_the_schema_forbids() {
+    let r = fixture("v1-failing.json");
+    let (dir, path, xml) = written(&r, &JunitOptions::default());
+    assert_valid(&path);
+    let first_case = xml.find("<testcase ").expect("a testcase");
+    let mutations: &[(&str, String, &str)] = &[
+        (
+            "an attribute the schema does not declare",
+            xml.replacen("<testcase ", "<testcase file=\"x.yaml\" ", 1),
+            "attribute `file` is not allowed",
+        ),
+        (
+            "a required attribute missing",
+            format!(
+                "{}<testcase {}",
+                &xml[..first_case],
+                xml[first_case + "<testcase ".len()..].replacen("name=\"", "label=\"", 1)
+            ),
+            "required attribute `name` is missing",
+        ),
+        (
+            "a time that is not a number",
+            xml.replacen(" time=\"", " time=\"soon", 1),
+            "does not match the pattern",
+        ),
+        (
+            "an element where the schema allows none",
+            xml.replacen("</testcase>", "<properties/></testcase>", 1),
+            "do not follow the content model",
+        ),
+        (
+            "text in element-only content",
+            xml.replacen("</testsuite>", "stray text</testsuite>", 1),
+            "text is not allowed",
+        ),
+        (
+            "an undeclared element",
+            xml.replacen("</testsuite>", "<note/></testsuite>", 1),
+            "unexpected `note`",
+        ),
+        (
+            "a property without a value",
+            Regex::new(r#"(<property name="[^"]*") value="#)
+                .expect("regex")
+                .replace(&xml, "$1 valeur=")
+                .into_owned(),
+            "required attribute `value` is missing",
+        ),
+        (
+            "a file that is not well-formed",
+            xml.replacen("</testsuite>", "", 1),
+            "not well-formed",
+        ),
+    ];
+    for (what, bad, expected) in mutations {
+        assert_ne!(bad, &xml, "{what}: the mutation changed nothing");
+        let file = dir.path().join("mutated.xml");
+        std::fs::write(&file, bad).expect("writes");
+        let err = junit_schema_check(&file).expect_err(what);
+        assert!(err.contains(expected), "{what}: {err}");
+    }
+    // A rerun's children come in the schema's order.
+    let rerun = "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\">\
+        <testcase name=\"c\"><rerunFailure type=\"t\">RERUN</rerunFailure></testcase>\
+        </testsuite></testsuites>";
+    let file = dir.path().join("rerun.xml");
+    let ordered = "<system-out>o</system-out><system-err>e</system-err>";
+    std::fs::write(&file, rerun.replace("RERUN", ordered)).expect("writes");
+    junit_schema_check(&file).expect("system-out, then system-err");
+    let reversed = "<system-err>e</system-err><system-out>o</system-out>";
+    std::fs::write(&file, rerun.replace("RERUN", reversed)).expect("writes");
+    let err = junit_schema_check(&file).expect_err("system-err before system-out");
+    assert!(err.contains("content model"), "{err}");
 }
