@@ -1539,3 +1539,120 @@ fn the_terminal_counts_scenarios_as_the_reports_do() {
         "failures and deviations: {line}"
     );
 }
+
+/// The steps of the first scenario of `reports/report.json` that kept
+/// their exchange: (step name, exchange).
+fn exchanges(reports: &Path) -> Vec<(String, serde_json::Value)> {
+    let text = std::fs::read_to_string(reports.join("report.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    r["scenarios"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.get("exchange").is_some())
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["exchange"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_cut_request_body_is_marked_everywhere_and_written_whole_for_its_curl_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "conform-planted-token-4b1e9c";
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, token).unwrap();
+    let reports = dir.path().join("reports");
+    let bodies = reports.join("bodies");
+    // A previous set's body file, a temporary a killed run left, and a file of the user's.
+    std::fs::create_dir_all(&bodies).unwrap();
+    for f in [
+        "20_old-step.json",
+        ".20_old-step.json.99999999.tmp",
+        "notes.md",
+    ] {
+        std::fs::write(bodies.join(f), "left over").unwrap();
+    }
+    // Bodies over 4 MiB are answered 413 in plain text: scenario 20
+    // deviates from A12, and its steps keep their exchanges (failing, so
+    // that the terminal shows them, under strict assumptions).
+    let srv = serve(&token_file, &["--fault", "oversized-413-text"]);
+    let o = run(
+        &["--base-url", &srv.url, "--assumptions", "strict", "20_"],
+        Some(token),
+        &reports,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let xs = exchanges(&reports);
+    assert_eq!(xs.len(), 3, "{out}");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    for (step, x) in &xs {
+        let request = &x["request"];
+        let whole = request["body_bytes"].as_u64().unwrap();
+        assert!(whole > 65_536, "{request}");
+        assert_eq!(request["truncated"], true, "{step}");
+        let file = request["body_file"].as_str().unwrap();
+        assert!(
+            file.starts_with("bodies/20_oversized_body-") && file.ends_with(".json"),
+            "{file}"
+        );
+        // The whole body, as sent (JSON of that size), beside the reports.
+        let sent = std::fs::read(reports.join(file)).unwrap();
+        assert_eq!(sent.len() as u64, whole, "{file}");
+        serde_json::from_slice::<serde_json::Value>(&sent).expect("the body file is the JSON sent");
+        // Every report, and the terminal, says where the body was cut.
+        let note = format!(
+            "cut at 65,536 of {} bytes; the whole body is in {file}",
+            conform::model::coverage::grouped(whole as usize)
+        );
+        assert!(out.contains(&note), "{note}\n{out}");
+        // (summary.md cuts a scenario's detail at 8,000 characters: the
+        // first step's is there whole.)
+        let md = (step == &xs[0].0).then_some("summary.md");
+        for report in ["junit.xml", "report.html"].into_iter().chain(md) {
+            // (The page escapes `/`.)
+            let text = read(&reports.join(report)).replace("&#x2f;", "/");
+            assert!(text.contains(&note), "{report}: {note}");
+        }
+        // The curl line sends the file, and run from the reports folder it
+        // sends the whole body: over 4 MiB, it is refused with 413 (the cut
+        // one would have been refused as no JSON, with 400).
+        let curl = x["curl"].as_str().unwrap();
+        assert!(curl.ends_with(&format!(" --data-binary @{file}")), "{curl}");
+        let answer = Command::new("sh")
+            .args(["-c", curl])
+            .current_dir(&reports)
+            .env("VEZA_TOKEN", token)
+            .output()
+            .expect("curl runs");
+        let answer = String::from_utf8_lossy(&answer.stdout);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{step}: {answer}");
+    }
+    // The previous set's body file and the temporary are gone; the user's file stays.
+    let mut names: Vec<String> = std::fs::read_dir(&bodies)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "20_oversized_body-cancel_with_a_5_MiB_body.json",
+            "20_oversized_body-create_with_a_5_MiB_body.json",
+            "20_oversized_body-get_with_a_5_MiB_body.json",
+            "notes.md"
+        ]
+    );
+    // A run that keeps no exchange leaves no body file of the one before.
+    drop(srv);
+    let srv = serve(&token_file, &[]);
+    let o = run(&["--base-url", &srv.url, "20_"], Some(token), &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(exchanges(&reports).is_empty());
+    let left: Vec<_> = std::fs::read_dir(&bodies).unwrap().collect();
+    assert_eq!(left.len(), 1, "only notes.md: {left:?}");
+}

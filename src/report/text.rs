@@ -2,7 +2,8 @@
 //! not pass (each step that failed, deviated or found a precondition unmet,
 //! its checks with their clause, expected against actual and their YAML
 //! location, the poll history, the request, the response and a curl line;
-//! every long text cut at the caller's limit), and the closing block of a
+//! every long text cut at the caller's limit, and a body the record cut
+//! says so: [`cut_note`]), and the closing block of a
 //! run (the certification statement, the clause matrix and the verdict).
 //!
 //! What a server wrote arrives here printable (see [`crate::printable`]):
@@ -13,9 +14,11 @@
 
 use std::fmt::Write;
 
+use crate::model::coverage::grouped;
 use crate::model::verdict::{RunOutcome, Verdict};
 use crate::model::{
-    ClauseVerdict, Failure, Outcome, RunResult, ScenarioResult, StepOutcome, StepResult,
+    ClauseVerdict, Failure, Outcome, RunResult, SHOWN_BODY_BYTES, ScenarioResult, StepOutcome,
+    StepResult,
 };
 use crate::printable::indent_lines;
 
@@ -77,6 +80,10 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
         let _ = writeln!(out, "  request: {} {}", x.request.method, x.request.url);
         if let Some(b) = &x.request.body {
             let _ = writeln!(out, "    {}", indent_lines(&cut(b), "    "));
+            if x.request.truncated {
+                let note = cut_note(x.request.body_bytes, x.request.body_file.as_deref());
+                let _ = writeln!(out, "    … ({note})");
+            }
         }
         match &x.response {
             Some(resp) => {
@@ -99,6 +106,9 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
                 if lines.len() > BODY_LINES {
                     let _ = writeln!(out, "    … {} more lines", lines.len() - BODY_LINES);
                 }
+                if resp.truncated {
+                    let _ = writeln!(out, "    … ({})", cut_note(resp.body_bytes, None));
+                }
             }
             None => {
                 let _ = writeln!(out, "  response: none");
@@ -106,6 +116,24 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
         }
         let _ = writeln!(out, "  reproduce: {}", cut(&x.curl));
     }
+}
+
+/// What every report says of a body the record cut: `cut at 65,536 of
+/// 5,242,880 bytes`, and where the whole of it is (`bodies/NAME`, relative
+/// to the reports folder) when it was written there.
+pub fn cut_note(whole: usize, file: Option<&str>) -> String {
+    let mut note = format!(
+        "cut at {} of {} bytes",
+        grouped(SHOWN_BODY_BYTES.min(whole)),
+        grouped(whole)
+    );
+    if let Some(file) = file {
+        let _ = write!(
+            note,
+            "; the whole body is in {file}, which the curl line sends"
+        );
+    }
+    note
 }
 
 /// `json_path`, `json_path, D2`, `json_path, A6 (assumption)`, or

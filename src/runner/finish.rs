@@ -29,12 +29,18 @@ pub struct Finished<'a> {
     pub elapsed: Duration,
     pub scenarios: Vec<ScenarioResult>,
     pub interrupted: bool,
+    /// The body files the failing steps wrote (none without a reports folder).
+    pub bodies: Bodies,
     /// Trials libtest saw fail (a panicking trial records no result).
     pub libtest_failed: u64,
     /// Standard output carries JSON events only (`--format json`): the
     /// human summary goes to standard error.
     pub json_stdout: bool,
 }
+
+/// The body files of a run ([`report::bodies::Staging::finish`]): `None`
+/// without a reports folder.
+pub type Bodies = Option<Result<Vec<report::bodies::BodyFile>, String>>;
 
 /// A result with provenance and no scenarios.
 pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
@@ -120,7 +126,13 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
         }
     }
     if let Some(reports) = &opts.reports {
-        let written = report::write_all(&result, reports).map_err(RunError::Reports)?;
+        let bodies = match f.bodies {
+            Some(Ok(files)) => files,
+            // The set would name a body file it lacks: no report.json.
+            Some(Err(e)) => return Err(RunError::Reports(std::io::Error::other(e))),
+            None => Vec::new(),
+        };
+        let written = report::write_set(&result, reports, &bodies).map_err(RunError::Reports)?;
         if opts.print_summary {
             // The last line says where the reports went.
             let line = written_line(&written);
@@ -134,10 +146,24 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     Ok((result, code))
 }
 
-/// `reports written: DIR/junit.xml, DIR/report.html, ...`, in the order written.
-fn written_line(written: &[std::path::PathBuf]) -> String {
-    let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    format!("reports written: {}", files.join(", "))
+/// `reports written: DIR/junit.xml, DIR/report.html, ...`, in the order
+/// written, and how many body files went into `DIR/bodies/`.
+fn written_line(written: &report::Written) -> String {
+    let files: Vec<String> = written
+        .reports
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut line = format!("reports written: {}", files.join(", "));
+    if let Some(dir) = written.bodies.first().and_then(|b| b.parent()) {
+        let n = written.bodies.len();
+        line.push_str(&format!(
+            " (and {n} request bod{} in {}/)",
+            if n == 1 { "y" } else { "ies" },
+            dir.display()
+        ));
+    }
+    line
 }
 
 /// The exit code of a finished result: its verdict's, except that a trial

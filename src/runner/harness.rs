@@ -78,7 +78,7 @@ fn run_unmasked(
     let ctx = prepare::context(opts, &inputs, client, target.token, endpoints, interrupt);
     let ran = run_scenarios(&rt, Arc::new(ctx), &inputs, opts, args);
     let embedded_requests = target.embedded.stop(&rt);
-    let (shown, interrupted) = close(rt, ran.ctx, &target.url);
+    let (shown, interrupted, bodies) = close(rt, ran.ctx, &target.url);
     finish::finish(
         opts,
         Finished {
@@ -92,6 +92,7 @@ fn run_unmasked(
             elapsed: ran.elapsed,
             scenarios: ran.results,
             interrupted,
+            bodies,
             libtest_failed: ran.libtest_failed,
             json_stdout: args.format == Some(libtest_mimic::FormatSetting::Json),
         },
@@ -196,13 +197,15 @@ struct Shown {
 }
 
 /// After the scenarios (the embedded server stopped): the URLs as reports
-/// show them, whether the run was interrupted, and the runtime shut down.
+/// show them, whether the run was interrupted, the body files written (or
+/// why one could not be), and the runtime shut down.
 fn close(
     rt: tokio::runtime::Runtime,
     ctx: Arc<RunContext<HttpClient>>,
     url: &str,
-) -> (Shown, bool) {
+) -> (Shown, bool, finish::Bodies) {
     let interrupted = *ctx.interrupt.borrow();
+    let bodies = ctx.bodies.as_ref().map(|b| b.finish());
     let servers = ctx
         .servers
         .iter()
@@ -216,7 +219,7 @@ fn close(
     let base_url = ctx.secrets.redact(url).into_owned();
     drop(ctx);
     rt.shutdown_timeout(Duration::from_secs(1));
-    (Shown { base_url, servers }, interrupted)
+    (Shown { base_url, servers }, interrupted, bodies)
 }
 
 /// A scenario the harness could not run (its file changed since it was checked).
