@@ -1656,3 +1656,158 @@ fn a_cut_request_body_is_marked_everywhere_and_written_whole_for_its_curl_line()
     let left: Vec<_> = std::fs::read_dir(&bodies).unwrap().collect();
     assert_eq!(left.len(), 1, "only notes.md: {left:?}");
 }
+
+/// How [`early_server`] ends a connection after its answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum AfterAnswer {
+    /// Close at once, the request body unread: the system resets the
+    /// connection, and a write that meets it fails.
+    Close,
+    /// Stop writing, and keep the connection open without reading.
+    HalfClose,
+    /// No answer: close at once after the head, the body unread.
+    Silent,
+}
+
+/// A server that reads a request's head, answers 401 at once, and reads
+/// none of the body; its address. Connections kept open stay until the
+/// test's process ends.
+fn early_server(after: AfterAnswer) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // A small receive buffer, so that a 5 MiB body cannot all be taken in.
+    let size: libc::c_int = 64 * 1024;
+    // SAFETY: a valid socket and a c_int of the size given.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&raw const size).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let body = r#"{"code":"Unauthenticated","message":"invalid bearer token"}"#;
+            let answer = format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            if after != AfterAnswer::Silent {
+                let _ = conn.write_all(answer.as_bytes());
+            }
+            match after {
+                AfterAnswer::Close | AfterAnswer::Silent => drop(conn),
+                AfterAnswer::HalfClose => {
+                    let _ = conn.shutdown(std::net::Shutdown::Write);
+                    kept.push(conn);
+                }
+            }
+        }
+    });
+    url
+}
+
+/// A suite of one scenario: six soft steps, each sending a 5 MiB body and
+/// expecting 200.
+fn uploads_suite() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("conform.yaml"),
+        "name: uploads\nauth: { bearer_env: VEZA_TOKEN }\n",
+    )
+    .unwrap();
+    let kib = "u".repeat(1024);
+    let mut yaml = format!(
+        "name: uploads\nsteps:\n  - name: upload 1\n    soft: true\n    request:\n      method: POST\n      path: /upload\n      json:\n        padding: &mib5 [&mib [&kib32 [&kib \"{kib}\"{}], {}], *mib, *mib, *mib, *mib]\n    expect: {{ status: 200 }}\n",
+        ", *kib".repeat(31),
+        vec!["*kib32"; 31].join(", ")
+    );
+    for i in 2..=6 {
+        yaml.push_str(&format!(
+            "  - name: upload {i}\n    soft: true\n    request: {{ method: POST, path: /upload, json: {{ padding: *mib5 }} }}\n    expect: {{ status: 200 }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("01_uploads.yaml"), yaml).unwrap();
+    dir
+}
+
+#[test]
+fn an_answer_that_comes_before_the_request_body_is_sent_is_the_response() {
+    let cases = uploads_suite();
+    for after in [
+        AfterAnswer::HalfClose,
+        AfterAnswer::Close,
+        AfterAnswer::Silent,
+    ] {
+        let url = early_server(after);
+        let reports = tempfile::tempdir().unwrap();
+        let o = run_cases(
+            cases.path().to_str().unwrap(),
+            &["--base-url", &url],
+            Some("conform-token-0e5d"),
+            reports.path(),
+        );
+        let out = text(&o);
+        assert!(!out.contains("panicked"), "{out}");
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(reports.path().join("report.json")).unwrap(),
+        )
+        .unwrap();
+        let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 6, "{out}");
+        let mut answered = 0;
+        for step in steps {
+            let failure = &step["failures"][0];
+            let x = &step["exchange"];
+            let total = x["request"]["body_bytes"].as_u64().unwrap();
+            assert!(total > 5_000_000, "{x}");
+            match failure["check"].as_str().unwrap() {
+                // The answer read: 401, its body, and that it came early.
+                "status_code" => {
+                    assert_eq!(step["status"], 401, "{step}");
+                    let resp = &x["response"];
+                    assert!(resp["body"].as_str().unwrap().contains("Unauthenticated"));
+                    let sent = resp["request_body_sent"].as_u64().unwrap();
+                    assert!(sent < total, "{sent} of {total}");
+                    let said = format!(
+                        "(the server answered 401 before the request body was sent (after at most {} of its {} bytes))",
+                        conform::model::coverage::grouped(sent as usize),
+                        conform::model::coverage::grouped(total as usize)
+                    );
+                    assert!(out.contains(&said), "{said}\n{out}");
+                    answered += 1;
+                }
+                // The connection broke in the middle of a write: what went,
+                // and what may have happened, not only the broken pipe.
+                "transport" if after != AfterAnswer::HalfClose => {
+                    let message = failure["message"].as_str().unwrap();
+                    assert!(
+                        message.starts_with(
+                            "the connection broke while the request body was being sent (after at most "
+                        ) && message.contains("may answer before reading the whole body"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{after:?}: {other}: {step}"),
+            }
+        }
+        // With the connection left open the answer is always read; with
+        // none, none is.
+        match after {
+            AfterAnswer::HalfClose => assert_eq!(answered, 6, "{out}"),
+            AfterAnswer::Silent => assert_eq!(answered, 0, "{out}"),
+            AfterAnswer::Close => {}
+        }
+    }
+}

@@ -579,6 +579,25 @@ fn long_bodies_are_cut_for_display_with_a_note() {
 }
 
 #[test]
+fn an_answer_before_the_request_body_was_sent_says_so() {
+    let mut r = fixture("failing.json");
+    let x = r
+        .scenarios
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find_map(|st| st.exchange.as_deref_mut().filter(|x| x.response.is_some()))
+        .unwrap();
+    x.request.body_bytes = 5_000_000;
+    let resp = x.response.as_mut().unwrap();
+    let status = resp.status;
+    resp.request_body_sent = Some(131_072);
+    let page = html::render(&r);
+    assert!(page.contains(&format!(
+        "<p class=\"cut\">The server answered {status} before the request body was sent (after at most 131,072 of its 5,000,000 bytes).</p>"
+    )));
+}
+
+#[test]
 fn verdict_follows_the_outcomes() {
     let verdict = |r: &RunResult| {
         let page = html::render(r);

@@ -631,6 +631,26 @@ pub struct RecordedResponse {
     pub body_bytes: usize,
     pub truncated: bool,
     pub duration_ms: f64,
+    /// Set when the server answered before the whole request body was
+    /// sent (a refusal, say, that did not wait for it): how many bytes of
+    /// it had gone by then, at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body_sent: Option<usize>,
+}
+
+impl Exchange {
+    /// `the server answered 401 before the request body was sent (after at
+    /// most 1,310,720 of its 5,242,880 bytes)`, when it did.
+    pub fn early_answer(&self) -> Option<String> {
+        let resp = self.response.as_ref()?;
+        let sent = resp.request_body_sent?;
+        Some(format!(
+            "the server answered {} before the request body was sent (after at most {} of its {} bytes)",
+            resp.status,
+            crate::printable::grouped(sent),
+            crate::printable::grouped(self.request.body_bytes)
+        ))
+    }
 }
 
 /// The last exchange of a step that did not pass.

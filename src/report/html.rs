@@ -477,6 +477,8 @@ struct ExchangeView {
 struct ResponseView {
     status: u16,
     duration: String,
+    /// The server answered before the request body was sent.
+    early: Option<String>,
     headers: Vec<(String, String)>,
     body: BodyView,
 }
@@ -1015,6 +1017,13 @@ fn exchange(x: &Exchange) -> ExchangeView {
         response: x.response.as_ref().map(|r| ResponseView {
             status: r.status,
             duration: duration(r.duration_ms),
+            early: x.early_answer().map(|e| {
+                let mut e = e;
+                if let Some(first) = e.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                e + "."
+            }),
             headers: r.headers.clone(),
             body: body(&r.body, r.truncated.then_some((r.body_bytes, None))),
         }),

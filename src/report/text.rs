@@ -95,6 +95,9 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
                     if resp.truncated { ", cut" } else { "" },
                     resp.duration_ms
                 );
+                if let Some(early) = x.early_answer() {
+                    let _ = writeln!(out, "    ({early})");
+                }
                 for (k, v) in &resp.headers {
                     let _ = writeln!(out, "    {k}: {v}");
                 }

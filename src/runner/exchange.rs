@@ -171,6 +171,7 @@ pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse 
         body_bytes: resp.body.len(),
         truncated,
         duration_ms: ms(resp.elapsed),
+        request_body_sent: resp.request_body_sent,
     }
 }
 

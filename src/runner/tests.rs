@@ -61,6 +61,7 @@ impl Transport for Script {
                 .collect(),
             body: body.into_bytes(),
             elapsed: Duration::from_millis(1),
+            request_body_sent: None,
             json: Default::default(),
         })
     }
