@@ -479,7 +479,7 @@ fn merge(a: MergeArgs) -> u8 {
         merged.scenarios.len(),
         crate::report::text::counts(&merged)
     );
-    print!("{}", crate::report::text::closing_block(&merged));
+    print!("{}", crate::report::text::closing_block(&merged, &[]));
     let code = merged
         .verdict
         .as_ref()

@@ -1811,3 +1811,105 @@ fn an_answer_that_comes_before_the_request_body_is_sent_is_the_response() {
         }
     }
 }
+
+/// The `<failure>` and `<error>` bodies of a junit.xml that hold a curl line.
+fn junit_details(reports: &Path) -> usize {
+    std::fs::read_to_string(reports.join("junit.xml"))
+        .unwrap()
+        .matches("reproduce: curl")
+        .count()
+}
+
+#[test]
+fn an_unreachable_server_is_told_in_full_once_then_in_a_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--base-url", &url], Some("t0ken-5a1c"), dir.path());
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    let report = conform::report::json::read(&dir.path().join("report.json")).unwrap();
+    let n = report.scenarios.len();
+    assert!(n > 2);
+    let first = report.scenarios[0]
+        .id
+        .split("::")
+        .next()
+        .unwrap()
+        .to_owned();
+    // libtest's own lines stay, one per scenario.
+    assert_eq!(out.matches(" ... FAILED\n").count(), n, "{out}");
+    // The detail once; a line for each other scenario's step.
+    assert_eq!(out.matches("  reproduce: curl").count(), 1, "{out}");
+    assert_eq!(out.matches("  response: none").count(), 1, "{out}");
+    let again = format!("could not complete ({}", CASES);
+    let short = format!(": the same transport error as {first} above\n");
+    assert_eq!(out.matches(short.as_str()).count(), n - 1, "{out}");
+    assert!(
+        out.lines()
+            .filter(|l| l.ends_with(short.trim_end()))
+            .all(|l| l.contains(&again))
+    );
+    // And a line that counts them, before the cause.
+    let counted = format!(
+        "{} more scenarios failed the same way as {first} (shown above): could not connect: ",
+        n - 1
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&counted))
+        .unwrap_or_else(|| panic!("{counted}\n{out}"));
+    assert!(
+        lines[at + 1].starts_with("cause: no request reached"),
+        "{out}"
+    );
+    // The old output was some 14 lines a scenario.
+    assert!(lines.len() < 8 * n, "{} lines:\n{out}", lines.len());
+    // The reports keep every scenario's detail.
+    assert_eq!(junit_details(dir.path()), n);
+}
+
+#[test]
+fn a_refused_token_is_told_in_full_once_per_failure_and_the_cause_stays_in_sight() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "conform-right-token-71d0").unwrap();
+    let srv = serve(&token_file, &[]);
+    let o = run(
+        &["--base-url", &srv.url],
+        Some("conform-wrong-token-2b9e"),
+        dir.path(),
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let report = conform::report::json::read(&dir.path().join("report.json")).unwrap();
+    let first = report
+        .scenarios
+        .iter()
+        .find(|s| s.outcome == conform::model::Outcome::Failed)
+        .unwrap();
+    let first = first.id.split("::").next().unwrap();
+    // The failures on a 401 that an earlier scenario showed: one line each.
+    let short = format!("on a 401 answer, as for {first} above");
+    let repeated = out.matches(short.as_str()).count();
+    assert!(repeated >= 5, "{out}");
+    assert!(
+        out.contains("  response: 401 ("),
+        "the first is shown in full: {out}"
+    );
+    // The reports keep every detail: more than the terminal shows.
+    let shown = out.matches("  reproduce: curl").count();
+    assert!(junit_details(dir.path()) >= shown + repeated, "{out}");
+    // The cause, with the verdict at the end.
+    let tail: Vec<&str> = out.lines().rev().take(4).collect();
+    assert!(
+        tail.iter()
+            .any(|l| l.starts_with("cause: every response was 401 or 403")),
+        "{tail:?}"
+    );
+}

@@ -31,6 +31,9 @@ pub struct Finished<'a> {
     pub interrupted: bool,
     /// The body files the failing steps wrote (none without a reports folder).
     pub bodies: Bodies,
+    /// Lines for the closing block on failures the terminal told once
+    /// (`report::text::Shown::repeated`).
+    pub repeated: Vec<String>,
     /// Trials libtest saw fail (a panicking trial records no result).
     pub libtest_failed: u64,
     /// Standard output carries JSON events only (`--format json`): the
@@ -117,7 +120,7 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     crate::model::verdict::finalize(&mut result);
     let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
-        let summary = summary_lines(&result, opts.coverage_table());
+        let summary = summary_lines(&result, opts.coverage_table(), &f.repeated);
         // With `--format json` every line on stdout is a JSON event.
         if f.json_stdout {
             eprint!("{summary}");
@@ -188,7 +191,7 @@ pub fn exit_code_of(r: &RunResult, libtest_failed: u64) -> u8 {
 /// Coverage (the operations touched, or all of them with
 /// `coverage_table`), flaky scenarios, the regression and the
 /// certification block, after libtest's own summary.
-fn summary_lines(r: &RunResult, coverage_table: bool) -> String {
+fn summary_lines(r: &RunResult, coverage_table: bool, repeated: &[String]) -> String {
     let mut out = String::new();
     if let (Some(c), Some(info)) = (&r.coverage, &r.contract) {
         out.push_str(&crate::model::coverage::render(
@@ -223,6 +226,6 @@ fn summary_lines(r: &RunResult, coverage_table: bool) -> String {
             out.push_str(&format!("  new failure: {id}\n"));
         }
     }
-    out.push_str(&report::text::closing_block(r));
+    out.push_str(&report::text::closing_block(r, repeated));
     out
 }
