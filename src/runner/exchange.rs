@@ -1,5 +1,7 @@
 //! Building requests from a step and recording exchanges for reports:
-//! secrets masked, bodies cut, and a curl line that reproduces the request.
+//! secrets masked, bodies cut (saying so), and a curl line that reproduces
+//! the request (sending a cut body from its file beside the reports: see
+//! `report::bodies`).
 
 use std::fmt::Write as _;
 
