@@ -366,10 +366,21 @@ fn read_report(path: &std::path::Path) -> Result<crate::model::RunResult, u8> {
     })
 }
 
+/// Says which body files a report names that are not beside it.
+fn warn_missing_bodies(missing: &[std::path::PathBuf]) {
+    for m in missing {
+        eprintln!(
+            "conform: {} is not there: the curl line that sends it cannot be run from the new reports",
+            m.display()
+        );
+    }
+}
+
 fn write_reports(
     result: &crate::model::RunResult,
     out: &std::path::Path,
     junit_file_line: bool,
+    bodies: &[crate::report::bodies::BodyFile],
 ) -> Result<(), u8> {
     let opts = crate::report::ReportOptions {
         dir: out.to_path_buf(),
@@ -385,9 +396,9 @@ fn write_reports(
             crate::report::LockError::Io { .. } => exit_code::RUNTIME_ERROR,
         }
     })?;
-    match crate::report::write_all(result, &opts) {
-        Ok(files) => {
-            for f in files {
+    match crate::report::write_set(result, &opts, bodies) {
+        Ok(written) => {
+            for f in written.bodies.iter().chain(&written.reports) {
                 println!("wrote {}", f.display());
             }
             Ok(())
@@ -404,6 +415,10 @@ fn diff(a: DiffArgs) -> u8 {
         (Ok(o), Ok(n)) => (o, n),
         (Err(c), _) | (_, Err(c)) => return c,
     };
+    // The new run's body files, from beside its report.
+    let dir = a.new.parent().unwrap_or(std::path::Path::new(""));
+    let (bodies, missing) = crate::report::bodies::adopt(&mut new, dir, &mut Default::default());
+    warn_missing_bodies(&missing);
     // Only new failures fail a comparison: the new run's verdict under
     // `--gate regressions`, without its other gates.
     new.policy.gate = crate::model::Gate::Regressions;
@@ -422,7 +437,7 @@ fn diff(a: DiffArgs) -> u8 {
         .verdict
         .as_ref()
         .map_or(exit_code::FAILED, |v| v.exit_code);
-    match write_reports(&new, &a.out, a.junit_file_line) {
+    match write_reports(&new, &a.out, a.junit_file_line, &bodies) {
         Ok(()) => code,
         Err(c) => c,
     }
@@ -433,13 +448,18 @@ fn merge(a: MergeArgs) -> u8 {
         allow_different_contracts: a.allow_different_contracts,
         retries: a.retries,
     };
-    let mut merged = match crate::report::merge::merge_files(&a.reports, opts) {
+    let crate::report::merge::Merged {
+        result: mut merged,
+        bodies,
+        missing,
+    } = match crate::report::merge::merge_files(&a.reports, opts) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("{e}");
             return exit_code::INVALID_INPUT;
         }
     };
+    warn_missing_bodies(&missing);
     if let Some(b) = &a.baseline {
         match read_report(b) {
             Ok(base) => {
@@ -459,12 +479,12 @@ fn merge(a: MergeArgs) -> u8 {
         merged.scenarios.len(),
         crate::report::text::counts(&merged)
     );
-    print!("{}", crate::report::text::closing_block(&merged));
+    print!("{}", crate::report::text::closing_block(&merged, &[]));
     let code = merged
         .verdict
         .as_ref()
         .map_or(exit_code::FAILED, |v| v.exit_code);
-    match write_reports(&merged, &a.out, a.junit_file_line) {
+    match write_reports(&merged, &a.out, a.junit_file_line, &bodies) {
         Ok(()) => code,
         Err(c) => c,
     }

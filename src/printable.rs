@@ -1,4 +1,5 @@
-//! Text a server sent, made safe to show anywhere.
+//! Text a server sent, made safe to show anywhere (and counts written for
+//! people: [`grouped`]).
 //!
 //! A server under test controls much of what a run records: bodies,
 //! header values, the values a failure quotes as `actual`, what a poll
@@ -146,6 +147,19 @@ pub fn indent_lines(text: &str, indent: &str) -> String {
     text.lines()
         .collect::<Vec<_>>()
         .join(&format!("\n{indent}"))
+}
+
+/// A count with its thousands grouped by commas: `1,224`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -68,6 +68,17 @@ impl Redactor {
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
+    /// How many secret values are known: a redactor that knows more than
+    /// when a text was masked may mask more of it.
+    pub fn len(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// Whether no secret value is known.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
     /// Masks every known secret in `text`, in any form conform or a server
     /// may have written it (see [`mask_secret`]), what is left of one where
     /// the text was cut, and the userinfo of every URL in it.
@@ -195,7 +206,14 @@ fn match_at(text: &str, at: usize, secret: &[char]) -> (usize, usize) {
 /// escape right before either (masked with it).
 fn cut_at(text: &str, end: usize) -> Option<usize> {
     let rest = text.get(end..).unwrap_or_default();
-    let before_cut = rest.split('…').next().unwrap_or_default();
+    // Only a short stretch can run into a cut: no more of the text is read
+    // (reading on to the next cut mark, for every partial match, made
+    // masking a long body take time in the square of its length).
+    let before_cut = match rest.char_indices().find(|&(i, c)| c == '…' || i >= 12) {
+        Some((i, '…')) => rest.get(..i).unwrap_or_default(),
+        Some(_) => return None,
+        None => rest,
+    };
     let unfinished = before_cut.len() < 12
         && before_cut.starts_with(['%', '\\', '&'])
         && !before_cut.contains(char::is_whitespace);

@@ -1539,3 +1539,377 @@ fn the_terminal_counts_scenarios_as_the_reports_do() {
         "failures and deviations: {line}"
     );
 }
+
+/// The steps of the first scenario of `reports/report.json` that kept
+/// their exchange: (step name, exchange).
+fn exchanges(reports: &Path) -> Vec<(String, serde_json::Value)> {
+    let text = std::fs::read_to_string(reports.join("report.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    r["scenarios"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.get("exchange").is_some())
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["exchange"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_cut_request_body_is_marked_everywhere_and_written_whole_for_its_curl_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "conform-planted-token-4b1e9c";
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, token).unwrap();
+    let reports = dir.path().join("reports");
+    let bodies = reports.join("bodies");
+    // A previous set's body file, a temporary a killed run left, and a file of the user's.
+    std::fs::create_dir_all(&bodies).unwrap();
+    for f in [
+        "20_old-step.json",
+        ".20_old-step.json.99999999.tmp",
+        "notes.md",
+    ] {
+        std::fs::write(bodies.join(f), "left over").unwrap();
+    }
+    // Bodies over 4 MiB are answered 413 in plain text: scenario 20
+    // deviates from A12, and its steps keep their exchanges (failing, so
+    // that the terminal shows them, under strict assumptions).
+    let srv = serve(&token_file, &["--fault", "oversized-413-text"]);
+    let o = run(
+        &["--base-url", &srv.url, "--assumptions", "strict", "20_"],
+        Some(token),
+        &reports,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let xs = exchanges(&reports);
+    assert_eq!(xs.len(), 3, "{out}");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    for (step, x) in &xs {
+        let request = &x["request"];
+        let whole = request["body_bytes"].as_u64().unwrap();
+        assert!(whole > 65_536, "{request}");
+        assert_eq!(request["truncated"], true, "{step}");
+        let file = request["body_file"].as_str().unwrap();
+        assert!(
+            file.starts_with("bodies/20_oversized_body-") && file.ends_with(".json"),
+            "{file}"
+        );
+        // The whole body, as sent (JSON of that size), beside the reports.
+        let sent = std::fs::read(reports.join(file)).unwrap();
+        assert_eq!(sent.len() as u64, whole, "{file}");
+        serde_json::from_slice::<serde_json::Value>(&sent).expect("the body file is the JSON sent");
+        // Every report, and the terminal, says where the body was cut.
+        let note = format!(
+            "cut at 65,536 of {} bytes; the whole body is in {file}",
+            conform::model::coverage::grouped(whole as usize)
+        );
+        assert!(out.contains(&note), "{note}\n{out}");
+        // (summary.md cuts a scenario's detail at 8,000 characters: the
+        // first step's is there whole.)
+        let md = (step == &xs[0].0).then_some("summary.md");
+        for report in ["junit.xml", "report.html"].into_iter().chain(md) {
+            // (The page escapes `/`.)
+            let text = read(&reports.join(report)).replace("&#x2f;", "/");
+            assert!(text.contains(&note), "{report}: {note}");
+        }
+        // The curl line sends the file, and run from the reports folder it
+        // sends the whole body: over 4 MiB, it is refused with 413 (the cut
+        // one would have been refused as no JSON, with 400).
+        let curl = x["curl"].as_str().unwrap();
+        assert!(curl.ends_with(&format!(" --data-binary @{file}")), "{curl}");
+        let answer = Command::new("sh")
+            .args(["-c", curl])
+            .current_dir(&reports)
+            .env("VEZA_TOKEN", token)
+            .output()
+            .expect("curl runs");
+        let answer = String::from_utf8_lossy(&answer.stdout);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{step}: {answer}");
+    }
+    // The previous set's body file and the temporary are gone; the user's file stays.
+    let mut names: Vec<String> = std::fs::read_dir(&bodies)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "20_oversized_body-cancel_with_a_5_MiB_body.json",
+            "20_oversized_body-create_with_a_5_MiB_body.json",
+            "20_oversized_body-get_with_a_5_MiB_body.json",
+            "notes.md"
+        ]
+    );
+    // A run that keeps no exchange leaves no body file of the one before.
+    drop(srv);
+    let srv = serve(&token_file, &[]);
+    let o = run(&["--base-url", &srv.url, "20_"], Some(token), &reports);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(exchanges(&reports).is_empty());
+    let left: Vec<_> = std::fs::read_dir(&bodies).unwrap().collect();
+    assert_eq!(left.len(), 1, "only notes.md: {left:?}");
+}
+
+/// How [`early_server`] ends a connection after its answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum AfterAnswer {
+    /// Close at once, the request body unread: the system resets the
+    /// connection, and a write that meets it fails.
+    Close,
+    /// Stop writing, and keep the connection open without reading.
+    HalfClose,
+    /// No answer: close at once after the head, the body unread.
+    Silent,
+}
+
+/// A server that reads a request's head, answers 401 at once, and reads
+/// none of the body; its address. Connections kept open stay until the
+/// test's process ends.
+fn early_server(after: AfterAnswer) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // A small receive buffer, so that a 5 MiB body cannot all be taken in.
+    let size: libc::c_int = 64 * 1024;
+    // SAFETY: a valid socket and a c_int of the size given.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&raw const size).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let body = r#"{"code":"Unauthenticated","message":"invalid bearer token"}"#;
+            let answer = format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            if after != AfterAnswer::Silent {
+                let _ = conn.write_all(answer.as_bytes());
+            }
+            match after {
+                AfterAnswer::Close | AfterAnswer::Silent => drop(conn),
+                AfterAnswer::HalfClose => {
+                    let _ = conn.shutdown(std::net::Shutdown::Write);
+                    kept.push(conn);
+                }
+            }
+        }
+    });
+    url
+}
+
+/// A suite of one scenario: six soft steps, each sending a 5 MiB body and
+/// expecting 200.
+fn uploads_suite() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("conform.yaml"),
+        "name: uploads\nauth: { bearer_env: VEZA_TOKEN }\n",
+    )
+    .unwrap();
+    let kib = "u".repeat(1024);
+    let mut yaml = format!(
+        "name: uploads\nsteps:\n  - name: upload 1\n    soft: true\n    request:\n      method: POST\n      path: /upload\n      json:\n        padding: &mib5 [&mib [&kib32 [&kib \"{kib}\"{}], {}], *mib, *mib, *mib, *mib]\n    expect: {{ status: 200 }}\n",
+        ", *kib".repeat(31),
+        vec!["*kib32"; 31].join(", ")
+    );
+    for i in 2..=6 {
+        yaml.push_str(&format!(
+            "  - name: upload {i}\n    soft: true\n    request: {{ method: POST, path: /upload, json: {{ padding: *mib5 }} }}\n    expect: {{ status: 200 }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("01_uploads.yaml"), yaml).unwrap();
+    dir
+}
+
+#[test]
+fn an_answer_that_comes_before_the_request_body_is_sent_is_the_response() {
+    let cases = uploads_suite();
+    for after in [
+        AfterAnswer::HalfClose,
+        AfterAnswer::Close,
+        AfterAnswer::Silent,
+    ] {
+        let url = early_server(after);
+        let reports = tempfile::tempdir().unwrap();
+        let o = run_cases(
+            cases.path().to_str().unwrap(),
+            &["--base-url", &url],
+            Some("conform-token-0e5d"),
+            reports.path(),
+        );
+        let out = text(&o);
+        assert!(!out.contains("panicked"), "{out}");
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(reports.path().join("report.json")).unwrap(),
+        )
+        .unwrap();
+        let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 6, "{out}");
+        let mut answered = 0;
+        for step in steps {
+            let failure = &step["failures"][0];
+            let x = &step["exchange"];
+            let total = x["request"]["body_bytes"].as_u64().unwrap();
+            assert!(total > 5_000_000, "{x}");
+            match failure["check"].as_str().unwrap() {
+                // The answer read: 401, its body, and that it came early.
+                "status_code" => {
+                    assert_eq!(step["status"], 401, "{step}");
+                    let resp = &x["response"];
+                    assert!(resp["body"].as_str().unwrap().contains("Unauthenticated"));
+                    let sent = resp["request_body_sent"].as_u64().unwrap();
+                    assert!(sent < total, "{sent} of {total}");
+                    let said = format!(
+                        "(the server answered 401 before the request body was sent (after at most {} of its {} bytes))",
+                        conform::model::coverage::grouped(sent as usize),
+                        conform::model::coverage::grouped(total as usize)
+                    );
+                    assert!(out.contains(&said), "{said}\n{out}");
+                    answered += 1;
+                }
+                // The connection broke in the middle of a write: what went,
+                // and what may have happened, not only the broken pipe.
+                "transport" if after != AfterAnswer::HalfClose => {
+                    let message = failure["message"].as_str().unwrap();
+                    assert!(
+                        message.starts_with(
+                            "the connection broke while the request body was being sent (after at most "
+                        ) && message.contains("may answer before reading the whole body"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{after:?}: {other}: {step}"),
+            }
+        }
+        // With the connection left open the answer is always read; with
+        // none, none is.
+        match after {
+            AfterAnswer::HalfClose => assert_eq!(answered, 6, "{out}"),
+            AfterAnswer::Silent => assert_eq!(answered, 0, "{out}"),
+            AfterAnswer::Close => {}
+        }
+    }
+}
+
+/// The `<failure>` and `<error>` bodies of a junit.xml that hold a curl line.
+fn junit_details(reports: &Path) -> usize {
+    std::fs::read_to_string(reports.join("junit.xml"))
+        .unwrap()
+        .matches("reproduce: curl")
+        .count()
+}
+
+#[test]
+fn an_unreachable_server_is_told_in_full_once_then_in_a_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--base-url", &url], Some("t0ken-5a1c"), dir.path());
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    let report = conform::report::json::read(&dir.path().join("report.json")).unwrap();
+    let n = report.scenarios.len();
+    assert!(n > 2);
+    let first = report.scenarios[0]
+        .id
+        .split("::")
+        .next()
+        .unwrap()
+        .to_owned();
+    // libtest's own lines stay, one per scenario.
+    assert_eq!(out.matches(" ... FAILED\n").count(), n, "{out}");
+    // The detail once; a line for each other scenario's step.
+    assert_eq!(out.matches("  reproduce: curl").count(), 1, "{out}");
+    assert_eq!(out.matches("  response: none").count(), 1, "{out}");
+    let again = format!("could not complete ({}", CASES);
+    let short = format!(": the same transport error as {first} above\n");
+    assert_eq!(out.matches(short.as_str()).count(), n - 1, "{out}");
+    assert!(
+        out.lines()
+            .filter(|l| l.ends_with(short.trim_end()))
+            .all(|l| l.contains(&again))
+    );
+    // And a line that counts them, before the cause.
+    let counted = format!(
+        "{} more scenarios failed the same way as {first} (shown above): could not connect: ",
+        n - 1
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&counted))
+        .unwrap_or_else(|| panic!("{counted}\n{out}"));
+    assert!(
+        lines[at + 1].starts_with("cause: no request reached"),
+        "{out}"
+    );
+    // The old output was some 14 lines a scenario.
+    assert!(lines.len() < 8 * n, "{} lines:\n{out}", lines.len());
+    // The reports keep every scenario's detail.
+    assert_eq!(junit_details(dir.path()), n);
+}
+
+#[test]
+fn a_refused_token_is_told_in_full_once_per_failure_and_the_cause_stays_in_sight() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "conform-right-token-71d0").unwrap();
+    let srv = serve(&token_file, &[]);
+    let o = run(
+        &["--base-url", &srv.url],
+        Some("conform-wrong-token-2b9e"),
+        dir.path(),
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let report = conform::report::json::read(&dir.path().join("report.json")).unwrap();
+    let first = report
+        .scenarios
+        .iter()
+        .find(|s| s.outcome == conform::model::Outcome::Failed)
+        .unwrap();
+    let first = first.id.split("::").next().unwrap();
+    // The failures on a 401 that an earlier scenario showed: one line each.
+    let short = format!("on a 401 answer, as for {first} above");
+    let repeated = out.matches(short.as_str()).count();
+    assert!(repeated >= 5, "{out}");
+    assert!(
+        out.contains("  response: 401 ("),
+        "the first is shown in full: {out}"
+    );
+    // The reports keep every detail: more than the terminal shows.
+    let shown = out.matches("  reproduce: curl").count();
+    assert!(junit_details(dir.path()) >= shown + repeated, "{out}");
+    // The cause, with the verdict at the end.
+    let tail: Vec<&str> = out.lines().rev().take(4).collect();
+    assert!(
+        tail.iter()
+            .any(|l| l.starts_with("cause: every response was 401 or 403")),
+        "{tail:?}"
+    );
+}

@@ -559,7 +559,42 @@ fn long_bodies_are_cut_for_display_with_a_note() {
     assert!(page.contains(&"a".repeat(16 * 1024)));
     assert!(!page.contains(&"a".repeat(16 * 1024 + 1)));
     assert!(page.contains("Shown here: the first 16 KiB"));
-    assert!(page.contains(&format!("of the {} bytes of this body", 5 * 1024 * 1024)));
+    assert!(page.contains("Cut at 65,536 of 5,242,880 bytes."));
+    // A request body the runner cut names the file that holds it whole.
+    let request = &mut r
+        .scenarios
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find_map(|st| st.exchange.as_mut())
+        .unwrap()
+        .request;
+    request.body = Some("{\"padding\": \"aaa".into());
+    request.body_bytes = 5_000_000;
+    request.truncated = true;
+    request.body_file = Some("bodies/01_s-create.json".into());
+    let page = html::render(&r);
+    assert!(page.contains(
+        "Cut at 65,536 of 5,000,000 bytes; the whole body is in bodies&#x2f;01_s-create.json, which the curl line sends."
+    ));
+}
+
+#[test]
+fn an_answer_before_the_request_body_was_sent_says_so() {
+    let mut r = fixture("failing.json");
+    let x = r
+        .scenarios
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find_map(|st| st.exchange.as_deref_mut().filter(|x| x.response.is_some()))
+        .unwrap();
+    x.request.body_bytes = 5_000_000;
+    let resp = x.response.as_mut().unwrap();
+    let status = resp.status;
+    resp.request_body_sent = Some(131_072);
+    let page = html::render(&r);
+    assert!(page.contains(&format!(
+        "<p class=\"cut\">The server answered {status} before the request body was sent (after at most 131,072 of its 5,000,000 bytes).</p>"
+    )));
 }
 
 #[test]
@@ -638,6 +673,9 @@ fn write_samples() {
             url: "http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel".into(),
             headers: vec![("authorization".into(), "Bearer ***".into())],
             body: None,
+            body_bytes: 0,
+            truncated: false,
+            body_file: None,
         },
         response: None,
         curl: "curl -sS -i -X POST 'http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel' -H \"authorization: Bearer $VEZA_TOKEN\"".into(),

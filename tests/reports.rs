@@ -911,3 +911,169 @@ fn endless_and_oversized_inputs_are_refused_at_their_cap() {
     }
     assert!(!reports.join("report.json").exists(), "nothing ran");
 }
+
+/// The failing fixture with its first recorded exchange's request body cut
+/// (its whole in `bodies/01-create.json`) and its response body cut.
+fn cut_bodies() -> RunResult {
+    let mut r = conform::report::json::read(&fixture("failing.json")).unwrap();
+    let x = r
+        .scenarios
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find_map(|st| st.exchange.as_deref_mut().filter(|x| x.response.is_some()))
+        .unwrap();
+    x.request.body = Some("{\"padding\": \"aaaa".into());
+    x.request.body_bytes = 5_242_880;
+    x.request.truncated = true;
+    x.request.body_file = Some("bodies/01-create.json".into());
+    let resp = x.response.as_mut().unwrap();
+    resp.body_bytes = 10_485_760;
+    resp.truncated = true;
+    r
+}
+
+#[test]
+fn a_cut_body_says_so_in_the_terminal_junit_and_markdown() {
+    let r = cut_bodies();
+    let request = "    … (cut at 65,536 of 5,242,880 bytes; the whole body is in bodies/01-create.json, which the curl line sends)\n";
+    let response = "    … (cut at 65,536 of 10,485,760 bytes)\n";
+    let s = r
+        .scenarios
+        .iter()
+        .find(|s| s.steps.iter().any(|st| st.exchange.is_some()))
+        .unwrap();
+    let terminal = conform::report::text::failure_text(s, 2000);
+    for note in [request, response] {
+        assert!(terminal.contains(note), "{note}\n{terminal}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    conform::report::write_all(&r, &ReportOptions::in_dir(dir.path())).unwrap();
+    for file in ["junit.xml", "summary.md"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        for note in [request, response] {
+            assert!(text.contains(note.trim()), "{file}: {note}");
+        }
+    }
+    // report.json keeps the cut, the size and the file.
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let recorded = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap())
+        .find_map(|st| st.get("exchange"))
+        .unwrap();
+    assert_eq!(recorded["request"]["body_bytes"], 5_242_880);
+    assert_eq!(recorded["request"]["truncated"], true);
+    assert_eq!(recorded["request"]["body_file"], "bodies/01-create.json");
+}
+
+/// The body files under `dir/bodies/`, by name, with their bytes.
+fn body_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir.join("bodies"))
+        .map(|entries| {
+            entries
+                .map(|e| {
+                    let e = e.unwrap();
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `body_file` and curl line of every exchange of a report.json.
+fn sent_from_files(report: &Path) -> Vec<(String, String)> {
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap())
+        .filter_map(|st| st.get("exchange"))
+        .filter_map(|x| {
+            let file = x["request"].get("body_file")?.as_str()?.to_owned();
+            Some((file, x["curl"].as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn merge_and_diff_bring_the_body_files_their_curl_lines_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    // Shard a: scenario 20 deviates (413 in plain text) and keeps its three
+    // 5 MiB bodies; shard b: one other scenario.
+    let shard = |reports: &Path, filter: &str| {
+        let o = opts(&[Fault::Oversized413Text], Some(reports));
+        let args = libtest_mimic::Arguments {
+            filter: Some(filter.into()),
+            ..quiet()
+        };
+        run(&o, &args).expect("the shard runs");
+    };
+    shard(&a, "20_oversized_body");
+    shard(&b, "09_create_without_wrapper");
+    let bodies = body_files(&a);
+    assert_eq!(bodies.len(), 3, "{:?}", bodies.keys());
+    assert_eq!(sent_from_files(&a.join("report.json")).len(), 3);
+
+    let out = dir.path().join("merged");
+    let o = merge(&[&b.join("report.json"), &a.join("report.json")], &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(body_files(&out), bodies, "the same files, whole");
+    for (file, curl) in sent_from_files(&out.join("report.json")) {
+        assert!(out.join(&file).is_file(), "{file}");
+        assert!(curl.ends_with(&format!("--data-binary @{file}")), "{curl}");
+    }
+
+    // Two reports naming one body file: the second is renamed, and its curl
+    // line follows. (Attempts merged with --retries keep an earlier failed
+    // one as a rerun: here a copy of shard a whose scenario failed.)
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(first.join("bodies")).unwrap();
+    for (name, bytes) in &bodies {
+        std::fs::write(first.join("bodies").join(name), bytes).unwrap();
+    }
+    let mut failed: Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("report.json")).unwrap()).unwrap();
+    failed["scenarios"][0]["outcome"] = "failed".into();
+    write_json(&first.join("report.json"), &failed);
+    let again = dir.path().join("again");
+    let o = merge(
+        &[&first.join("report.json"), &a.join("report.json")],
+        &again,
+        &["--retries"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged = body_files(&again);
+    assert_eq!(merged.len(), 6, "{:?}", merged.keys());
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("report.json")).unwrap()).unwrap();
+    let rerun = &r["scenarios"][0]["reruns"][0]["steps"][0]["exchange"];
+    let last = &r["scenarios"][0]["steps"][0]["exchange"];
+    let (f1, f2) = (
+        rerun["request"]["body_file"].as_str().unwrap(),
+        last["request"]["body_file"].as_str().unwrap(),
+    );
+    assert_ne!(f1, f2);
+    assert!(f2.ends_with("-2.json"), "{f2}");
+    assert!(last["curl"].as_str().unwrap().ends_with(&format!("@{f2}")));
+
+    // diff writes the new run's reports with its bodies.
+    let diffed = dir.path().join("diffed");
+    let o = conform([
+        "diff".as_ref(),
+        b.join("report.json").as_os_str(),
+        a.join("report.json").as_os_str(),
+        "--out".as_ref(),
+        diffed.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(body_files(&diffed), bodies);
+}

@@ -355,3 +355,76 @@ fn a_token_in_a_case_file_with_a_syntax_error_is_masked_in_the_excerpt() {
     assert!(term.contains("Bearer ***"), "{term}");
     assert_nowhere("run --token-file", &term, &[TOKEN]);
 }
+
+#[test]
+fn a_request_body_written_whole_beside_the_reports_is_masked() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(echo_server());
+    // Past the 64 KiB the record keeps: the token and the captured secret,
+    // so that only the body file (what the curl line sends) holds them.
+    let cases = suite_dir(&format!(
+        r#"name: big
+steps:
+  - name: get the secret
+    request: {{ method: GET, path: /secret }}
+    capture:
+      s: {{ json: $.value, secret: true }}
+  - name: send a large body
+    request:
+      method: POST
+      path: /echo
+      json: {{ padding: "{}", token: "{{{{ env.VEZA_TOKEN }}}}", s: "{{{{ s }}}}" }}
+    expect: {{ status: 201 }}
+"#,
+        "p".repeat(70_000)
+    ));
+    let reports = tempfile::tempdir().unwrap();
+    let o = run(cases.path(), &url, reports.path());
+    let term = assert_clean(&o, reports.path(), &[TOKEN, CAPTURED]);
+    assert_eq!(o.status.code(), Some(1), "{term}");
+    let files: Vec<_> = walk(&reports.path().join("bodies"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let body = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(body.starts_with(r#"{"padding":"ppp"#), "{}", &body[..40]);
+    assert!(
+        body.ends_with(r#"","token":"***","s":"***"}"#),
+        "{}",
+        &body[body.len() - 60..]
+    );
+}
+
+#[test]
+fn a_body_file_written_before_a_secret_was_captured_is_masked_at_the_end() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(echo_server());
+    // The first step sends the value the second captures as a secret.
+    let cases = suite_dir(&format!(
+        r#"name: late
+steps:
+  - name: send it before it is known
+    soft: true
+    request:
+      method: POST
+      path: /echo
+      json: {{ padding: "{}", late: '{CAPTURED}' }}
+    expect: {{ status: 201 }}
+  - name: get the secret
+    request: {{ method: GET, path: /secret }}
+    capture:
+      s: {{ json: $.value, secret: true }}
+"#,
+        "p".repeat(70_000)
+    ));
+    let reports = tempfile::tempdir().unwrap();
+    let o = run(cases.path(), &url, reports.path());
+    let term = assert_clean(&o, reports.path(), &[TOKEN, CAPTURED]);
+    assert_eq!(o.status.code(), Some(1), "{term}");
+    let files = walk(&reports.path().join("bodies"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let body = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        body.ends_with(r#"","late":"***"}"#),
+        "{}",
+        &body[body.len() - 40..]
+    );
+}

@@ -43,6 +43,7 @@ mod tests {
             headers: vec![("content-type".into(), "application/json".into())],
             body: vec![],
             elapsed: Duration::ZERO,
+            request_body_sent: None,
             json: Default::default(),
         };
         let loc = SourceLocation::new("a.yaml", 1, 1);

@@ -20,6 +20,7 @@
 //! `style` writes parameter values as the contract's parameters ask, and
 //! `target` builds a step's path, query and headers with it.
 
+pub mod paced;
 pub mod style;
 pub mod target;
 
@@ -64,6 +65,9 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// From sending the request to the last byte of the body.
     pub elapsed: Duration,
+    /// Set when the answer came before the whole request body was sent:
+    /// how many of its bytes had been handed to the connection by then.
+    pub request_body_sent: Option<usize>,
     /// The body read as JSON, once, by the first check that needs it.
     pub json: std::sync::OnceLock<Result<serde_json::Value, String>>,
 }
@@ -97,6 +101,32 @@ pub enum TransportError {
     BodyTooLarge { limit: u64 },
     #[error("the response broke off: {0}")]
     Body(String),
+    /// The connection broke while the request body was being sent, and no
+    /// answer was read: a server that answered early and closed (see
+    /// [`paced`]) left its answer unread.
+    #[error(
+        "the connection broke while the request body was being sent (after at most {} of its {} bytes): {cause}; a server that refuses a request (a wrong token, a body too large) may answer before reading the whole body and close the connection, and that answer could not be read",
+        crate::printable::grouped(*sent),
+        crate::printable::grouped(*total)
+    )]
+    BodyNotSent {
+        sent: usize,
+        total: usize,
+        cause: String,
+    },
+    /// The server answered before the whole request body was sent, and the
+    /// connection broke before its answer was read whole.
+    #[error(
+        "the server answered {status} before the request body was sent (after at most {} of its {} bytes), then the connection broke before its answer was read whole: {cause}",
+        crate::printable::grouped(*sent),
+        crate::printable::grouped(*total)
+    )]
+    AnsweredEarly {
+        status: u16,
+        sent: usize,
+        total: usize,
+        cause: String,
+    },
     #[error("request failed: {0}")]
     Other(String),
 }
@@ -220,11 +250,39 @@ impl HttpClient {
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
+        // A large body goes in pieces, counted, so that an answer that
+        // comes before it is all sent is read, and known as such (`paced`).
+        let mut paced = None;
         if let Some(body) = &req.body {
-            rb = rb.body(body.clone());
+            if body.len() > paced::PIECE {
+                let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                rb = rb.body(reqwest::Body::wrap(paced::Paced::new(
+                    body.clone(),
+                    sent.clone(),
+                )));
+                paced = Some((sent, body.len()));
+            } else {
+                rb = rb.body(body.clone());
+            }
         }
+        // How much of a paced body had gone, when it had not all gone.
+        let unsent = || {
+            paced.as_ref().and_then(|(sent, total)| {
+                let sent = sent.load(std::sync::atomic::Ordering::Acquire);
+                (sent < *total).then_some((sent, *total))
+            })
+        };
         let start = Instant::now();
-        let mut resp = rb.send().await.map_err(|e| self.classify(&e, &req.url))?;
+        let mut resp =
+            rb.send()
+                .await
+                .map_err(|e| match (self.classify(&e, &req.url), unsent()) {
+                    (TransportError::Other(cause), Some((sent, total))) => {
+                        TransportError::BodyNotSent { sent, total, cause }
+                    }
+                    (other, _) => other,
+                })?;
+        let early = unsent();
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -240,9 +298,18 @@ impl HttpClient {
         while let Some(chunk) =
             resp.chunk()
                 .await
-                .map_err(|e| match self.classify(&e, &req.url) {
-                    TransportError::Other(m) => TransportError::Body(m),
-                    other => other,
+                .map_err(|e| match (self.classify(&e, &req.url), early) {
+                    (
+                        TransportError::Other(cause) | TransportError::Body(cause),
+                        Some((sent, total)),
+                    ) => TransportError::AnsweredEarly {
+                        status,
+                        sent,
+                        total,
+                        cause,
+                    },
+                    (TransportError::Other(m), None) => TransportError::Body(m),
+                    (other, _) => other,
                 })?
         {
             if (body.len() + chunk.len()) as u64 > self.max_body {
@@ -257,6 +324,7 @@ impl HttpClient {
             headers,
             body,
             elapsed: start.elapsed(),
+            request_body_sent: early.map(|(sent, _)| sent),
             json: Default::default(),
         })
     }

@@ -103,18 +103,7 @@ fn line(op: &OperationCoverage) -> String {
     )
 }
 
-/// A count with its thousands grouped by commas: `1,224`.
-pub fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
+pub use crate::printable::grouped;
 
 /// A coverage of `operations` GET operations documenting 200, 404, 422
 /// and `default`, of which those in `touched` had their 200 exercised.

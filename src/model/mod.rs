@@ -588,7 +588,12 @@ pub struct Failure {
     pub soft: bool,
 }
 
-/// A request as it may be shown (secrets masked).
+/// Recorded bodies (of requests and responses) are cut at this many bytes
+/// (64 KiB); a cut one says so (`truncated`, and the whole size).
+pub const SHOWN_BODY_BYTES: usize = 64 * 1024;
+
+/// A request as it may be shown (secrets masked, body cut at
+/// [`SHOWN_BODY_BYTES`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordedRequest {
     pub method: String,
@@ -596,6 +601,23 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// Size of the whole body sent (0 without a body; absent in reports
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub body_bytes: usize,
+    /// The body was cut at [`SHOWN_BODY_BYTES`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// Where the whole body of a cut one was written, relative to the
+    /// reports folder (`bodies/NAME`; see `report::bodies`): what the curl
+    /// line sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_file: Option<String>,
+}
+
+/// For `skip_serializing_if`, which passes a reference.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A response as it may be shown (secrets masked, body truncated).
@@ -603,12 +625,32 @@ pub struct RecordedRequest {
 pub struct RecordedResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    /// The body as text, cut at [`crate::runner::SHOWN_BODY_BYTES`].
+    /// The body as text, cut at [`SHOWN_BODY_BYTES`].
     pub body: String,
     /// Size of the whole body.
     pub body_bytes: usize,
     pub truncated: bool,
     pub duration_ms: f64,
+    /// Set when the server answered before the whole request body was
+    /// sent (a refusal, say, that did not wait for it): how many bytes of
+    /// it had gone by then, at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body_sent: Option<usize>,
+}
+
+impl Exchange {
+    /// `the server answered 401 before the request body was sent (after at
+    /// most 1,310,720 of its 5,242,880 bytes)`, when it did.
+    pub fn early_answer(&self) -> Option<String> {
+        let resp = self.response.as_ref()?;
+        let sent = resp.request_body_sent?;
+        Some(format!(
+            "the server answered {} before the request body was sent (after at most {} of its {} bytes)",
+            resp.status,
+            crate::printable::grouped(sent),
+            crate::printable::grouped(self.request.body_bytes)
+        ))
+    }
 }
 
 /// The last exchange of a step that did not pass.
@@ -736,6 +778,9 @@ impl StepResult {
             f(&mut x.curl, Line);
             if let Some(body) = &mut x.request.body {
                 f(body, Block);
+            }
+            if let Some(file) = &mut x.request.body_file {
+                f(file, Line);
             }
             for (k, v) in &mut x.request.headers {
                 f(k, Line);

@@ -477,6 +477,8 @@ struct ExchangeView {
 struct ResponseView {
     status: u16,
     duration: String,
+    /// The server answered before the request body was sent.
+    early: Option<String>,
     headers: Vec<(String, String)>,
     body: BodyView,
 }
@@ -1005,12 +1007,25 @@ fn exchange(x: &Exchange) -> ExchangeView {
         method: x.request.method.clone(),
         url: x.request.url.clone(),
         request_headers: x.request.headers.clone(),
-        request_body: x.request.body.as_deref().map(|b| body(b, None)),
+        request_body: x.request.body.as_deref().map(|b| {
+            let cut = x.request.truncated;
+            body(
+                b,
+                cut.then_some((x.request.body_bytes, x.request.body_file.as_deref())),
+            )
+        }),
         response: x.response.as_ref().map(|r| ResponseView {
             status: r.status,
             duration: duration(r.duration_ms),
+            early: x.early_answer().map(|e| {
+                let mut e = e;
+                if let Some(first) = e.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                e + "."
+            }),
             headers: r.headers.clone(),
-            body: body(&r.body, r.truncated.then_some(r.body_bytes)),
+            body: body(&r.body, r.truncated.then_some((r.body_bytes, None))),
         }),
         curl: x.curl.clone(),
         curl_long: too_long_to_print(&x.curl),
@@ -1026,16 +1041,17 @@ fn too_long_to_print(text: &str) -> bool {
     text.len() > PRINTED_BYTES || text.lines().count() > PRINTED_LINES
 }
 
-/// A body cut for display at [`DISPLAY_BODY_BYTES`]; `whole` is the size of
-/// the whole body when the runner already cut it.
-fn body(text: &str, whole: Option<usize>) -> BodyView {
+/// A body cut for display at [`DISPLAY_BODY_BYTES`]; `cut` is the size of
+/// the whole body when the runner already cut it, and where the whole of
+/// it was written (see [`super::text::cut_note`]).
+fn body(text: &str, cut: Option<(usize, Option<&str>)>) -> BodyView {
     let mut notes = Vec::new();
-    if let Some(whole) = whole {
-        notes.push(format!(
-            "The runner kept the first {} of the {} bytes of this body.",
-            text.len(),
-            whole
-        ));
+    if let Some((whole, file)) = cut {
+        let mut note = super::text::cut_note(whole, file);
+        if let Some(first) = note.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        notes.push(format!("{note}."));
     }
     let shown = if text.len() > DISPLAY_BODY_BYTES {
         let mut end = DISPLAY_BODY_BYTES;

@@ -87,7 +87,7 @@ fn and_more(n: usize) -> String {
 /// Reads the report.json files at `paths` and merges them in order. A file
 /// given twice (the same file by its canonical path) is refused before
 /// anything is read.
-pub fn merge_files(paths: &[PathBuf], opts: MergeOptions) -> Result<RunResult, MergeError> {
+pub fn merge_files(paths: &[PathBuf], opts: MergeOptions) -> Result<Merged, MergeError> {
     let mut seen: BTreeMap<PathBuf, &PathBuf> = BTreeMap::new();
     for p in paths {
         // A path that does not resolve is left to the reader to report.
@@ -102,10 +102,35 @@ pub fn merge_files(paths: &[PathBuf], opts: MergeOptions) -> Result<RunResult, M
         }
     }
     let mut reports = Vec::with_capacity(paths.len());
+    let (mut bodies, mut missing, mut taken) = (Vec::new(), Vec::new(), Default::default());
     for p in paths {
-        reports.push((p.display().to_string(), super::json::read(p)?));
+        let mut r = super::json::read(p)?;
+        let dir = p.parent().unwrap_or(std::path::Path::new(""));
+        let (found, absent) = super::bodies::adopt(&mut r, dir, &mut taken);
+        bodies.extend(found);
+        missing.extend(absent);
+        reports.push((p.display().to_string(), r));
     }
-    merge(reports, opts)
+    let mut result = merge(reports, opts)?;
+    // Only the bodies of the exchanges the merged result keeps.
+    let kept = super::bodies::referenced(&mut result);
+    bodies.retain(|b| kept.contains(&b.name));
+    Ok(Merged {
+        result,
+        bodies,
+        missing,
+    })
+}
+
+/// A merge of report files, and the body files its curl lines send.
+#[derive(Debug)]
+pub struct Merged {
+    pub result: RunResult,
+    /// The body files of the merged reports, each from beside its report
+    /// (see [`super::bodies::adopt`]).
+    pub bodies: Vec<super::bodies::BodyFile>,
+    /// Body files a report names that are not beside it.
+    pub missing: Vec<PathBuf>,
 }
 
 /// Merges `reports` (name, result) in order.

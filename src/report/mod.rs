@@ -25,6 +25,11 @@
 //!   reports are written: a second run into the same folder is refused
 //!   meanwhile. Holding it, the run removes the temporary files a killed
 //!   run left ([`remove_stale_temporaries`]).
+//! - The whole request bodies that failing steps' curl lines send are in
+//!   `bodies/` ([`bodies`]): written into temporaries as the steps fail,
+//!   and put in place when the set is written, after the previous
+//!   `report.json` is removed and before the new reports, the previous
+//!   set's body files removed.
 //!
 //! A report path that is a symbolic link is written through: the link stays,
 //! its target is replaced (renamed into place where the target is). A
@@ -36,6 +41,7 @@
 //! no report carries a raw control character, escape sequence or bidi
 //! override, and one-line fields are one line in every report.
 
+pub mod bodies;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -213,14 +219,15 @@ fn is_own_temporary(name: &str) -> bool {
 /// Removes the temporary files a run killed while writing left in the
 /// reports folder `dir`: regular files named as conform names its own
 /// (`.report.json.PID.tmp`, `.junit.xml.PID.tmp`, `.report.html.PID.tmp`,
-/// `.summary.md.PID.tmp`, `.conform-probe.PID.tmp`), nothing else. Call it
-/// holding the folder's lock ([`FolderLock::take`] does), so that no live
-/// run owns them. Returns the files removed; what cannot be removed stays.
+/// `.summary.md.PID.tmp`, `.conform-probe.PID.tmp`, and in `bodies/`
+/// `.NAME.PID.tmp` for a body file name), nothing else. Call it holding
+/// the folder's lock ([`FolderLock::take`] does), so that no live run owns
+/// them. Returns the files removed; what cannot be removed stays.
 pub fn remove_stale_temporaries(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = bodies::remove_stale_temporaries(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return removed;
     };
-    let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let own = name.to_str().is_some_and(is_own_temporary);
@@ -382,14 +389,33 @@ fn plan(opts: &ReportOptions) -> Vec<(PathBuf, Format)> {
     files
 }
 
-/// Writes every format; returns the files written, in the order written.
-/// The previous `report.json` goes first and the new one comes last, so that
-/// a `report.json` present means the whole set was written (see the module
-/// documentation).
+/// Writes every format, and no body file (the previous set's are removed):
+/// [`write_set`] without bodies.
 pub fn write_all(
     result: &crate::model::RunResult,
     opts: &ReportOptions,
 ) -> io::Result<Vec<PathBuf>> {
+    write_set(result, opts, &[]).map(|set| set.reports)
+}
+
+/// What [`write_set`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The reports, in the order written.
+    pub reports: Vec<PathBuf>,
+    /// The body files put in `bodies/`.
+    pub bodies: Vec<PathBuf>,
+}
+
+/// Writes a set: the body files its curl lines send ([`bodies::place`]),
+/// then every format. The previous `report.json` goes first and the new
+/// one comes last, so that a `report.json` present means the whole set was
+/// written (see the module documentation).
+pub fn write_set(
+    result: &crate::model::RunResult,
+    opts: &ReportOptions,
+    body_files: &[bodies::BodyFile],
+) -> io::Result<Written> {
     let named = |path: &Path, e: io::Error| {
         io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
     };
@@ -401,6 +427,7 @@ pub fn write_all(
             _ => {}
         }
     }
+    let placed = bodies::place(&opts.dir, body_files)?;
     let junit_opts = junit::JunitOptions {
         file_line: opts.junit_file_line,
     };
@@ -418,7 +445,10 @@ pub fn write_all(
         .map_err(|e| named(&path, e))?;
         written.push(path);
     }
-    Ok(written)
+    Ok(Written {
+        reports: written,
+        bodies: placed,
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Building requests from a step and recording exchanges for reports:
-//! secrets masked, bodies cut, and a curl line that reproduces the request.
+//! secrets masked, bodies cut (saying so), and a curl line that reproduces
+//! the request (sending a cut body from its file beside the reports: see
+//! `report::bodies`).
 
 use std::fmt::Write as _;
 
@@ -123,7 +125,20 @@ fn body_text(raw: &[u8], red: &Redactor) -> (String, bool) {
     )
 }
 
-pub fn record_request(req: &OutgoingRequest, red: &Redactor) -> RecordedRequest {
+/// The request as reports show it; `body_file` is where the whole of a
+/// body cut for the record was written (relative to the reports folder).
+pub fn record_request(
+    req: &OutgoingRequest,
+    red: &Redactor,
+    body_file: Option<&str>,
+) -> RecordedRequest {
+    let (body, truncated) = match &req.body {
+        Some(b) => {
+            let (text, cut) = shown_body(b, red);
+            (Some(text), cut)
+        }
+        None => (None, false),
+    };
     RecordedRequest {
         method: req.method.to_owned(),
         url: red.redact(req.url.as_str()).into_owned(),
@@ -132,7 +147,10 @@ pub fn record_request(req: &OutgoingRequest, red: &Redactor) -> RecordedRequest 
             .iter()
             .map(|(k, v)| (k.clone(), red.header(k, v)))
             .collect(),
-        body: req.body.as_ref().map(|b| shown_body(b, red).0),
+        body,
+        body_bytes: req.body.as_ref().map_or(0, bytes::Bytes::len),
+        truncated,
+        body_file: body_file.filter(|_| truncated).map(str::to_owned),
     }
 }
 
@@ -155,6 +173,7 @@ pub fn record_response(resp: &HttpResponse, red: &Redactor) -> RecordedResponse 
         body_bytes: resp.body.len(),
         truncated,
         duration_ms: ms(resp.elapsed),
+        request_body_sent: resp.request_body_sent,
     }
 }
 
@@ -187,8 +206,21 @@ fn sh(s: &str) -> String {
     out
 }
 
-/// A curl command reproducing the request; the suite's token appears as `$VAR`.
-pub fn curl(req: &OutgoingRequest, red: &Redactor, token: Option<&str>, token_env: &str) -> String {
+/// A curl command reproducing the request; the suite's token appears as
+/// `$VAR`. A body longer than [`SHOWN_BODY_BYTES`] is sent from
+/// `body_file` (`--data-binary @bodies/NAME`, a path relative to the
+/// reports folder, where the command is to be run), the whole body masked
+/// there as everywhere, and without the `Expect: 100-continue` curl adds
+/// to a large body (conform sends the body at once); without a file (no
+/// reports folder) the line carries the cut body and says so in a shell
+/// comment at its end.
+pub fn curl(
+    req: &OutgoingRequest,
+    red: &Redactor,
+    token: Option<&str>,
+    token_env: &str,
+    body_file: Option<&str>,
+) -> String {
     let mut parts = vec![
         "curl -sS -i".to_owned(),
         format!("-X {}", req.method),
@@ -204,23 +236,57 @@ pub fn curl(req: &OutgoingRequest, red: &Redactor, token: Option<&str>, token_en
         }
     }
     if let Some(b) = &req.body {
-        parts.push(format!("--data-raw {}", sh(&body_text(b, red).0)));
+        match body_file {
+            Some(file) if b.len() > SHOWN_BODY_BYTES => {
+                // curl asks a large body's server to continue first
+                // (`Expect: 100-continue`), which conform never does.
+                if !req
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("expect"))
+                {
+                    parts.push("-H 'Expect:'".to_owned());
+                }
+                parts.push(format!("--data-binary {}", sh_path(&format!("@{file}"))));
+            }
+            _ => {
+                let (text, cut) = body_text(b, red);
+                parts.push(format!("--data-raw {}", sh(&text)));
+                if cut {
+                    parts.push(format!(
+                        "# the body is cut at {} of {} bytes: this sends only its beginning",
+                        crate::model::coverage::grouped(SHOWN_BODY_BYTES),
+                        crate::model::coverage::grouped(b.len())
+                    ));
+                }
+            }
+        }
     }
     parts.join(" ")
 }
 
-/// The exchange of a step that did not pass.
+/// A path as a shell word: as it is when it holds only characters a shell
+/// leaves alone (body file names do), else quoted.
+fn sh_path(p: &str) -> String {
+    let plain = p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'@' | b'/' | b'.' | b'_' | b'-'));
+    if plain { p.to_owned() } else { sh(p) }
+}
+
+/// The exchange of a step that did not pass; `body_file` as in [`curl`].
 pub fn exchange(
     req: &OutgoingRequest,
     resp: Option<&HttpResponse>,
     red: &Redactor,
     token: Option<&str>,
     token_env: &str,
+    body_file: Option<&str>,
 ) -> Exchange {
     Exchange {
-        request: record_request(req, red),
+        request: record_request(req, red, body_file),
         response: resp.map(|r| record_response(r, red)),
-        curl: curl(req, red, token, token_env),
+        curl: curl(req, red, token, token_env, body_file),
     }
 }
 
@@ -244,7 +310,7 @@ mod tests {
     fn curl_uses_the_env_var_and_masks_the_rest() {
         let mut red = Redactor::new();
         red.add("s3cret");
-        let c = curl(&req(), &red, Some("s3cret"), "VEZA_TOKEN");
+        let c = curl(&req(), &red, Some("s3cret"), "VEZA_TOKEN", None);
         assert!(!c.contains("s3cret"), "{c}");
         assert!(
             c.contains("-H \"authorization: Bearer $VEZA_TOKEN\""),
@@ -258,7 +324,7 @@ mod tests {
     fn another_authorization_header_is_masked_not_replaced() {
         let mut r = req();
         r.headers[1].1 = "Bearer wrong-token".into();
-        let c = curl(&r, &Redactor::new(), Some("s3cret"), "VEZA_TOKEN");
+        let c = curl(&r, &Redactor::new(), Some("s3cret"), "VEZA_TOKEN", None);
         assert!(c.contains("'authorization: Bearer ***'"), "{c}");
         assert!(!c.contains("wrong-token"), "{c}");
     }
@@ -275,12 +341,51 @@ mod tests {
         r.body = Some(bytes::Bytes::from_static(
             b"{\"a\": \"it's\\n\"}\r\n\x1b]52;c;x\x07 \xe2\x80\xae.",
         ));
-        let c = curl(&r, &Redactor::new(), None, "T");
+        let c = curl(&r, &Redactor::new(), None, "T", None);
         assert!(
             c.ends_with(r#"--data-raw $'{"a": "it\'s\\n"}\r\n\x1b]52;c;x\x07 \u202e.'"#),
             "{c}"
         );
         assert_eq!(crate::printable::line(&c), c);
+    }
+
+    #[test]
+    fn a_cut_request_body_says_so_and_its_curl_line_sends_the_whole_file() {
+        let mut r = req();
+        let mut big = br#"{"q": ""#.to_vec();
+        big.resize(SHOWN_BODY_BYTES + 100, b'a');
+        big.extend_from_slice(br#"s3cret"}"#);
+        let whole = big.len();
+        r.body = Some(bytes::Bytes::from(big));
+        let mut red = Redactor::new();
+        red.add("s3cret");
+        let file = "bodies/s-step.json";
+        let recorded = record_request(&r, &red, Some(file));
+        assert!(recorded.truncated);
+        assert_eq!(recorded.body_bytes, whole);
+        assert_eq!(recorded.body_file.as_deref(), Some(file));
+        assert_eq!(recorded.body.unwrap().len(), SHOWN_BODY_BYTES);
+        let c = curl(&r, &red, Some("s3cret"), "VEZA_TOKEN", Some(file));
+        assert!(
+            c.ends_with(" -H 'Expect:' --data-binary @bodies/s-step.json"),
+            "{c}"
+        );
+        // Without a file (no reports folder): the cut body, and a comment
+        // saying the line does not send it whole.
+        let c = curl(&r, &red, Some("s3cret"), "VEZA_TOKEN", None);
+        assert!(c.contains("--data-raw '{\"q\": \"aaa"), "{}", &c[..200]);
+        assert!(
+            c.ends_with(&format!(
+                " # the body is cut at 65,536 of {} bytes: this sends only its beginning",
+                crate::model::coverage::grouped(whole)
+            )),
+            "{}",
+            &c[c.len() - 200..]
+        );
+        // A body under the cut is whole, and names no file.
+        let small = record_request(&req(), &red, Some(file));
+        assert!(!small.truncated && small.body_file.is_none());
+        assert_eq!(small.body_bytes, req().body.unwrap().len());
     }
 
     #[test]

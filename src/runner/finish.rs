@@ -29,12 +29,21 @@ pub struct Finished<'a> {
     pub elapsed: Duration,
     pub scenarios: Vec<ScenarioResult>,
     pub interrupted: bool,
+    /// The body files the failing steps wrote (none without a reports folder).
+    pub bodies: Bodies,
+    /// Lines for the closing block on failures the terminal told once
+    /// (`report::text::Shown::repeated`).
+    pub repeated: Vec<String>,
     /// Trials libtest saw fail (a panicking trial records no result).
     pub libtest_failed: u64,
     /// Standard output carries JSON events only (`--format json`): the
     /// human summary goes to standard error.
     pub json_stdout: bool,
 }
+
+/// The body files of a run ([`report::bodies::Staging::finish`]): `None`
+/// without a reports folder.
+pub type Bodies = Option<Result<Vec<report::bodies::BodyFile>, String>>;
 
 /// A result with provenance and no scenarios.
 pub fn empty_result(suite: &Suite, base_url: &str) -> RunResult {
@@ -111,7 +120,7 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     crate::model::verdict::finalize(&mut result);
     let code = exit_code_of(&result, f.libtest_failed);
     if opts.print_summary {
-        let summary = summary_lines(&result, opts.coverage_table());
+        let summary = summary_lines(&result, opts.coverage_table(), &f.repeated);
         // With `--format json` every line on stdout is a JSON event.
         if f.json_stdout {
             eprint!("{summary}");
@@ -120,7 +129,13 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
         }
     }
     if let Some(reports) = &opts.reports {
-        let written = report::write_all(&result, reports).map_err(RunError::Reports)?;
+        let bodies = match f.bodies {
+            Some(Ok(files)) => files,
+            // The set would name a body file it lacks: no report.json.
+            Some(Err(e)) => return Err(RunError::Reports(std::io::Error::other(e))),
+            None => Vec::new(),
+        };
+        let written = report::write_set(&result, reports, &bodies).map_err(RunError::Reports)?;
         if opts.print_summary {
             // The last line says where the reports went.
             let line = written_line(&written);
@@ -134,10 +149,24 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
     Ok((result, code))
 }
 
-/// `reports written: DIR/junit.xml, DIR/report.html, ...`, in the order written.
-fn written_line(written: &[std::path::PathBuf]) -> String {
-    let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    format!("reports written: {}", files.join(", "))
+/// `reports written: DIR/junit.xml, DIR/report.html, ...`, in the order
+/// written, and how many body files went into `DIR/bodies/`.
+fn written_line(written: &report::Written) -> String {
+    let files: Vec<String> = written
+        .reports
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut line = format!("reports written: {}", files.join(", "));
+    if let Some(dir) = written.bodies.first().and_then(|b| b.parent()) {
+        let n = written.bodies.len();
+        line.push_str(&format!(
+            " (and {n} request bod{} in {}/)",
+            if n == 1 { "y" } else { "ies" },
+            dir.display()
+        ));
+    }
+    line
 }
 
 /// The exit code of a finished result: its verdict's, except that a trial
@@ -162,7 +191,7 @@ pub fn exit_code_of(r: &RunResult, libtest_failed: u64) -> u8 {
 /// Coverage (the operations touched, or all of them with
 /// `coverage_table`), flaky scenarios, the regression and the
 /// certification block, after libtest's own summary.
-fn summary_lines(r: &RunResult, coverage_table: bool) -> String {
+fn summary_lines(r: &RunResult, coverage_table: bool, repeated: &[String]) -> String {
     let mut out = String::new();
     if let (Some(c), Some(info)) = (&r.coverage, &r.contract) {
         out.push_str(&crate::model::coverage::render(
@@ -197,6 +226,6 @@ fn summary_lines(r: &RunResult, coverage_table: bool) -> String {
             out.push_str(&format!("  new failure: {id}\n"));
         }
     }
-    out.push_str(&report::text::closing_block(r));
+    out.push_str(&report::text::closing_block(r, repeated));
     out
 }

@@ -78,7 +78,7 @@ fn run_unmasked(
     let ctx = prepare::context(opts, &inputs, client, target.token, endpoints, interrupt);
     let ran = run_scenarios(&rt, Arc::new(ctx), &inputs, opts, args);
     let embedded_requests = target.embedded.stop(&rt);
-    let (shown, interrupted) = close(rt, ran.ctx, &target.url);
+    let (shown, interrupted, bodies) = close(rt, ran.ctx, &target.url);
     finish::finish(
         opts,
         Finished {
@@ -92,6 +92,8 @@ fn run_unmasked(
             elapsed: ran.elapsed,
             scenarios: ran.results,
             interrupted,
+            bodies,
+            repeated: ran.repeated,
             libtest_failed: ran.libtest_failed,
             json_stdout: args.format == Some(libtest_mimic::FormatSetting::Json),
         },
@@ -129,6 +131,9 @@ struct Ran {
     results: Vec<ScenarioResult>,
     /// Trials libtest saw fail.
     libtest_failed: u64,
+    /// The closing block's lines for failures the terminal told once
+    /// ([`report::text::Shown::repeated`]).
+    repeated: Vec<String>,
 }
 
 /// Runs the selected scenarios: libtest's trials on this thread, the
@@ -152,6 +157,7 @@ fn run_scenarios(
         work,
         ignored,
         progress,
+        shown,
     } = trials(scenarios, &args, &sink, finish::assumptions(opts, suite));
     dispatch(
         rt,
@@ -180,12 +186,14 @@ fn run_scenarios(
         .map(|(i, s)| (&*s.id, i))
         .collect();
     results.sort_by_key(|r| order.get(&*r.id).copied().unwrap_or(usize::MAX));
+    let repeated = shown.lock().unwrap_or_else(|e| e.into_inner()).repeated();
     Ran {
         ctx,
         started,
         elapsed,
         results,
         libtest_failed: conclusion.num_failed,
+        repeated,
     }
 }
 
@@ -196,13 +204,15 @@ struct Shown {
 }
 
 /// After the scenarios (the embedded server stopped): the URLs as reports
-/// show them, whether the run was interrupted, and the runtime shut down.
+/// show them, whether the run was interrupted, the body files written (or
+/// why one could not be), and the runtime shut down.
 fn close(
     rt: tokio::runtime::Runtime,
     ctx: Arc<RunContext<HttpClient>>,
     url: &str,
-) -> (Shown, bool) {
+) -> (Shown, bool, finish::Bodies) {
     let interrupted = *ctx.interrupt.borrow();
+    let bodies = ctx.bodies.as_ref().map(|b| b.finish());
     let servers = ctx
         .servers
         .iter()
@@ -216,7 +226,7 @@ fn close(
     let base_url = ctx.secrets.redact(url).into_owned();
     drop(ctx);
     rt.shutdown_timeout(Duration::from_secs(1));
-    (Shown { base_url, servers }, interrupted)
+    (Shown { base_url, servers }, interrupted, bodies)
 }
 
 /// A scenario the harness could not run (its file changed since it was checked).
@@ -246,6 +256,8 @@ struct Trials {
     /// `--include-ignored`).
     ignored: Vec<Arc<Scenario>>,
     progress: Progress,
+    /// What the trials' failure texts have shown in full.
+    shown: Arc<Mutex<report::text::Shown>>,
 }
 
 /// One libtest trial per scenario; a scenario that deviates from an
@@ -276,27 +288,40 @@ fn trials(
         }
     }
     let progress = Progress::new(args, work.len(), name_width);
+    let shown: Arc<Mutex<report::text::Shown>> = Arc::default();
     let trials = scenarios
         .iter()
         .zip(results)
         .map(|(sc, rx)| {
             let (sink, progress, id) = (sink.clone(), progress.clone(), sc.id.clone());
+            let shown = shown.clone();
             Trial::test(sc.id.to_string(), move || {
                 progress.waiting(&id);
                 let r = rx.blocking_recv();
                 progress.resumed();
                 let r = r.map_err(|_| "the scenario's task ended without a result")?;
-                let text = report::text::failure_text(&r, report::text::TERMINAL_BODY_CHARS);
-                let outcome = r.outcome;
+                let passes = match r.outcome {
+                    Outcome::Passed | Outcome::Skipped | Outcome::Inconclusive => true,
+                    Outcome::Deviates => assumptions == Assumptions::Lenient,
+                    _ => false,
+                };
+                // Only a failing trial's text is printed. Trials run one
+                // after another, in file order: "above" is where libtest
+                // prints an earlier trial's text.
+                let text = if passes {
+                    String::new()
+                } else {
+                    let mut shown = shown.lock().unwrap_or_else(|e| e.into_inner());
+                    report::text::terminal_text(&r, &mut shown)
+                };
                 let reason = r.skip_reason.clone();
                 sink.lock().unwrap_or_else(|e| e.into_inner()).push(r);
-                match outcome {
-                    Outcome::Passed | Outcome::Skipped | Outcome::Inconclusive => Ok(()),
-                    Outcome::Deviates if assumptions == Assumptions::Lenient => Ok(()),
-                    Outcome::Interrupted if text.is_empty() => {
-                        Err(reason.unwrap_or_default().into())
-                    }
-                    _ => Err(text.into()),
+                match (passes, text.is_empty()) {
+                    (true, _) => Ok(()),
+                    // Interrupted before any step: why.
+                    (false, true) => Err(reason.unwrap_or_default().into()),
+                    // libtest ends the text with a line break of its own.
+                    (false, false) => Err(text.trim_end_matches('\n').into()),
                 }
             })
             .with_ignored_flag(sc.ignore.is_some())
@@ -307,6 +332,7 @@ fn trials(
         work,
         ignored,
         progress,
+        shown,
     }
 }
 

@@ -32,8 +32,8 @@ pub use options::{
 };
 pub use scenario::run_scenario;
 
-/// Response bodies shown in failures are cut at this many bytes (64 KiB).
-pub const SHOWN_BODY_BYTES: usize = 64 * 1024;
+/// Bodies recorded in failures are cut at this many bytes (64 KiB).
+pub use crate::model::SHOWN_BODY_BYTES;
 
 /// What every scenario of a run shares.
 #[derive(Debug)]
@@ -63,6 +63,9 @@ pub struct RunContext<T: Transport> {
     pub poll_timeout: Option<std::time::Duration>,
     /// Becomes true on Ctrl-C: the current step stops, `finally` still runs.
     pub interrupt: tokio::sync::watch::Receiver<bool>,
+    /// Where the whole of a failing step's cut request body is written
+    /// (`bodies/` of the reports folder); none without a reports folder.
+    pub bodies: Option<Arc<crate::report::bodies::Staging>>,
 }
 
 impl<T: Transport> RunContext<T> {

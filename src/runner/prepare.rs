@@ -374,6 +374,10 @@ pub fn context(
         registry: suite.registry.clone(),
         interrupt,
         poll_timeout: opts.transport.poll_timeout,
+        bodies: opts
+            .reports
+            .as_ref()
+            .map(|r| Arc::new(report::bodies::Staging::new(&r.dir))),
     }
 }
 

@@ -43,6 +43,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         }
     }
 
+    let mut bodies = Vec::new();
     let mut steps = Vec::with_capacity(sc.steps.len());
     let mut guards = Guards::default();
     let mut stopped = !setup_failures.is_empty();
@@ -61,6 +62,8 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         let state = StepState {
             vars: &mut vars,
             red: &mut red,
+            scenario: &sc.id,
+            bodies: &mut bodies,
         };
         // Ctrl-C stops the step where it is; the cleanup below still runs.
         let mut r = tokio::select! {
@@ -97,6 +100,8 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
             StepState {
                 vars: &mut vars,
                 red: &mut red,
+                scenario: &sc.id,
+                bodies: &mut bodies,
             },
         )
         .await;
@@ -132,8 +137,10 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         result.outcome = Outcome::Interrupted;
         result.skip_reason = Some(INTERRUPTED.into());
     }
-    // Secrets captured late may appear in earlier steps: mask the whole result.
+    // Secrets captured late may appear in earlier steps: mask the whole
+    // result, and the body files written before they were known.
     redact_result(&mut result, &red);
+    remask_bodies(ctx, &bodies, &red).await;
     // What the server wrote enters the model printable (see `printable`).
     result.make_printable();
     result
@@ -256,6 +263,33 @@ pub fn skipped_scenario(sc: &Scenario, reason: String, outcome: Outcome) -> Scen
         flaky: false,
         reruns: Vec::new(),
     }
+}
+
+/// Masks again, with what `red` knows now, the body files written while
+/// it knew fewer secrets.
+async fn remask_bodies<T: Transport>(
+    ctx: &RunContext<T>,
+    bodies: &[(String, usize)],
+    red: &Redactor,
+) {
+    let Some(store) = &ctx.bodies else {
+        return;
+    };
+    let stale: Vec<String> = bodies
+        .iter()
+        .filter(|(_, known)| *known < red.len())
+        .map(|(name, _)| name.clone())
+        .collect();
+    if stale.is_empty() {
+        return;
+    }
+    let (store, red) = (store.clone(), red.clone());
+    let _ = tokio::task::spawn_blocking(move || {
+        for name in stale {
+            store.remask(&name, |text| red.redact(text).into_owned());
+        }
+    })
+    .await;
 }
 
 fn redact_result(r: &mut ScenarioResult, red: &Redactor) {

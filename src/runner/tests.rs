@@ -61,6 +61,7 @@ impl Transport for Script {
                 .collect(),
             body: body.into_bytes(),
             elapsed: Duration::from_millis(1),
+            request_body_sent: None,
             json: Default::default(),
         })
     }
@@ -127,6 +128,7 @@ async fn run_checked(
         registry: suite.registry.clone(),
         interrupt: tokio::sync::watch::channel(false).1,
         poll_timeout: None,
+        bodies: None,
     };
     let result = run_scenario(&ctx, &suite.scenarios[0]).await;
     let sent = std::mem::take(&mut *ctx.transport.sent.lock().unwrap());
@@ -360,6 +362,7 @@ async fn an_attempt_that_hangs_is_cut_at_the_deadline() {
         registry: Default::default(),
         interrupt: tokio::sync::watch::channel(false).1,
         poll_timeout: None,
+        bodies: None,
     };
     let start = Instant::now();
     let r = run_scenario(&ctx, &suite.scenarios[0]).await;

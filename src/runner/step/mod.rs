@@ -17,17 +17,24 @@ use crate::expr::template::Vars;
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
 use crate::model::{ContractRecord, Exercised, Failure, SkipReason, StepResult, ms};
 use crate::redact::Redactor;
+use crate::report::bodies::Staging;
 
-use super::RunContext;
 use super::exchange::{build, exchange};
+use super::{RunContext, SHOWN_BODY_BYTES};
 
 pub use capture::capture;
 pub use poll::{Judgement, judge, retryable};
 
-/// What a step's execution mutates: variables and known secrets.
+/// What a step's execution mutates: variables and known secrets; and
+/// what it needs of its scenario.
 pub struct StepState<'a> {
     pub vars: &'a mut Vars,
     pub red: &'a mut Redactor,
+    /// The scenario's id: body files are named after it.
+    pub scenario: &'a str,
+    /// The body files the scenario's steps wrote, each with how many
+    /// secrets were known when it was masked ([`Redactor::len`]).
+    pub bodies: &'a mut Vec<(String, usize)>,
 }
 
 pub async fn run_step<T: Transport>(
@@ -87,7 +94,12 @@ async fn run_request_step<T: Transport>(
     st: StepState<'_>,
     result: &mut StepResult,
 ) {
-    let StepState { vars, red } = st;
+    let StepState {
+        vars,
+        red,
+        scenario,
+        bodies,
+    } = st;
     let mut run = StepRun {
         ctx,
         step,
@@ -107,14 +119,58 @@ async fn run_request_step<T: Transport>(
         capture::take_captures(rs, resp, run.vars, red, result);
     }
     if !result.failures.is_empty() {
+        let body_file = match (&ctx.bodies, &req.body) {
+            (Some(store), Some(body)) if body.len() > SHOWN_BODY_BYTES => {
+                let name = write_body(store, scenario, &step.name, &req, body, red).await;
+                name.map(|name| {
+                    let file = format!("{}/{name}", crate::report::bodies::DIR);
+                    bodies.push((name, red.len()));
+                    file
+                })
+            }
+            _ => None,
+        };
         result.exchange = Some(Box::new(exchange(
             &req,
             resp.as_ref(),
             red,
             ctx.token.as_deref(),
             &ctx.token_env,
+            body_file.as_deref(),
         )));
     }
+}
+
+/// Writes the whole of a request body the record cuts into the run's body
+/// files, masked, off the runtime's workers; returns its name, or `None`
+/// when it could not be written (the run then fails to write its reports:
+/// see `Staging::finish`).
+async fn write_body(
+    store: &std::sync::Arc<Staging>,
+    scenario: &str,
+    step: &str,
+    req: &OutgoingRequest,
+    body: &bytes::Bytes,
+    red: &Redactor,
+) -> Option<String> {
+    let media = req
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    let name = store.name(
+        &red.redact(scenario),
+        &red.redact(step),
+        crate::report::bodies::extension(media),
+    );
+    let (store, body, red) = (store.clone(), body.clone(), red.clone());
+    tokio::task::spawn_blocking(move || {
+        let masked = red.redact(&String::from_utf8_lossy(&body)).into_owned();
+        store.write(&name, masked.as_bytes()).ok().map(|()| name)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// A request sent once, its response judged.

@@ -512,6 +512,10 @@ fn short_transport(e: &TransportError) -> String {
         TransportError::Timeout(_) => "request timeout".into(),
         TransportError::BodyTooLarge { .. } => "body too large".into(),
         TransportError::Body(_) => "broken response".into(),
+        TransportError::BodyNotSent { .. } => "connection broke while sending".into(),
+        TransportError::AnsweredEarly { status, .. } => {
+            format!("{status} before the body was sent")
+        }
         TransportError::Other(_) => "request error".into(),
     }
 }
