@@ -493,6 +493,7 @@ fn failing_step(message: &str) -> StepResult {
             location: SourceLocation::new("cases/03_done_rows_paged.yaml", 27, 9),
             soft: false,
         }],
+        traceparent: None,
         exchange: None,
         poll: None,
         exercised: vec![],
@@ -509,12 +510,14 @@ fn flaky_scenario_shows_its_earlier_attempts() {
         Rerun {
             outcome: Outcome::Failed,
             duration_ms: 1600.0,
+            trace_id: String::new(),
             steps: vec![failing_step("first attempt: still RUNNING after 1.5 s")],
             finally: vec![],
         },
         Rerun {
             outcome: Outcome::Error,
             duration_ms: 1700.0,
+            trace_id: String::new(),
             steps: vec![failing_step("second attempt: connection reset")],
             finally: vec![],
         },
@@ -641,10 +644,12 @@ fn write_samples() {
         },
         response: None,
         curl: "curl -sS -i -X POST 'http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel' -H \"authorization: Bearer $VEZA_TOKEN\"".into(),
+        started_at: None,
     }));
     s.reruns = vec![Rerun {
         outcome: Outcome::Failed,
         duration_ms: 1600.0,
+        trace_id: String::new(),
         steps: vec![polled],
         finally: vec![broken],
     }];

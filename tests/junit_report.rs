@@ -446,6 +446,7 @@ fn runtime_step() -> StepResult {
             location: conform::model::SourceLocation::new("cases/x.yaml", 9, 5),
             soft: false,
         }],
+        traceparent: None,
         exchange: None,
         poll: None,
         exercised: vec![],
@@ -476,12 +477,14 @@ fn mixed_run() -> RunResult {
         Rerun {
             outcome: Outcome::Failed,
             duration_ms: failed_attempt.duration_ms,
+            trace_id: String::new(),
             steps: failed_attempt.steps.clone(),
             finally: failed_attempt.finally.clone(),
         },
         Rerun {
             outcome: Outcome::Error,
             duration_ms: 10_000.0,
+            trace_id: String::new(),
             steps: vec![runtime_step()],
             finally: vec![],
         },
@@ -494,6 +497,7 @@ fn mixed_run() -> RunResult {
     again.reruns = vec![Rerun {
         outcome: Outcome::Failed,
         duration_ms: earlier.duration_ms,
+        trace_id: String::new(),
         steps: earlier.steps,
         finally: earlier.finally,
     }];

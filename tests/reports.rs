@@ -554,6 +554,7 @@ fn mask(text: &str) -> String {
         (r"\b\d{8}T\d{6}Z-\d+-[0-9a-f]{8}\b", "RUN-ID"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"qr-[0-9a-f]{24}", "qr-ID"),
+        (r"\b00-[0-9a-f]{32}-[0-9a-f]{16}-01\b", "TRACEPARENT"),
         (r"\b[0-9a-f]{32}\b", "HEX32"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "TIME"),
         (r#""(duration_ms|elapsed_ms)": [0-9.e+-]+"#, "\"$1\": 0"),

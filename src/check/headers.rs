@@ -43,6 +43,7 @@ mod tests {
             headers: vec![("content-type".into(), "application/json".into())],
             body: vec![],
             elapsed: Duration::ZERO,
+            sent_at: std::time::UNIX_EPOCH,
             json: Default::default(),
         };
         let loc = SourceLocation::new("a.yaml", 1, 1);

@@ -319,6 +319,7 @@ mod tests {
                 headers: Vec::new(),
                 body: raw.to_vec(),
                 elapsed: std::time::Duration::ZERO,
+                sent_at: std::time::UNIX_EPOCH,
                 json: Default::default(),
             };
             let body = Body::of(&resp);

@@ -225,6 +225,7 @@ mod tests {
             requests: 1,
             status: None,
             failures: vec![],
+            traceparent: None,
             exchange: None,
             poll: None,
             contract: None,
@@ -254,6 +255,7 @@ mod tests {
             outcome: Outcome::Passed,
             skip_reason: None,
             duration_ms: 0.0,
+            trace_id: String::new(),
             steps: vec![
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),

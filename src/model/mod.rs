@@ -338,6 +338,11 @@ pub struct ScenarioResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
     pub duration_ms: f64,
+    /// The W3C trace id every request of this attempt carried in its
+    /// `traceparent` (32 hex digits; see `http::trace`); empty when nothing
+    /// ran, and in reports written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_id: String,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
     /// What the scenario showed of each clause it exercised.
@@ -356,6 +361,9 @@ pub struct ScenarioResult {
 pub struct Rerun {
     pub outcome: Outcome,
     pub duration_ms: f64,
+    /// The attempt's own trace id (each attempt is a trace of its own).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_id: String,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
 }
@@ -410,6 +418,11 @@ pub struct StepResult {
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
+    /// The `traceparent` of the step's last request, kept (as its exchange
+    /// is) when the step did not pass: what a vendor searches their logs
+    /// for. The scenario's `trace_id` finds the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     /// The last request and response, kept when the step did not pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<Box<Exchange>>,
@@ -619,6 +632,11 @@ pub struct Exchange {
     pub response: Option<RecordedResponse>,
     /// A curl command reproducing the request, the token as `$VAR`.
     pub curl: String,
+    /// When the request was sent (RFC 3339 UTC, milliseconds): the
+    /// response's arrival less its duration, else when the transport gave
+    /// up. Absent in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 /// What a poll saw.
@@ -704,6 +722,7 @@ impl StepResult {
             requests: 0,
             status: None,
             failures: Vec::new(),
+            traceparent: None,
             exchange: None,
             poll: None,
             exercised: Vec::new(),
@@ -725,6 +744,10 @@ impl StepResult {
             if let Some(s) = &mut failure.actual {
                 f(s, Line);
             }
+        }
+        // A case may set its own traceparent, from a template.
+        if let Some(t) = &mut self.traceparent {
+            f(t, Line);
         }
         if let Some(p) = &mut self.poll {
             for h in &mut p.history {

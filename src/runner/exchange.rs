@@ -217,10 +217,13 @@ pub fn exchange(
     token: Option<&str>,
     token_env: &str,
 ) -> Exchange {
+    // Without a response, the transport gave up about now.
+    let sent = resp.map_or_else(std::time::SystemTime::now, |r| r.sent_at);
     Exchange {
         request: record_request(req, red),
         response: resp.map(|r| record_response(r, red)),
         curl: curl(req, red, token, token_env),
+        started_at: Some(humantime::format_rfc3339_millis(sent).to_string()),
     }
 }
 

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::case::{Action, Mode, RequestStep, SourceLocation, StepPlan};
 use crate::check::{self, Body, Check};
 use crate::expr::template::Vars;
+use crate::http::trace::{TRACEPARENT, Trace};
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
 use crate::model::{ContractRecord, Exercised, Failure, SkipReason, StepResult, ms};
 use crate::redact::Redactor;
@@ -24,10 +25,12 @@ use super::exchange::{build, exchange};
 pub use capture::capture;
 pub use poll::{Judgement, judge, retryable};
 
-/// What a step's execution mutates: variables and known secrets.
+/// What a step's execution mutates: variables and known secrets; and the
+/// scenario's trace, which gives each request its `traceparent`.
 pub struct StepState<'a> {
     pub vars: &'a mut Vars,
     pub red: &'a mut Redactor,
+    pub trace: &'a Trace,
 }
 
 pub async fn run_step<T: Transport>(
@@ -78,6 +81,8 @@ struct StepRun<'a, T: Transport> {
     /// The scenario's variables: requests are built from them, a walk sets
     /// its cursor and collections in them, captures land in them.
     vars: &'a mut Vars,
+    /// The scenario's trace: a fresh span for every request sent.
+    trace: &'a Trace,
 }
 
 async fn run_request_step<T: Transport>(
@@ -87,12 +92,13 @@ async fn run_request_step<T: Transport>(
     st: StepState<'_>,
     result: &mut StepResult,
 ) {
-    let StepState { vars, red } = st;
+    let StepState { vars, red, trace } = st;
     let mut run = StepRun {
         ctx,
         step,
         rs,
         vars,
+        trace,
     };
     let sent = match &rs.mode {
         Mode::Once => run_once(&run, result).await,
@@ -107,6 +113,7 @@ async fn run_request_step<T: Transport>(
         capture::take_captures(rs, resp, run.vars, red, result);
     }
     if !result.failures.is_empty() {
+        result.traceparent = req.header(TRACEPARENT).map(str::to_owned);
         result.exchange = Some(Box::new(exchange(
             &req,
             resp.as_ref(),
@@ -164,7 +171,13 @@ impl<T: Transport> StepRun<'_, T> {
             self.vars,
         );
         match built {
-            Ok(req) => Some(req),
+            Ok(mut req) => {
+                if self.own_trace() {
+                    req.headers
+                        .push((TRACEPARENT.into(), self.trace.next_traceparent()));
+                }
+                Some(req)
+            }
             Err(e) => {
                 result
                     .failures
@@ -172,6 +185,34 @@ impl<T: Transport> StepRun<'_, T> {
                 None
             }
         }
+    }
+
+    /// Whether the step's requests carry the scenario's trace: unless the
+    /// case sets `traceparent` itself, which then wins.
+    fn own_trace(&self) -> bool {
+        !self
+            .rs
+            .request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(TRACEPARENT))
+    }
+
+    /// `req` again with a fresh span in its `traceparent` (a poll's next
+    /// attempt), or `None` when the case set the header.
+    fn respanned(&self, req: &OutgoingRequest) -> Option<OutgoingRequest> {
+        if !self.own_trace() {
+            return None;
+        }
+        let mut again = req.clone();
+        if let Some((_, v)) = again
+            .headers
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == TRACEPARENT)
+        {
+            *v = self.trace.next_traceparent();
+        }
+        Some(again)
     }
 
     /// The step's expectations and the contract checks on one final
