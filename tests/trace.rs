@@ -1,7 +1,8 @@
 //! What a vendor greps their logs for: every request conform sends carries
 //! a W3C `traceparent` (one trace per scenario, a span per request) and a
 //! user agent naming the run; the traceparent of a failing step's request
-//! is in every report.
+//! is in every report; and `failures.har` holds the exchanges the reports
+//! keep, as a valid HAR 1.2 log.
 
 mod common;
 
@@ -239,9 +240,113 @@ fn every_request_is_traced_and_a_failures_traceparent_is_in_every_report() {
             .all(|s| s.get("traceparent").is_none())
     );
     assert!(scenarios[2].get("trace_id").is_some());
-    for file in ["junit.xml", "report.html", "summary.md"] {
+    for file in ["junit.xml", "report.html", "summary.md", "failures.har"] {
         let text = read(&reports.path().join(file));
         assert!(text.contains(&failed), "{file} lacks {failed}");
     }
     assert!(term.contains(&format!("traceparent: {failed}")), "{term}");
+
+    // The HAR: valid, and the failing exchanges with what was sent.
+    let har: Value = serde_json::from_str(&read(&reports.path().join("failures.har"))).unwrap();
+    common::assert_valid_har(&har);
+    let log = &har["log"];
+    assert_eq!(log["version"], "1.2");
+    assert_eq!(log["creator"]["name"], "conform");
+    assert_eq!(log["creator"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(log["_runId"], run_id);
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "a's failing step and b's: {log:#}");
+    let e = &entries[0];
+    assert_eq!(e["pageref"], scenarios[0]["id"]);
+    assert_eq!(e["_scenario"], scenarios[0]["id"]);
+    assert_eq!(e["_step"], "fail");
+    assert_eq!(e["_traceparent"], failed.as_str());
+    assert!(e["comment"].as_str().unwrap().contains(&failed), "{e:#}");
+    assert_eq!(e["request"]["method"], "GET");
+    assert_eq!(e["request"]["url"], format!("{url}/a/fail?why=a+test"));
+    assert_eq!(
+        e["request"]["queryString"],
+        json!([{"name": "why", "value": "a test"}])
+    );
+    assert!(
+        e["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "traceparent", "value": failed})),
+        "{e:#}"
+    );
+    assert_eq!(e["response"]["status"], 500);
+    assert_eq!(e["response"]["statusText"], "Internal Server Error");
+    assert_eq!(e["response"]["content"]["text"], r#"{"error":"boom"}"#);
+    assert_eq!(e["response"]["content"]["size"], 16);
+    assert_eq!(e["time"], e["timings"]["wait"]);
+    // Sent during the run, after it started.
+    let time = |v: &Value| humantime::parse_rfc3339(v.as_str().unwrap()).unwrap();
+    let (sent, began) = (time(&e["startedDateTime"]), time(&report["started_at"]));
+    assert!(sent >= began, "{sent:?} before {began:?}");
+    assert!(sent < std::time::SystemTime::now());
+    let pages: Vec<&Value> = log["pages"].as_array().unwrap().iter().collect();
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[0]["id"], scenarios[0]["id"]);
+    assert!(pages[0]["comment"].as_str().unwrap().contains(&a_trace));
+}
+
+fn entry(v: &mut Value) -> &mut Value {
+    &mut v["log"]["entries"][0]
+}
+
+#[test]
+fn the_har_schema_refuses_what_the_specification_refuses() {
+    let ok = json!({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}, "entries": [{
+        "startedDateTime": "2026-11-29T01:18:57.123Z", "time": 1.5,
+        "request": {"method": "GET", "url": "http://h/", "httpVersion": "HTTP/1.1", "cookies": [],
+            "headers": [], "queryString": [], "headersSize": -1, "bodySize": 0},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "cookies": [],
+            "headers": [], "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
+            "headersSize": -1, "bodySize": 0},
+        "cache": {}, "timings": {"send": 0, "wait": 1.5, "receive": 0}, "_custom": 1
+    }]}});
+    common::assert_valid_har(&ok);
+    let validator = common::har_validator();
+    let broken = |f: &dyn Fn(&mut Value)| {
+        let mut v = ok.clone();
+        f(&mut v);
+        v
+    };
+    for (why, bad) in [
+        (
+            "wait -1",
+            broken(&|v| entry(v)["timings"]["wait"] = json!(-1)),
+        ),
+        (
+            "no send",
+            broken(&|v| {
+                entry(v)["timings"].as_object_mut().unwrap().remove("send");
+            }),
+        ),
+        (
+            "redirectUrl misspelt",
+            broken(&|v| {
+                let r = entry(v)["response"].as_object_mut().unwrap();
+                let u = r.remove("redirectURL").unwrap();
+                r.insert("redirectUrl".into(), u);
+            }),
+        ),
+        (
+            "a custom field without _",
+            broken(&|v| entry(v)["custom"] = json!(1)),
+        ),
+        (
+            "a date that is none",
+            broken(&|v| entry(v)["startedDateTime"] = json!("yesterday")),
+        ),
+        (
+            "no creator",
+            broken(&|v| {
+                v["log"].as_object_mut().unwrap().remove("creator");
+            }),
+        ),
+    ] {
+        assert!(!validator.is_valid(&bad), "{why} passed");
+    }
 }
