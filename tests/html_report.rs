@@ -493,7 +493,6 @@ fn failing_step(message: &str) -> StepResult {
             location: SourceLocation::new("cases/03_done_rows_paged.yaml", 27, 9),
             soft: false,
         }],
-        traceparent: None,
         exchange: None,
         poll: None,
         exercised: vec![],
@@ -510,14 +509,14 @@ fn flaky_scenario_shows_its_earlier_attempts() {
         Rerun {
             outcome: Outcome::Failed,
             duration_ms: 1600.0,
-            trace_id: String::new(),
+            trace_id: Default::default(),
             steps: vec![failing_step("first attempt: still RUNNING after 1.5 s")],
             finally: vec![],
         },
         Rerun {
             outcome: Outcome::Error,
             duration_ms: 1700.0,
-            trace_id: String::new(),
+            trace_id: Default::default(),
             steps: vec![failing_step("second attempt: connection reset")],
             finally: vec![],
         },
@@ -636,6 +635,7 @@ fn write_samples() {
     broken.failures[0].expected = None;
     broken.failures[0].actual = None;
     broken.exchange = Some(Box::new(Exchange {
+        traceparent: None,
         request: RecordedRequest {
             method: "POST".into(),
             url: "http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel".into(),
@@ -649,7 +649,7 @@ fn write_samples() {
     s.reruns = vec![Rerun {
         outcome: Outcome::Failed,
         duration_ms: 1600.0,
-        trace_id: String::new(),
+        trace_id: Default::default(),
         steps: vec![polled],
         finally: vec![broken],
     }];

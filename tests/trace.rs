@@ -223,7 +223,7 @@ fn every_request_is_traced_and_a_failures_traceparent_is_in_every_report() {
     let failed = of("/a/fail")[0].traceparent.clone().unwrap();
     let steps = scenarios[0]["steps"].as_array().unwrap();
     let fail = steps.iter().find(|s| s["name"] == "fail").unwrap();
-    assert_eq!(fail["traceparent"], failed.as_str());
+    assert_eq!(fail["exchange"]["traceparent"], failed.as_str());
     let headers = &fail["exchange"]["request"]["headers"];
     assert!(
         headers
@@ -232,13 +232,16 @@ fn every_request_is_traced_and_a_failures_traceparent_is_in_every_report() {
             .contains(&json!(["traceparent", failed])),
         "{headers}"
     );
-    // Passing steps keep none: a passing scenario's entry grows by its trace id only.
+    // Passing steps keep none: a passing scenario's entry grows by its
+    // trace id only.
     assert!(
         steps
             .iter()
             .filter(|s| s["name"] != "fail")
-            .all(|s| s.get("traceparent").is_none())
+            .all(|s| s.get("exchange").is_none())
     );
+    let passing = scenarios[2].to_string();
+    assert_eq!(passing.matches("trace").count(), 1, "{passing}");
     assert!(scenarios[2].get("trace_id").is_some());
     for file in ["junit.xml", "report.html", "summary.md", "failures.har"] {
         let text = read(&reports.path().join(file));

@@ -33,11 +33,61 @@ pub fn user_agent(run_id: &str) -> String {
     format!("conform/{} (run {run_id})", env!("CARGO_PKG_VERSION"))
 }
 
+/// A W3C trace id: 16 bytes, written as 32 lower-case hex digits. Kept
+/// inline (no allocation) for every scenario of a run; all zeros, which
+/// the specification forbids, stands for none (reports written before
+/// trace ids existed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TraceId([u8; 16]);
+
+impl TraceId {
+    /// Whether this is no trace id (all zeros).
+    pub fn is_none(&self) -> bool {
+        self.0 == [0; 16]
+    }
+
+    /// A trace id read from 32 hex digits (either case).
+    pub fn parse(text: &str) -> Option<TraceId> {
+        if text.len() != 32 {
+            return None;
+        }
+        let mut id = [0_u8; 16];
+        for (i, b) in id.iter_mut().enumerate() {
+            *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(TraceId(id))
+    }
+}
+
+impl std::fmt::Display for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl serde::Serialize for TraceId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TraceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(TraceId::default());
+        }
+        TraceId::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("a trace id is 32 hex digits, not {text:?}"))
+        })
+    }
+}
+
 /// One scenario's trace: its trace id, and the span ids of its requests.
 /// Shared by reference between a poll's attempts (hence atomic).
 #[derive(Debug)]
 pub struct Trace {
-    id: [u8; 16],
+    id: TraceId,
     seed: u64,
     /// Spans drawn so far.
     drawn: AtomicU64,
@@ -62,6 +112,7 @@ impl Trace {
         if id == [0; 16] {
             id[15] = 1;
         }
+        let id = TraceId(id);
         let mut seed = [0_u8; 8];
         seed.copy_from_slice(&bytes[16..]);
         Trace {
@@ -71,11 +122,9 @@ impl Trace {
         }
     }
 
-    /// The trace id, 32 lower-case hex digits.
-    pub fn id(&self) -> String {
-        let mut s = String::with_capacity(32);
-        hex(&mut s, &self.id);
-        s
+    /// The trace id.
+    pub fn id(&self) -> TraceId {
+        self.id
     }
 
     /// The `traceparent` of the next request: this trace, a fresh span.
@@ -90,7 +139,7 @@ impl Trace {
         };
         let mut s = String::with_capacity(55);
         s.push_str("00-");
-        hex(&mut s, &self.id);
+        hex(&mut s, &self.id.0);
         s.push('-');
         hex(&mut s, &span.to_be_bytes());
         s.push_str("-01");
@@ -160,7 +209,7 @@ mod tests {
     #[test]
     fn a_trace_keeps_its_id_and_draws_a_new_span_per_request() {
         let t = Trace::new();
-        let id = t.id();
+        let id = t.id().to_string();
         let mut spans = std::collections::BTreeSet::new();
         for _ in 0..1000 {
             let tp = t.next_traceparent();
@@ -168,13 +217,15 @@ mod tests {
             assert_eq!(&tp[3..35], id);
             assert!(spans.insert(tp[36..52].to_owned()), "a span repeats: {tp}");
         }
-        assert_ne!(Trace::new().id(), id, "two traces, two ids");
+        assert_ne!(Trace::new().id().to_string(), id, "two traces, two ids");
+        assert_eq!(TraceId::parse(&id), Some(t.id()));
     }
 
     #[test]
     fn all_zero_randomness_still_gives_valid_ids() {
         let t = Trace::from_bytes([0; 24]);
-        assert_eq!(t.id(), "00000000000000000000000000000001");
+        assert_eq!(t.id().to_string(), "00000000000000000000000000000001");
+        assert!(!t.id().is_none());
         for _ in 0..10 {
             assert!(is_valid_traceparent(&t.next_traceparent()));
         }
@@ -198,6 +249,20 @@ mod tests {
         ] {
             assert!(!is_valid_traceparent(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_trace_id_reads_as_it_was_written_and_nothing_else_does() {
+        let id = TraceId::parse("4BF92F3577B34DA6A3CE929D0E0E4736").unwrap();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"4bf92f3577b34da6a3ce929d0e0e4736\"");
+        assert_eq!(serde_json::from_str::<TraceId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<TraceId>("\"\"").unwrap().is_none());
+        for bad in ["\"4bf9\"", "\"4bf92f3577b34da6a3ce929d0e0e473g\"", "1"] {
+            assert!(serde_json::from_str::<TraceId>(bad).is_err(), "{bad}");
+        }
+        // A multi-byte character where a digit pair is expected.
+        assert_eq!(TraceId::parse("é4bf92f3577b34da6a3ce929d0e0e47"), None);
     }
 
     #[test]

@@ -225,7 +225,6 @@ mod tests {
             requests: 1,
             status: None,
             failures: vec![],
-            traceparent: None,
             exchange: None,
             poll: None,
             contract: None,
@@ -255,7 +254,7 @@ mod tests {
             outcome: Outcome::Passed,
             skip_reason: None,
             duration_ms: 0.0,
-            trace_id: String::new(),
+            trace_id: Default::default(),
             steps: vec![
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),

@@ -14,6 +14,7 @@ pub mod verdict;
 pub mod check;
 
 use crate::contract::ContractCheck;
+pub use crate::http::trace::TraceId;
 pub use check::Check;
 
 pub use crate::clause::{Assumptions, Level};
@@ -339,10 +340,10 @@ pub struct ScenarioResult {
     pub skip_reason: Option<String>,
     pub duration_ms: f64,
     /// The W3C trace id every request of this attempt carried in its
-    /// `traceparent` (32 hex digits; see `http::trace`); empty when nothing
-    /// ran, and in reports written before it existed.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub trace_id: String,
+    /// `traceparent` (32 hex digits; see `http::trace`); absent when the
+    /// scenario did not run, and in reports written before it existed.
+    #[serde(default, skip_serializing_if = "TraceId::is_none")]
+    pub trace_id: TraceId,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
     /// What the scenario showed of each clause it exercised.
@@ -362,8 +363,8 @@ pub struct Rerun {
     pub outcome: Outcome,
     pub duration_ms: f64,
     /// The attempt's own trace id (each attempt is a trace of its own).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub trace_id: String,
+    #[serde(default, skip_serializing_if = "TraceId::is_none")]
+    pub trace_id: TraceId,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
 }
@@ -418,11 +419,6 @@ pub struct StepResult {
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
-    /// The `traceparent` of the step's last request, kept (as its exchange
-    /// is) when the step did not pass: what a vendor searches their logs
-    /// for. The scenario's `trace_id` finds the others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traceparent: Option<String>,
     /// The last request and response, kept when the step did not pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<Box<Exchange>>,
@@ -627,6 +623,13 @@ pub struct RecordedResponse {
 /// The last exchange of a step that did not pass.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
+    /// The request's `traceparent` (conform's, or the one the case set):
+    /// what a vendor searches their logs for. Kept here, with the exchange,
+    /// so that a step that passed costs nothing; the scenario's `trace_id`
+    /// finds the other requests. Absent in reports written before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     pub request: RecordedRequest,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<RecordedResponse>,
@@ -722,7 +725,6 @@ impl StepResult {
             requests: 0,
             status: None,
             failures: Vec::new(),
-            traceparent: None,
             exchange: None,
             poll: None,
             exercised: Vec::new(),
@@ -745,16 +747,16 @@ impl StepResult {
                 f(s, Line);
             }
         }
-        // A case may set its own traceparent, from a template.
-        if let Some(t) = &mut self.traceparent {
-            f(t, Line);
-        }
         if let Some(p) = &mut self.poll {
             for h in &mut p.history {
                 f(&mut h.observed, Line);
             }
         }
         if let Some(x) = &mut self.exchange {
+            // A case may set its own traceparent, from a template.
+            if let Some(t) = &mut x.traceparent {
+                f(t, Line);
+            }
             f(&mut x.request.url, Line);
             f(&mut x.curl, Line);
             if let Some(body) = &mut x.request.body {
@@ -772,6 +774,12 @@ impl StepResult {
                 }
             }
         }
+    }
+
+    /// The `traceparent` of the step's last request, kept when the step
+    /// did not pass (with its exchange).
+    pub fn traceparent(&self) -> Option<&str> {
+        self.exchange.as_ref()?.traceparent.as_deref()
     }
 
     /// Makes the text of the step that a server may have written printable

@@ -41,7 +41,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::model::{Exchange, Failure, FailureKind, RunResult, ScenarioResult, StepResult};
+use crate::model::{
+    Exchange, Failure, FailureKind, RunResult, ScenarioResult, StepResult, TraceId,
+};
 
 /// The HAR version written.
 pub const HAR_VERSION: &str = "1.2";
@@ -122,7 +124,7 @@ struct Attempt<'a> {
     number: Option<usize>,
     /// The page id: the scenario id, with the attempt for an earlier one.
     page_id: String,
-    trace_id: &'a str,
+    trace_id: TraceId,
     steps: &'a [StepResult],
     finally: &'a [StepResult],
 }
@@ -146,7 +148,7 @@ fn attempts(r: &RunResult) -> impl Iterator<Item = Attempt<'_>> {
             scenario: s,
             number: Some(i + 1),
             page_id: format!("{} (attempt {} of {total})", s.id, i + 1),
-            trace_id: &re.trace_id,
+            trace_id: re.trace_id,
             steps: &re.steps,
             finally: &re.finally,
         });
@@ -158,7 +160,7 @@ fn attempts(r: &RunResult) -> impl Iterator<Item = Attempt<'_>> {
             } else {
                 s.id.to_string()
             },
-            trace_id: &s.trace_id,
+            trace_id: s.trace_id,
             steps: &s.steps,
             finally: &s.finally,
         };
@@ -195,7 +197,7 @@ fn page<'a>(r: &RunResult, a: &'a Attempt<'a>) -> Option<Page<'a>> {
     let (_, _, first) = a.exchanges().next()?;
     let s = a.scenario;
     let mut comment = format!("scenario {} ({})", s.id, s.location);
-    if !a.trace_id.is_empty() {
+    if !a.trace_id.is_none() {
         comment.push_str(&format!(", trace id {}", a.trace_id));
     }
     Some(Page {
@@ -431,7 +433,7 @@ fn entry<'a>(
     if let Some(n) = a.number {
         comment.push_str(&format!(", attempt {n}"));
     }
-    if let Some(t) = &step.traceparent {
+    if let Some(t) = step.traceparent() {
         comment.push_str(&format!(", traceparent {t}"));
     }
     Entry {
@@ -451,7 +453,7 @@ fn entry<'a>(
         step: &step.name,
         outcome: step.outcome.as_str(),
         attempt: a.number,
-        traceparent: step.traceparent.as_deref(),
+        traceparent: step.traceparent(),
         error,
     }
 }

@@ -26,7 +26,7 @@ use crate::model::coverage::grouped;
 use crate::model::verdict::{RunOutcome, Verdict};
 use crate::model::{
     ClauseVerdict, Coverage, Exchange, Failure, FailureKind, OperationCoverage, Outcome,
-    Regression, RunResult, ScenarioResult, StepOutcome, StepResult,
+    Regression, RunResult, ScenarioResult, StepOutcome, StepResult, TraceId,
 };
 
 /// Scenarios listed per clause of the matrix (report.json lists them all):
@@ -886,7 +886,7 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
         rerun: false,
         outcome: s.outcome,
         duration_ms: s.duration_ms,
-        trace_id: &s.trace_id,
+        trace_id: s.trace_id,
         steps: &s.steps,
         finally: &s.finally,
     })];
@@ -901,7 +901,7 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
             rerun: true,
             outcome: r.outcome,
             duration_ms: r.duration_ms,
-            trace_id: &r.trace_id,
+            trace_id: r.trace_id,
             steps: &r.steps,
             finally: &r.finally,
         })
@@ -937,7 +937,7 @@ struct Attempt<'a> {
     rerun: bool,
     outcome: Outcome,
     duration_ms: f64,
-    trace_id: &'a str,
+    trace_id: TraceId,
     steps: &'a [StepResult],
     finally: &'a [StepResult],
 }
@@ -963,7 +963,7 @@ fn attempt(a: Attempt<'_>) -> AttemptView {
         rerun,
         badge: outcome_badge(outcome),
         duration: duration(duration_ms),
-        trace_id: (outcome != Outcome::Passed && !trace_id.is_empty()).then(|| trace_id.to_owned()),
+        trace_id: (outcome != Outcome::Passed && !trace_id.is_none()).then(|| trace_id.to_string()),
         steps: all()
             .map(|(finally, s)| StepRow {
                 name: s.name.clone(),
@@ -990,7 +990,7 @@ fn step_detail(s: &StepResult, finally: bool) -> StepDetail {
         finally,
         badge: step_badge(s.outcome),
         location: s.location.to_string(),
-        traceparent: s.traceparent.clone(),
+        traceparent: s.traceparent().map(str::to_owned),
         failures: s.failures.iter().map(failure).collect(),
         poll: s.poll.as_ref().map(|p| PollView {
             history: p.compact(),

@@ -646,7 +646,7 @@ fn system_out(run: &RunResult, s: &ScenarioResult) -> String {
     }
     out.push('\n');
     // Where a vendor finds every request of a scenario that did not pass.
-    if s.outcome != Outcome::Passed && !s.trace_id.is_empty() {
+    if s.outcome != Outcome::Passed && !s.trace_id.is_none() {
         let _ = writeln!(out, "trace id: {}", s.trace_id);
     }
     if let Some(reason) = &s.skip_reason {

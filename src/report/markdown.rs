@@ -244,8 +244,7 @@ fn failures(out: &mut String, r: &RunResult) {
                 let clause = f.clause_label().unwrap_or_default();
                 // What a vendor greps their logs for, beside the failure.
                 let trace = step
-                    .traceparent
-                    .as_deref()
+                    .traceparent()
                     .map(|t| format!("`{}`", cell(t)))
                     .unwrap_or_default();
                 let _ = writeln!(

@@ -64,7 +64,7 @@ fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
         _ => "failed",
     };
     let _ = writeln!(out, "{part} `{}` {verb} ({})", s.name, s.location);
-    if let Some(t) = &s.traceparent {
+    if let Some(t) = s.traceparent() {
         let _ = writeln!(out, "  traceparent: {t}");
     }
     for f in &s.failures {

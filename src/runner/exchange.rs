@@ -7,6 +7,7 @@ use crate::case::{BodyPlan, RequestStep};
 use crate::contract::Contract;
 use crate::expr::template::{RenderError, Vars};
 use crate::http::target::{self, TargetError};
+use crate::http::trace::TRACEPARENT;
 use crate::http::{BaseUrl, HttpResponse, OutgoingRequest};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
 use crate::printable;
@@ -220,6 +221,7 @@ pub fn exchange(
     // Without a response, the transport gave up about now.
     let sent = resp.map_or_else(std::time::SystemTime::now, |r| r.sent_at);
     Exchange {
+        traceparent: req.header(TRACEPARENT).map(str::to_owned),
         request: record_request(req, red),
         response: resp.map(|r| record_response(r, red)),
         curl: curl(req, red, token, token_env),

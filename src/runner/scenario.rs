@@ -256,7 +256,7 @@ pub fn skipped_scenario(sc: &Scenario, reason: String, outcome: Outcome) -> Scen
         outcome,
         skip_reason: Some(reason),
         duration_ms: 0.0,
-        trace_id: String::new(),
+        trace_id: Default::default(),
         steps: Vec::new(),
         finally: Vec::new(),
         clauses: Vec::new(),

@@ -52,7 +52,6 @@ fn step(failures: Vec<Failure>) -> StepResult {
         requests: 1,
         status: Some(200),
         failures,
-        traceparent: None,
         exchange: None,
         poll: None,
         exercised: Vec::new(),
@@ -70,7 +69,7 @@ fn scenario(id: &str, failures: Vec<Failure>, clauses: &[(&str, ClauseVerdict)])
         outcome: Outcome::Passed,
         skip_reason: None,
         duration_ms: 0.0,
-        trace_id: String::new(),
+        trace_id: Default::default(),
         steps: vec![step(failures)],
         finally: Vec::new(),
         clauses: clauses

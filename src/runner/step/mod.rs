@@ -113,7 +113,6 @@ async fn run_request_step<T: Transport>(
         capture::take_captures(rs, resp, run.vars, red, result);
     }
     if !result.failures.is_empty() {
-        result.traceparent = req.header(TRACEPARENT).map(str::to_owned);
         result.exchange = Some(Box::new(exchange(
             &req,
             resp.as_ref(),
