@@ -11,8 +11,9 @@
 //! writes a log without entries, so the set of files is always the same.
 //!
 //! - One **page** per attempt of a scenario that has entries (`id` the
-//!   scenario id, with ` (attempt N)` for an earlier one); every entry
-//!   names its page (`pageref`), so viewers group a scenario's requests.
+//!   scenario id, with ` (attempt N of M)` for a scenario run again, and
+//!   `_attempt` on its entries); every entry names its page (`pageref`), so
+//!   viewers group a scenario's requests.
 //! - Each entry's **comment** names the scenario, the step and the
 //!   `traceparent` of its request; the same are in custom fields
 //!   (`_scenario`, `_step`, `_outcome`, `_traceparent`), and a request that
