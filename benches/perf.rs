@@ -689,21 +689,26 @@ fn end_to_end(dir: &Path) {
             );
         }
         if n == 1000 {
-            let sizes: Vec<(String, u64)> =
-                ["report.html", "report.json", "junit.xml", "summary.md"]
-                    .iter()
-                    .map(|f| {
-                        let len = std::fs::metadata(reports.join(f)).map_or(0, |m| m.len());
-                        ((*f).to_owned(), len)
-                    })
-                    .collect();
+            let sizes: Vec<(String, u64)> = [
+                "report.html",
+                "report.json",
+                "junit.xml",
+                "summary.md",
+                "failures.har",
+            ]
+            .iter()
+            .map(|f| {
+                let len = std::fs::metadata(reports.join(f)).map_or(0, |m| m.len());
+                ((*f).to_owned(), len)
+            })
+            .collect();
             let total: u64 = sizes.iter().map(|s| s.1).sum();
             let each: Vec<String> = sizes
                 .iter()
                 .map(|(f, len)| format!("{f} {:.0} KiB", *len as f64 / 1024.0))
                 .collect();
             println!(
-                "end-to-end: the four reports of 1,000 flagships: {:.1} MiB ({})",
+                "end-to-end: the reports of 1,000 flagships: {:.1} MiB ({})",
                 total as f64 / 1024.0 / 1024.0,
                 each.join(", ")
             );

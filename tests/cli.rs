@@ -1167,7 +1167,13 @@ fn the_token_variable_stays_masked_when_the_token_comes_from_a_file() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(!out.contains(env_token), "{out}");
-    for f in ["report.json", "junit.xml", "report.html", "summary.md"] {
+    for f in [
+        "report.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "failures.har",
+    ] {
         let body = std::fs::read_to_string(reports.join(f)).unwrap();
         assert!(!body.contains(env_token), "{f} holds the token variable");
         assert!(!body.contains("env-token-secret"), "{f} holds part of it");
@@ -1480,7 +1486,7 @@ fn the_last_line_says_where_the_reports_went() {
         .unwrap_or_else(|| panic!("the last line: {last}"))
         .split(", ")
         .collect();
-    let expected: Vec<String> = ["junit.xml", "report.html", "summary.md"]
+    let expected: Vec<String> = ["junit.xml", "report.html", "summary.md", "failures.har"]
         .iter()
         .map(|f| reports.join(f).display().to_string())
         .chain([

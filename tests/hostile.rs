@@ -203,10 +203,16 @@ fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
 
     let report = conform::report::json::read(&dir.path().join("report.json"))
         .unwrap_or_else(|e| panic!("report.json does not read back: {e}\n{terminal}"));
-    let names: Vec<PathBuf> = ["report.json", "junit.xml", "report.html", "summary.md"]
-        .iter()
-        .map(|f| dir.path().join(f))
-        .collect();
+    let names: Vec<PathBuf> = [
+        "report.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "failures.har",
+    ]
+    .iter()
+    .map(|f| dir.path().join(f))
+    .collect();
     for path in &names {
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("{} is not UTF-8 text: {e}", path.display()));
@@ -218,6 +224,8 @@ fn conform_with(url: &str, filter: &str, measure: bool, more: &[&str]) -> Run {
         );
     }
     common::assert_valid_junit(&names[1]);
+    let har = std::fs::read_to_string(&names[4]).unwrap();
+    common::assert_valid_har(&serde_json::from_str(&har).expect("failures.har is JSON"));
     Run {
         code,
         terminal,
@@ -765,7 +773,13 @@ fn assert_nothing_raw(run: &Run) {
             );
         }
     }
-    for file in ["report.json", "junit.xml", "report.html", "summary.md"] {
+    for file in [
+        "report.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "failures.har",
+    ] {
         let text = run.file(file);
         let found = raw_controls(&text);
         assert!(found.is_empty(), "{file} holds {found:?}:\n{text}");

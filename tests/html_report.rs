@@ -509,12 +509,14 @@ fn flaky_scenario_shows_its_earlier_attempts() {
         Rerun {
             outcome: Outcome::Failed,
             duration_ms: 1600.0,
+            trace_id: Default::default(),
             steps: vec![failing_step("first attempt: still RUNNING after 1.5 s")],
             finally: vec![],
         },
         Rerun {
             outcome: Outcome::Error,
             duration_ms: 1700.0,
+            trace_id: Default::default(),
             steps: vec![failing_step("second attempt: connection reset")],
             finally: vec![],
         },
@@ -668,6 +670,7 @@ fn write_samples() {
     broken.failures[0].expected = None;
     broken.failures[0].actual = None;
     broken.exchange = Some(Box::new(Exchange {
+        traceparent: None,
         request: RecordedRequest {
             method: "POST".into(),
             url: "http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel".into(),
@@ -679,10 +682,12 @@ fn write_samples() {
         },
         response: None,
         curl: "curl -sS -i -X POST 'http://127.0.0.1:40361/api/v1/assessments/query_spec:nodes_async_cancel' -H \"authorization: Bearer $VEZA_TOKEN\"".into(),
+        started_at: None,
     }));
     s.reruns = vec![Rerun {
         outcome: Outcome::Failed,
         duration_ms: 1600.0,
+        trace_id: Default::default(),
         steps: vec![polled],
         finally: vec![broken],
     }];

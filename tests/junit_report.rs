@@ -640,12 +640,14 @@ fn mixed_run() -> RunResult {
         Rerun {
             outcome: Outcome::Failed,
             duration_ms: failed_attempt.duration_ms,
+            trace_id: Default::default(),
             steps: failed_attempt.steps.clone(),
             finally: failed_attempt.finally.clone(),
         },
         Rerun {
             outcome: Outcome::Error,
             duration_ms: 10_000.0,
+            trace_id: Default::default(),
             steps: vec![runtime_step()],
             finally: vec![],
         },
@@ -658,6 +660,7 @@ fn mixed_run() -> RunResult {
     again.reruns = vec![Rerun {
         outcome: Outcome::Failed,
         duration_ms: earlier.duration_ms,
+        trace_id: Default::default(),
         steps: earlier.steps,
         finally: earlier.finally,
     }];

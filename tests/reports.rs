@@ -131,6 +131,23 @@ fn merging_partitions_equals_the_unpartitioned_run() {
     for f in ["summary.md", "report.json"] {
         assert!(merged_dir.join(f).is_file(), "{f}");
     }
+    // The merged HAR holds every shard's kept exchanges, as the whole run's does.
+    let har_steps = |dir: &Path| -> Vec<(String, String)> {
+        let har: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("failures.har")).unwrap())
+                .unwrap();
+        let mut steps: Vec<(String, String)> = har["log"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["_scenario"].to_string(), e["_step"].to_string()))
+            .collect();
+        steps.sort();
+        steps
+    };
+    let merged_har = har_steps(&merged_dir);
+    assert!(!merged_har.is_empty());
+    assert_eq!(merged_har, har_steps(&dir.path().join("whole")));
 
     // Reports of another contract are refused unless told.
     let mut other = conform::report::json::read(&parts[0]).unwrap();
@@ -552,6 +569,7 @@ fn mask(text: &str) -> String {
         (r"\b\d{8}T\d{6}Z-\d+-[0-9a-f]{8}\b", "RUN-ID"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"qr-[0-9a-f]{24}", "qr-ID"),
+        (r"\b00-[0-9a-f]{32}-[0-9a-f]{16}-01\b", "TRACEPARENT"),
         (r"\b[0-9a-f]{32}\b", "HEX32"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "TIME"),
         (r#""(duration_ms|elapsed_ms)": [0-9.e+-]+"#, "\"$1\": 0"),

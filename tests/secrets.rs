@@ -1,7 +1,7 @@
 //! Secrets reach no output in any form: a server echoes the token and a
 //! `secret: true` capture back escaped, encoded, lower-cased and cut short;
 //! the base URL carries a password and the token; a case file with a syntax
-//! error holds the token literally. Every artifact (terminal, the four
+//! error holds the token literally. Every artifact (terminal, the five
 //! reports, the extra JUnit file) is searched for every form conform or a
 //! server could write, and for every eight-character piece of each secret.
 
@@ -231,7 +231,13 @@ fn assert_clean(o: &Output, reports: &Path, secrets: &[&str]) -> String {
     assert!(!term.contains("panicked"), "{term}");
     assert_nowhere("the terminal", &term, secrets);
     let files = walk(reports);
-    for name in ["report.json", "junit.xml", "report.html", "summary.md"] {
+    for name in [
+        "report.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "failures.har",
+    ] {
         assert!(
             files.iter().any(|f| f.file_name().unwrap() == name),
             "{name} was not written: {term}"
@@ -270,6 +276,33 @@ fn a_secret_sent_and_echoed_in_any_encoding_reaches_no_output() {
     let actual = steps[2]["failures"][0]["actual"].as_str().unwrap();
     assert!(actual.starts_with(&"x".repeat(174)), "{actual}");
     assert!(actual.contains("***…"), "{actual}");
+    // The HAR holds the same exchanges, masked; its query decoded still is.
+    let har: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.path().join("failures.har")).unwrap(),
+    )
+    .unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let echo = entries
+        .iter()
+        .find(|e| e["_step"] == "send it back")
+        .unwrap();
+    assert_eq!(
+        echo["request"]["queryString"],
+        serde_json::json!([{"name": "q", "value": "***"}, {"name": "t", "value": "***"}]),
+        "{echo:#}"
+    );
+    assert!(
+        echo["response"]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("***")
+    );
+    assert!(
+        echo["request"]["postData"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("***")
+    );
 }
 
 #[test]

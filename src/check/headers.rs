@@ -44,6 +44,7 @@ mod tests {
             body: vec![],
             elapsed: Duration::ZERO,
             request_body_sent: None,
+            sent_at: std::time::UNIX_EPOCH,
             json: Default::default(),
         };
         let loc = SourceLocation::new("a.yaml", 1, 1);

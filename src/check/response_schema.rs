@@ -320,6 +320,7 @@ mod tests {
                 body: raw.to_vec(),
                 elapsed: std::time::Duration::ZERO,
                 request_body_sent: None,
+                sent_at: std::time::UNIX_EPOCH,
                 json: Default::default(),
             };
             let body = Body::of(&resp);

@@ -17,12 +17,17 @@
 //!   connect timeout again) tells them apart: it connects, and the handshake
 //!   is what hung. Through a proxy the two are not told apart.
 //!
+//! - Every request names the run in its user agent
+//!   (`conform/VERSION (run RUN-ID)`, unless the case sets one) and carries
+//!   a W3C `traceparent` (see `trace`).
+//!
 //! `style` writes parameter values as the contract's parameters ask, and
 //! `target` builds a step's path, query and headers with it.
 
 pub mod paced;
 pub mod style;
 pub mod target;
+pub mod trace;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -44,6 +49,9 @@ pub struct ClientOptions {
     pub cacert: Option<PathBuf>,
     /// Accept any certificate (never the default).
     pub insecure: bool,
+    /// The `user-agent` of requests that do not set their own
+    /// ([`trace::user_agent`]).
+    pub user_agent: String,
 }
 
 /// A request ready to send.
@@ -68,8 +76,20 @@ pub struct HttpResponse {
     /// Set when the answer came before the whole request body was sent:
     /// how many of its bytes had been handed to the connection by then.
     pub request_body_sent: Option<usize>,
+    /// When the request was sent, by the wall clock (for reports' times).
+    pub sent_at: std::time::SystemTime,
     /// The body read as JSON, once, by the first check that needs it.
     pub json: std::sync::OnceLock<Result<serde_json::Value, String>>,
+}
+
+impl OutgoingRequest {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl HttpResponse {
@@ -211,7 +231,8 @@ impl HttpClient {
             // The total timeout is ours (see `send`): one timer per request.
             .connect_timeout(opts.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("conform/", env!("CARGO_PKG_VERSION")));
+            // A header the request sets itself wins over the client's.
+            .user_agent(opts.user_agent.as_str());
         if let Some(path) = &opts.cacert {
             let shown = path.display().to_string();
             let pem = std::fs::read(path).map_err(|source| ClientError::CaFile {
@@ -273,6 +294,7 @@ impl HttpClient {
             })
         };
         let start = Instant::now();
+        let sent_at = std::time::SystemTime::now();
         let mut resp =
             rb.send()
                 .await
@@ -325,6 +347,7 @@ impl HttpClient {
             body,
             elapsed: start.elapsed(),
             request_body_sent: early.map(|(sent, _)| sent),
+            sent_at,
             json: Default::default(),
         })
     }

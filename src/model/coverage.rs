@@ -243,6 +243,7 @@ mod tests {
             outcome: Outcome::Passed,
             skip_reason: None,
             duration_ms: 0.0,
+            trace_id: Default::default(),
             steps: vec![
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),

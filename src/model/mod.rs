@@ -14,6 +14,7 @@ pub mod verdict;
 pub mod check;
 
 use crate::contract::ContractCheck;
+pub use crate::http::trace::TraceId;
 pub use check::Check;
 
 pub use crate::clause::{Assumptions, Level};
@@ -338,6 +339,11 @@ pub struct ScenarioResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
     pub duration_ms: f64,
+    /// The W3C trace id every request of this attempt carried in its
+    /// `traceparent` (32 hex digits; see `http::trace`); absent when the
+    /// scenario did not run, and in reports written before it existed.
+    #[serde(default, skip_serializing_if = "TraceId::is_none")]
+    pub trace_id: TraceId,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
     /// What the scenario showed of each clause it exercised.
@@ -356,6 +362,9 @@ pub struct ScenarioResult {
 pub struct Rerun {
     pub outcome: Outcome,
     pub duration_ms: f64,
+    /// The attempt's own trace id (each attempt is a trace of its own).
+    #[serde(default, skip_serializing_if = "TraceId::is_none")]
+    pub trace_id: TraceId,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
 }
@@ -656,11 +665,23 @@ impl Exchange {
 /// The last exchange of a step that did not pass.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
+    /// The request's `traceparent` (conform's, or the one the case set):
+    /// what a vendor searches their logs for. Kept here, with the exchange,
+    /// so that a step that passed costs nothing; the scenario's `trace_id`
+    /// finds the other requests. Absent in reports written before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     pub request: RecordedRequest,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<RecordedResponse>,
     /// A curl command reproducing the request, the token as `$VAR`.
     pub curl: String,
+    /// When the request was sent (RFC 3339 UTC, milliseconds): the
+    /// response's arrival less its duration, else when the transport gave
+    /// up. Absent in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 /// What a poll saw.
@@ -774,6 +795,10 @@ impl StepResult {
             }
         }
         if let Some(x) = &mut self.exchange {
+            // A case may set its own traceparent, from a template.
+            if let Some(t) = &mut x.traceparent {
+                f(t, Line);
+            }
             f(&mut x.request.url, Line);
             f(&mut x.curl, Line);
             if let Some(body) = &mut x.request.body {
@@ -794,6 +819,12 @@ impl StepResult {
                 }
             }
         }
+    }
+
+    /// The `traceparent` of the step's last request, kept when the step
+    /// did not pass (with its exchange).
+    pub fn traceparent(&self) -> Option<&str> {
+        self.exchange.as_ref()?.traceparent.as_deref()
     }
 
     /// Makes the text of the step that a server may have written printable

@@ -26,7 +26,7 @@ use crate::model::coverage::grouped;
 use crate::model::verdict::{RunOutcome, Verdict};
 use crate::model::{
     ClauseVerdict, Coverage, Exchange, Failure, FailureKind, OperationCoverage, Outcome,
-    Regression, RunResult, ScenarioResult, StepOutcome, StepResult,
+    Regression, RunResult, ScenarioResult, StepOutcome, StepResult, TraceId,
 };
 
 /// Scenarios listed per clause of the matrix (report.json lists them all):
@@ -411,6 +411,9 @@ struct AttemptView {
     rerun: bool,
     badge: Badge,
     duration: String,
+    /// The trace id every request of the attempt carried, when it did not
+    /// pass (and one was recorded).
+    trace_id: Option<String>,
     steps: Vec<StepRow>,
     details: Vec<StepDetail>,
 }
@@ -434,6 +437,8 @@ struct StepDetail {
     finally: bool,
     badge: Badge,
     location: String,
+    /// The `traceparent` of the step's last request.
+    traceparent: Option<String>,
     failures: Vec<FailureView>,
     poll: Option<PollView>,
     exchange: Option<ExchangeView>,
@@ -870,8 +875,8 @@ fn overview_row<'a>(s: &'a ScenarioResult, anchor: &'a str) -> OverviewRow<'a> {
 }
 
 fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
-    let mut attempts = vec![attempt(
-        if s.reruns.is_empty() {
+    let mut attempts = vec![attempt(Attempt {
+        title: if s.reruns.is_empty() {
             "Steps".to_owned()
         } else {
             format!(
@@ -880,26 +885,28 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
                 s.reruns.len() + 1
             )
         },
-        false,
-        s.outcome,
-        s.duration_ms,
-        &s.steps,
-        &s.finally,
-    )];
+        rerun: false,
+        outcome: s.outcome,
+        duration_ms: s.duration_ms,
+        trace_id: s.trace_id,
+        steps: &s.steps,
+        finally: &s.finally,
+    })];
     let total = s.reruns.len() + 1;
     attempts.extend(s.reruns.iter().enumerate().map(|(i, r)| {
-        attempt(
-            format!(
+        attempt(Attempt {
+            title: format!(
                 "Attempt {} of {total} (earlier, {})",
                 i + 1,
                 outcome_badge(r.outcome).label
             ),
-            true,
-            r.outcome,
-            r.duration_ms,
-            &r.steps,
-            &r.finally,
-        )
+            rerun: true,
+            outcome: r.outcome,
+            duration_ms: r.duration_ms,
+            trace_id: r.trace_id,
+            steps: &r.steps,
+            finally: &r.finally,
+        })
     }));
     ScenarioView {
         anchor,
@@ -925,14 +932,28 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
     }
 }
 
-fn attempt(
+/// One attempt of a scenario: its steps, and the detail of those that did
+/// not pass.
+struct Attempt<'a> {
     title: String,
     rerun: bool,
     outcome: Outcome,
     duration_ms: f64,
-    steps: &[StepResult],
-    finally: &[StepResult],
-) -> AttemptView {
+    trace_id: TraceId,
+    steps: &'a [StepResult],
+    finally: &'a [StepResult],
+}
+
+fn attempt(a: Attempt<'_>) -> AttemptView {
+    let Attempt {
+        title,
+        rerun,
+        outcome,
+        duration_ms,
+        trace_id,
+        steps,
+        finally,
+    } = a;
     let all = || {
         steps
             .iter()
@@ -944,6 +965,7 @@ fn attempt(
         rerun,
         badge: outcome_badge(outcome),
         duration: duration(duration_ms),
+        trace_id: (outcome != Outcome::Passed && !trace_id.is_none()).then(|| trace_id.to_string()),
         steps: all()
             .map(|(finally, s)| StepRow {
                 name: s.name.clone(),
@@ -970,6 +992,7 @@ fn step_detail(s: &StepResult, finally: bool) -> StepDetail {
         finally,
         badge: step_badge(s.outcome),
         location: s.location.to_string(),
+        traceparent: s.traceparent().map(str::to_owned),
         failures: s.failures.iter().map(failure).collect(),
         poll: s.poll.as_ref().map(|p| PollView {
             history: p.compact(),

@@ -51,8 +51,10 @@
 //!   `(and N more failures)` when there are others, on one line and cut at
 //!   300 characters.
 //! - `BODY` is [`failure_text`](super::text::failure_text): every failing
-//!   step, its checks with expected against actual and YAML location, the poll
-//!   history, the request, the response and a curl line with `$VEZA_TOKEN`.
+//!   step with the `traceparent` of its last request (what a vendor greps
+//!   their logs for), its checks with expected against actual and YAML
+//!   location, the poll history, the request, the response and a curl line
+//!   with `$VEZA_TOKEN`.
 //!   Response bodies are cut at [`JUNIT_BODY_CHARS`]; so are request bodies,
 //!   curl lines and each failure's message, expected and actual (the text
 //!   view cuts only responses; the whole request stays in `report.json`).
@@ -60,9 +62,10 @@
 //!   text in `<stackTrace>` and its step log in `<system-out>`. It has no
 //!   `time`: the strict XSD allows only `type` and `message` there.
 //! - `<system-out>` of every testcase is a short log for a reviewer: where
-//!   the scenario is written and its tags, one line per step (outcome, last
-//!   status, requests, duration, poll history, failed checks or the skip
-//!   reason), the earlier attempts, and how it compares with the baseline.
+//!   the scenario is written and its tags, the trace id of its requests
+//!   (when it did not pass), one line per step (outcome, last status,
+//!   requests, duration, poll history, failed checks or the skip reason),
+//!   the earlier attempts, and how it compares with the baseline.
 //!
 //! Every string goes through quick-junit's `XmlString`, which drops ANSI
 //! escapes and the control characters XML 1.0 forbids, then quick-xml's
@@ -642,6 +645,10 @@ fn system_out(run: &RunResult, s: &ScenarioResult) -> String {
         let _ = write!(out, ", tags: {}", s.tags.join(", "));
     }
     out.push('\n');
+    // Where a vendor finds every request of a scenario that did not pass.
+    if s.outcome != Outcome::Passed && !s.trace_id.is_none() {
+        let _ = writeln!(out, "trace id: {}", s.trace_id);
+    }
     if let Some(reason) = &s.skip_reason {
         let _ = writeln!(out, "skipped: {reason}");
     }

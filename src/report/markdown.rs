@@ -2,7 +2,8 @@
 //! (`$GITHUB_STEP_SUMMARY`, GitLab job artifacts): the verdict and the
 //! certification statement, provenance, counts, the clause matrix, a table
 //! of failures (deviations and unmet preconditions included, each with its
-//! clause) with their detail folded, the regression lists, the flaky
+//! clause and the `traceparent` of its step's last request) with their
+//! detail folded, the regression lists, the flaky
 //! scenarios and the coverage: its totals and the operations the run
 //! touched (every operation, folded, with `--coverage-table`).
 //!
@@ -215,9 +216,9 @@ fn failures(out: &mut String, r: &RunResult) {
         let _ = writeln!(out, "### Failures, deviations and unmet preconditions\n");
         let _ = writeln!(
             out,
-            "| scenario | step | check | clause | message | where |"
+            "| scenario | step | check | clause | message | where | traceparent |"
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
         let mut rows = 0usize;
         let mut more = 0usize;
         for s in &failing {
@@ -226,7 +227,7 @@ fn failures(out: &mut String, r: &RunResult) {
                 let reason = s.skip_reason.as_deref().unwrap_or("interrupted");
                 let _ = writeln!(
                     out,
-                    "| `{}` | | {} | | {} | {} |",
+                    "| `{}` | | {} | | {} | {} | |",
                     cell(&s.id),
                     s.outcome.as_str(),
                     cell(reason),
@@ -241,9 +242,14 @@ fn failures(out: &mut String, r: &RunResult) {
                     continue;
                 }
                 let clause = f.clause_label().unwrap_or_default();
+                // What a vendor greps their logs for, beside the failure.
+                let trace = step
+                    .traceparent()
+                    .map(|t| format!("`{}`", cell(t)))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | `{}` | {} | {} | {} |",
+                    "| `{}` | {} | `{}` | {} | {} | {} | {trace} |",
                     cell(&s.id),
                     cell(&step.name),
                     f.check,

@@ -258,6 +258,7 @@ fn retried(earlier: ScenarioResult, mut later: ScenarioResult) -> ScenarioResult
         reruns.push(Rerun {
             outcome: earlier.outcome,
             duration_ms: earlier.duration_ms,
+            trace_id: earlier.trace_id,
             steps: earlier.steps,
             finally: earlier.finally,
         });

@@ -5,7 +5,8 @@
 //! never shows a stale one; `report.json` also keeps it for its readers.
 //!
 //! A run writes, into its reports folder: `junit.xml`, `report.html`,
-//! `summary.md` and `report.json` (the model itself); each through a
+//! `summary.md`, `failures.har` (the exchanges the model keeps, as an HTTP
+//! Archive) and `report.json` (the model itself); each through a
 //! temporary file (`.NAME.PID.tmp`) renamed into place, so a reader never
 //! sees half a report.
 //!
@@ -14,7 +15,8 @@
 //! - Every run (and every `merge`) has a run id (`RunResult::run_id`), which
 //!   every file of its set carries: report.json's `run_id`, a JUnit
 //!   `<property name="run_id">`, the HTML page's `conform-run-id` meta tag
-//!   and provenance row, summary.md's provenance line.
+//!   and provenance row, summary.md's provenance line, the HAR log's
+//!   `_runId` and comment.
 //! - The previous `report.json` is removed first and the new one written
 //!   last ([`WRITE_ORDER`]; an extra `--junit` file just before it): a
 //!   `report.json` present means the set is complete, and the other files
@@ -42,6 +44,7 @@
 //! override, and one-line fields are one line in every report.
 
 pub mod bodies;
+pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -56,7 +59,13 @@ use std::path::{Path, PathBuf};
 
 /// The files of a reports folder, in the order they are written:
 /// `report.json` last, so that one present means the set is complete.
-pub const WRITE_ORDER: [&str; 4] = ["junit.xml", "report.html", "summary.md", "report.json"];
+pub const WRITE_ORDER: [&str; 5] = [
+    "junit.xml",
+    "report.html",
+    "summary.md",
+    "failures.har",
+    "report.json",
+];
 
 /// The reports folder's lock file: not a report; it stays after the run.
 pub const LOCK_FILE: &str = ".conform.lock";
@@ -219,10 +228,11 @@ fn is_own_temporary(name: &str) -> bool {
 /// Removes the temporary files a run killed while writing left in the
 /// reports folder `dir`: regular files named as conform names its own
 /// (`.report.json.PID.tmp`, `.junit.xml.PID.tmp`, `.report.html.PID.tmp`,
-/// `.summary.md.PID.tmp`, `.conform-probe.PID.tmp`, and in `bodies/`
-/// `.NAME.PID.tmp` for a body file name), nothing else. Call it holding
-/// the folder's lock ([`FolderLock::take`] does), so that no live run owns
-/// them. Returns the files removed; what cannot be removed stays.
+/// `.summary.md.PID.tmp`, `.failures.har.PID.tmp`,
+/// `.conform-probe.PID.tmp`, and in `bodies/` `.NAME.PID.tmp` for a body
+/// file name), nothing else. Call it holding the folder's lock
+/// ([`FolderLock::take`] does), so that no live run owns them. Returns the
+/// files removed; what cannot be removed stays.
 pub fn remove_stale_temporaries(dir: &Path) -> Vec<PathBuf> {
     let mut removed = bodies::remove_stale_temporaries(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -359,6 +369,7 @@ enum Format {
     Junit,
     Html,
     Markdown,
+    Har,
     Json,
 }
 
@@ -368,6 +379,7 @@ impl Format {
             "junit.xml" => Format::Junit,
             "report.html" => Format::Html,
             "summary.md" => Format::Markdown,
+            "failures.har" => Format::Har,
             _ => Format::Json,
         }
     }
@@ -440,6 +452,7 @@ pub fn write_set(
             Format::Junit => junit::write(result, &junit_opts, &path),
             Format::Html => html::write(result, &path),
             Format::Markdown => markdown::write(result, &md_opts, &path),
+            Format::Har => har::write(result, &path),
             Format::Json => json::write(result, &path),
         }
         .map_err(|e| named(&path, e))?;
@@ -584,6 +597,7 @@ mod tests {
             ".report.json.1.tmp",
             ".report.html.42.tmp",
             ".summary.md.7.tmp",
+            ".failures.har.3.tmp",
             ".conform-probe.12345.tmp",
         ] {
             assert!(is_own_temporary(own), "{own}");
@@ -644,6 +658,7 @@ mod tests {
                 in_dir("junit.xml"),
                 in_dir("report.html"),
                 in_dir("summary.md"),
+                in_dir("failures.har"),
                 dir.path().join("extra.xml"),
                 in_dir("report.json"),
             ]

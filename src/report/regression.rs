@@ -104,6 +104,7 @@ mod tests {
                 outcome: *o,
                 skip_reason: None,
                 duration_ms: 0.0,
+                trace_id: Default::default(),
                 steps: vec![],
                 finally: vec![],
                 clauses: vec![],

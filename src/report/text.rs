@@ -1,9 +1,10 @@
 //! Text for the terminal and JUnit bodies: the detail of a scenario that did
 //! not pass (each step that failed, deviated or found a precondition unmet,
-//! its checks with their clause, expected against actual and their YAML
-//! location, the poll history, the request, the response and a curl line;
-//! every long text cut at the caller's limit, and a body the record cut
-//! says so: [`cut_note`]), and the closing block of a
+//! the `traceparent` of its last request, its checks with their clause,
+//! expected against actual and their YAML location, the poll history, the
+//! request, the response and a curl line; every long text cut at the
+//! caller's limit, and a body the record cut says so: [`cut_note`]), and
+//! the closing block of a
 //! run (the certification statement, the clause matrix and the verdict).
 //!
 //! What a server wrote arrives here printable (see [`crate::printable`]):
@@ -235,6 +236,9 @@ fn repeat_line(out: &mut String, part: &str, s: &StepResult, by: &str) {
 fn step_text(out: &mut String, part: &str, s: &StepResult, body_chars: usize) {
     let cut = |t: &str| crate::expr::matcher::truncate(t, body_chars);
     let _ = writeln!(out, "{part} `{}` {} ({})", s.name, verb(s), s.location);
+    if let Some(t) = s.traceparent() {
+        let _ = writeln!(out, "  traceparent: {t}");
+    }
     for f in &s.failures {
         let _ = writeln!(out, "  [{}] {}", check_label(f), cut(&f.message));
         if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
@@ -543,6 +547,7 @@ mod tests {
             clauses: Vec::new(),
             flaky: false,
             reruns: Vec::new(),
+            trace_id: Default::default(),
         }
     }
 

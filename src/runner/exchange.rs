@@ -9,6 +9,7 @@ use crate::case::{BodyPlan, RequestStep};
 use crate::contract::Contract;
 use crate::expr::template::{RenderError, Vars};
 use crate::http::target::{self, TargetError};
+use crate::http::trace::TRACEPARENT;
 use crate::http::{BaseUrl, HttpResponse, OutgoingRequest};
 use crate::model::{Exchange, RecordedRequest, RecordedResponse, ms};
 use crate::printable;
@@ -283,10 +284,14 @@ pub fn exchange(
     token_env: &str,
     body_file: Option<&str>,
 ) -> Exchange {
+    // Without a response, the transport gave up about now.
+    let sent = resp.map_or_else(std::time::SystemTime::now, |r| r.sent_at);
     Exchange {
+        traceparent: req.header(TRACEPARENT).map(str::to_owned),
         request: record_request(req, red, body_file),
         response: resp.map(|r| record_response(r, red)),
         curl: curl(req, red, token, token_env, body_file),
+        started_at: Some(humantime::format_rfc3339_millis(sent).to_string()),
     }
 }
 

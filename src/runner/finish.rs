@@ -18,6 +18,9 @@ use super::options::RunOptions;
 
 /// What the run produced, for [`finish`].
 pub struct Finished<'a> {
+    /// The run's id ([`crate::model::new_run_id`]), made before the first
+    /// request (whose user agent names it).
+    pub run_id: String,
     pub suite: &'a Suite,
     pub contract: Option<&'a Contract>,
     pub checks: ContractChecks,
@@ -93,7 +96,7 @@ pub fn policy(opts: &RunOptions, suite: &Suite) -> Policy {
 /// Assembles the result, prints the summary, writes the reports.
 pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), RunError> {
     let mut result = empty_result(f.suite, &f.base_url);
-    result.run_id = crate::model::new_run_id(f.started);
+    result.run_id = f.run_id;
     result.embedded_server = opts.embedded();
     result.servers = f.servers;
     result.partition = opts.select.partition.map(|p| p.to_string());

@@ -70,10 +70,12 @@ fn run_unmasked(
     // Held until the reports are written (by `finish`, below).
     let _reports_lock = prepare::report_paths(opts)?;
     let token = prepare::token(token_file, opts, &inputs.suite)?;
+    // Made before anything is sent: every request's user agent names it.
+    let run_id = crate::model::new_run_id(SystemTime::now());
     let rt = prepare::runtime()?;
     let target = Target::start(&rt, &opts.target, token, opts.print_summary)?;
     let endpoints = prepare::endpoints(&target.url, opts, &inputs.suite)?;
-    let client = prepare::client(&rt, opts, &inputs.suite)?;
+    let client = prepare::client(&rt, opts, &inputs.suite, &run_id)?;
     let interrupt = signals::interrupt(&rt, opts.handle_ctrl_c);
     let ctx = prepare::context(opts, &inputs, client, target.token, endpoints, interrupt);
     let ran = run_scenarios(&rt, Arc::new(ctx), &inputs, opts, args);
@@ -82,6 +84,7 @@ fn run_unmasked(
     finish::finish(
         opts,
         Finished {
+            run_id,
             suite: &inputs.suite,
             contract: inputs.contract.as_deref(),
             checks: inputs.checks,
@@ -450,6 +453,7 @@ async fn run_with_retries<T: crate::http::Transport>(
             reruns.push(Rerun {
                 outcome: r.outcome,
                 duration_ms: r.duration_ms,
+                trace_id: r.trace_id,
                 steps: r.steps,
                 finally: r.finally,
             });

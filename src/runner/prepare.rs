@@ -285,11 +285,12 @@ pub fn named_servers(
 }
 
 /// The pooled HTTP client: the suite's timeouts and size cap unless the
-/// options override them, and the TLS options.
+/// options override them, the TLS options, and a user agent naming the run.
 pub fn client(
     rt: &tokio::runtime::Runtime,
     opts: &RunOptions,
     suite: &Suite,
+    run_id: &str,
 ) -> Result<HttpClient, RunError> {
     let (t, settings) = (&opts.transport, &suite.settings);
     let client_opts = ClientOptions {
@@ -298,6 +299,7 @@ pub fn client(
         max_response_bytes: t.max_response_bytes.unwrap_or(settings.max_response_bytes),
         cacert: t.cacert.clone(),
         insecure: t.insecure,
+        user_agent: crate::http::trace::user_agent(run_id),
     };
     let _guard = rt.enter();
     HttpClient::new(&client_opts).map_err(RunError::Client)

@@ -10,6 +10,7 @@ use crate::check::Check;
 use crate::clause::{Level, Registry};
 use crate::expr::template::Vars;
 use crate::http::Transport;
+use crate::http::trace::Trace;
 use crate::model::verdict::{ClauseTally, stops};
 use crate::model::{
     ClauseVerdict, Failure, FailureKind, Outcome, ScenarioClause, ScenarioResult, StepOutcome,
@@ -31,6 +32,8 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         env: ctx.env.clone(),
     };
     let mut red = ctx.secrets.clone();
+    // One trace for every request of this attempt (see `http::trace`).
+    let trace = Trace::new();
     let mut setup_failures = Vec::new();
     for (name, t) in ctx.suite_vars.iter().chain(&sc.vars) {
         match t.render(&vars) {
@@ -64,6 +67,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
             red: &mut red,
             scenario: &sc.id,
             bodies: &mut bodies,
+            trace: &trace,
         };
         // Ctrl-C stops the step where it is; the cleanup below still runs.
         let mut r = tokio::select! {
@@ -102,6 +106,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
                 red: &mut red,
                 scenario: &sc.id,
                 bodies: &mut bodies,
+                trace: &trace,
             },
         )
         .await;
@@ -118,6 +123,7 @@ pub async fn run_scenario<T: Transport>(ctx: &RunContext<T>, sc: &Scenario) -> S
         outcome: Outcome::Passed,
         skip_reason: None,
         duration_ms: ms(start.elapsed()),
+        trace_id: trace.id(),
         steps,
         finally,
         clauses: Vec::new(),
@@ -257,6 +263,7 @@ pub fn skipped_scenario(sc: &Scenario, reason: String, outcome: Outcome) -> Scen
         outcome,
         skip_reason: Some(reason),
         duration_ms: 0.0,
+        trace_id: Default::default(),
         steps: Vec::new(),
         finally: Vec::new(),
         clauses: Vec::new(),

@@ -62,6 +62,7 @@ impl Transport for Script {
             body: body.into_bytes(),
             elapsed: Duration::from_millis(1),
             request_body_sent: None,
+            sent_at: std::time::SystemTime::now(),
             json: Default::default(),
         })
     }
@@ -1046,4 +1047,98 @@ steps:
     // The same operation below the base URL: its schema still judges.
     assert_eq!(r.steps[1].failures.len(), 1, "{:?}", r.steps[1].failures);
     assert_eq!(r.steps[1].failures[0].check.name(), "response_schema");
+}
+
+/// The `traceparent` each request of `r` carried.
+fn traceparents(r: &Run) -> Vec<String> {
+    r.sent
+        .iter()
+        .map(|(_, q)| q.header("traceparent").expect("a traceparent").to_owned())
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_request_carries_the_scenarios_trace_and_a_span_of_its_own() {
+    let scenario = r#"
+name: traced
+steps:
+  - name: walk
+    request: { method: POST, path: /get, json: { page_token: "{{ t }}" } }
+    paginate:
+      cursor: { t: $.next }
+      while: { $.more: true }
+  - name: wait
+    request: { method: POST, path: /get, json: { id: x } }
+    poll:
+      until: { $.status: UNKNOWN }
+      timeout: 1s
+finally:
+  - name: cleanup
+    request: { method: POST, path: /cancel }
+"#;
+    let replies = vec![
+        Reply::Json(200, json!({"next": "a", "more": true})),
+        Reply::Json(200, json!({"next": "", "more": false})),
+        status("RUNNING"),
+        status("RUNNING"),
+    ];
+    let r = run(scenario, replies, status("RUNNING")).await;
+    assert_eq!(r.result.outcome, Outcome::Failed, "{:#?}", r.result);
+    let tps = traceparents(&r);
+    assert!(
+        tps.len() >= 6,
+        "two pages, several attempts, the cleanup: {tps:?}"
+    );
+    let trace = r.result.trace_id.to_string();
+    let mut spans = std::collections::BTreeSet::new();
+    for tp in &tps {
+        assert!(crate::http::trace::is_valid_traceparent(tp), "{tp}");
+        assert_eq!(tp[3..35], trace, "one trace for the scenario");
+        assert!(spans.insert(&tp[36..52]), "a span repeats: {tps:?}");
+    }
+    // The poll that timed out keeps the traceparent of its last attempt
+    // with its exchange, as recorded in its request; passing steps keep none.
+    let [walk, wait] = &r.result.steps[..] else {
+        panic!("two steps")
+    };
+    let wait_sent: Vec<&String> = tps[2..tps.len() - 1].iter().collect();
+    assert_eq!(wait.traceparent(), wait_sent.last().map(|s| s.as_str()));
+    let recorded = &wait.exchange.as_ref().unwrap().request.headers;
+    assert!(
+        recorded.contains(&("traceparent".into(), wait.traceparent().unwrap().into())),
+        "{recorded:?}"
+    );
+    assert!(walk.traceparent().is_none());
+    assert!(r.result.finally[0].traceparent().is_none());
+
+    // Another run of it is another trace.
+    let again = run(scenario, vec![], status("RUNNING")).await;
+    assert_ne!(again.result.trace_id.to_string(), trace);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_traceparent_the_case_sets_is_sent_as_written() {
+    let mine = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let scenario = format!(
+        r#"
+name: own trace
+steps:
+  - name: wait
+    request: {{ method: POST, path: /get, headers: {{ TraceParent: "{mine}" }}, json: {{ id: x }} }}
+    poll:
+      until: {{ $.status: UNKNOWN }}
+      max_attempts: 3
+"#
+    );
+    let r = run(&scenario, vec![], status("RUNNING")).await;
+    assert_eq!(r.sent.len(), 3);
+    for (_, q) in &r.sent {
+        let all: Vec<_> = q
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("traceparent"))
+            .collect();
+        assert_eq!(all, [&("TraceParent".to_owned(), mine.to_owned())]);
+    }
+    assert_eq!(r.result.steps[0].traceparent(), Some(mine));
 }

@@ -132,6 +132,31 @@ pub fn junit_schema_check(path: &Path) -> Result<(), String> {
     }
 }
 
+/// The HAR 1.2 schema every failures.har must pass
+/// (`tests/fixtures/har/har-1.2.schema.json`), compiled.
+pub fn har_validator() -> jsonschema::Validator {
+    let path = Path::new(ROOT).join("tests/fixtures/har/har-1.2.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the HAR schema reads"))
+            .expect("the HAR schema is JSON");
+    jsonschema::validator_for(&schema).expect("the HAR schema compiles")
+}
+
+/// Panics unless `har` is valid against the HAR 1.2 schema, naming every
+/// problem and where.
+pub fn assert_valid_har(har: &serde_json::Value) {
+    let validator = har_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(har)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not a valid HAR 1.2 log:\n{}",
+        errors.join("\n")
+    );
+}
+
 /// Panics unless `path` is valid against the strict Jenkins JUnit XSD.
 pub fn assert_valid_junit(path: &Path) {
     if let Err(e) = junit_schema_check(path) {

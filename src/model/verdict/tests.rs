@@ -69,6 +69,7 @@ fn scenario(id: &str, failures: Vec<Failure>, clauses: &[(&str, ClauseVerdict)])
         outcome: Outcome::Passed,
         skip_reason: None,
         duration_ms: 0.0,
+        trace_id: Default::default(),
         steps: vec![step(failures)],
         finally: Vec::new(),
         clauses: clauses

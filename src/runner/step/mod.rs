@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::case::{Action, Mode, RequestStep, SourceLocation, StepPlan};
 use crate::check::{self, Body, Check};
 use crate::expr::template::Vars;
+use crate::http::trace::{TRACEPARENT, Trace};
 use crate::http::{HttpResponse, OutgoingRequest, Transport, TransportError};
 use crate::model::{ContractRecord, Exercised, Failure, SkipReason, StepResult, ms};
 use crate::redact::Redactor;
@@ -35,6 +36,8 @@ pub struct StepState<'a> {
     /// The body files the scenario's steps wrote, each with how many
     /// secrets were known when it was masked ([`Redactor::len`]).
     pub bodies: &'a mut Vec<(String, usize)>,
+    /// The scenario's trace, which gives each request its `traceparent`.
+    pub trace: &'a Trace,
 }
 
 pub async fn run_step<T: Transport>(
@@ -85,6 +88,8 @@ struct StepRun<'a, T: Transport> {
     /// The scenario's variables: requests are built from them, a walk sets
     /// its cursor and collections in them, captures land in them.
     vars: &'a mut Vars,
+    /// The scenario's trace: a fresh span for every request sent.
+    trace: &'a Trace,
 }
 
 async fn run_request_step<T: Transport>(
@@ -99,12 +104,14 @@ async fn run_request_step<T: Transport>(
         red,
         scenario,
         bodies,
+        trace,
     } = st;
     let mut run = StepRun {
         ctx,
         step,
         rs,
         vars,
+        trace,
     };
     let sent = match &rs.mode {
         Mode::Once => run_once(&run, result).await,
@@ -220,7 +227,13 @@ impl<T: Transport> StepRun<'_, T> {
             self.vars,
         );
         match built {
-            Ok(req) => Some(req),
+            Ok(mut req) => {
+                if self.own_trace() {
+                    req.headers
+                        .push((TRACEPARENT.into(), self.trace.next_traceparent()));
+                }
+                Some(req)
+            }
             Err(e) => {
                 result
                     .failures
@@ -228,6 +241,34 @@ impl<T: Transport> StepRun<'_, T> {
                 None
             }
         }
+    }
+
+    /// Whether the step's requests carry the scenario's trace: unless the
+    /// case sets `traceparent` itself, which then wins.
+    fn own_trace(&self) -> bool {
+        !self
+            .rs
+            .request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(TRACEPARENT))
+    }
+
+    /// `req` again with a fresh span in its `traceparent` (a poll's next
+    /// attempt), or `None` when the case set the header.
+    fn respanned(&self, req: &OutgoingRequest) -> Option<OutgoingRequest> {
+        if !self.own_trace() {
+            return None;
+        }
+        let mut again = req.clone();
+        if let Some((_, v)) = again
+            .headers
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == TRACEPARENT)
+        {
+            *v = self.trace.next_traceparent();
+        }
+        Some(again)
     }
 
     /// The step's expectations and the contract checks on one final

@@ -95,6 +95,9 @@ fn unlock<T>(m: Mutex<T>) -> T {
 
 /// One attempt's outcome, kept until the next.
 struct Attempt {
+    /// The request of an attempt after the first: the first's with a
+    /// fresh span in its `traceparent` (`None`: the first's, as built).
+    req: Option<OutgoingRequest>,
     resp: Result<HttpResponse, TransportError>,
     judgement: Judgement,
     /// Contract failures of this response (they end the poll).
@@ -121,7 +124,9 @@ pub(super) async fn run_poll<T: Transport>(
     let policy = policy(run, plan);
     let outcome = {
         let (req, records) = (&req, &records);
-        policy.run(move |_n| attempt(run, plan, req, records)).await
+        policy
+            .run(move |n| attempt(run, plan, req, n, records))
+            .await
     };
     let (mut record, kept) = records.finish(result);
     record.elapsed_ms = ms(outcome.elapsed);
@@ -135,9 +140,9 @@ pub(super) async fn run_poll<T: Transport>(
     }
     .ending(outcome.end, policy.timeout);
     result.poll = Some(Box::new(record));
-    let resp = settle(run, plan, end, result);
+    let (last_req, resp) = settle(run, plan, end, result);
     result.failures.extend(kept);
-    Some((req, resp))
+    Some((last_req.unwrap_or(req), resp))
 }
 
 /// The plan's policy, its deadline replaced by `--poll-timeout` when given.
@@ -149,14 +154,18 @@ fn policy<T: Transport>(run: &StepRun<'_, T>, plan: &PollPlan) -> PollPolicy {
     policy
 }
 
-/// One attempt: sends the request, checks the response against the
-/// contract, judges it and records what it saw.
+/// Attempt `n`: sends the request (after the first, with a fresh span),
+/// checks the response against the contract, judges it and records what
+/// it saw.
 async fn attempt<T: Transport>(
     run: &StepRun<'_, T>,
     plan: &PollPlan,
-    req: &OutgoingRequest,
+    first: &OutgoingRequest,
+    n: u32,
     records: &Records,
 ) -> Verdict<Attempt> {
+    let own = if n > 1 { run.respanned(first) } else { None };
+    let req = own.as_ref().unwrap_or(first);
     let resp = run.ctx.transport.send(req).await;
     let contract = match &resp {
         Ok(r) => records.contract_check(run, req, r),
@@ -166,6 +175,7 @@ async fn attempt<T: Transport>(
     lock(&records.history).observe(look.observed);
     let again = look.judgement == Judgement::Pending && contract.is_empty();
     let attempt = Attempt {
+        req: own,
         resp,
         judgement: look.judgement,
         contract,
@@ -453,22 +463,23 @@ impl Ended<'_> {
 /// The step's failures from how its poll ended: the poll's own failure,
 /// else the step's expectations on the last response; the contract
 /// failures that ended it; a refusal, unless the poll's clause failed
-/// already. Returns the last response.
+/// already. Returns the last completed attempt's own request (when it
+/// was not the first) and its response.
 fn settle<T: Transport>(
     run: &StepRun<'_, T>,
     plan: &PollPlan,
     end: Ending,
     result: &mut StepResult,
-) -> Option<HttpResponse> {
+) -> (Option<OutgoingRequest>, Option<HttpResponse>) {
     let Ending {
         last,
         failure,
         refused,
     } = end;
     // Only an attempt that ended the poll has contract failures.
-    let (resp, contract) = match last {
-        Some(a) => (Some(a.resp), a.contract),
-        None => (None, Vec::new()),
+    let (req, resp, contract) = match last {
+        Some(a) => (a.req, Some(a.resp), a.contract),
+        None => (None, None, Vec::new()),
     };
     let resp = match resp {
         Some(Ok(r)) => Some(r),
@@ -502,7 +513,7 @@ fn settle<T: Transport>(
     {
         result.failures.push(f);
     }
-    resp
+    (req, resp)
 }
 
 fn short_transport(e: &TransportError) -> String {
