@@ -106,6 +106,7 @@ mod tests {
                 duration_ms: 0.0,
                 steps: vec![],
                 finally: vec![],
+                totals: None,
                 clauses: vec![],
                 flaky: false,
                 reruns: vec![],

@@ -71,6 +71,7 @@ fn scenario(id: &str, failures: Vec<Failure>, clauses: &[(&str, ClauseVerdict)])
         duration_ms: 0.0,
         steps: vec![step(failures)],
         finally: Vec::new(),
+        totals: None,
         clauses: clauses
             .iter()
             .map(|(id, v)| ScenarioClause {
