@@ -1115,3 +1115,52 @@ fn a_version_3_report_reads_back_to_the_same_reports() {
             .any(|c| c["verdict"] == "broken")
     );
 }
+
+#[test]
+fn a_retry_that_passed_lean_is_flaky_and_says_its_steps_are_not_recorded() {
+    use conform::report::merge::{MergeOptions, merge};
+    let dir = tempfile::tempdir().unwrap();
+    // The second attempt's report, as a run writes it: passing scenarios lean.
+    let path = dir.path().join("second.json");
+    conform::report::json::write(&common::report_fixture("passing.json"), &path).unwrap();
+    let second = conform::report::json::read(&path).unwrap();
+    let first = common::report_fixture("failing.json");
+    let opts = MergeOptions {
+        allow_different_contracts: false,
+        retries: true,
+    };
+    let mut m = merge(vec![("a".into(), first), ("b".into(), second)], opts).unwrap();
+    conform::model::verdict::finalize(&mut m);
+    let s = m
+        .scenarios
+        .iter()
+        .find(|s| s.id.starts_with("01_cancel_then_poll_unknown::"))
+        .unwrap();
+    assert!(
+        s.flaky && !s.is_lean(),
+        "shown whole, with its failed attempt"
+    );
+    assert!(s.steps.is_empty());
+    let requests = s
+        .totals
+        .as_ref()
+        .expect("the final attempt's totals")
+        .requests;
+    assert!(requests > 0);
+    let page = conform::report::html::render(&m);
+    assert!(page.contains(&format!(
+        "Its steps are not recorded: report.json keeps a passing attempt&#x27;s totals ({requests} requests)."
+    )));
+    let xml = conform::report::junit::render(&m, &Default::default());
+    assert!(xml.contains(&format!(
+        "steps not recorded (report.json keeps a passing attempt&apos;s totals): {requests} requests"
+    )), "{xml}");
+    // Written again, the flaky scenario keeps its totals beside its reruns.
+    let merged = dir.path().join("merged.json");
+    conform::report::json::write(&m, &merged).unwrap();
+    let back = conform::report::json::read(&merged).unwrap();
+    let b = back.scenarios.iter().find(|x| x.id == s.id).unwrap();
+    assert_eq!(b.totals, s.totals);
+    assert_eq!(b.reruns.len(), 1);
+    assert!(b.flaky);
+}
