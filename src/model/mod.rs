@@ -57,6 +57,9 @@ pub fn new_run_id(at: std::time::SystemTime) -> String {
 /// A whole run. Read through `wire`, which derives what a `report.json`
 /// leaves out; written with `format_version` set to [`FORMAT_VERSION`],
 /// whatever version was read: the layout written is always the current one.
+/// (`serde(remote = "Self")` makes the derived code the inherent
+/// `RunResult::serialize` and `RunResult::deserialize`, which the `Serialize`
+/// and `Deserialize` impls in `wire` wrap.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 pub struct RunResult {

@@ -28,10 +28,8 @@
 //!   `assumptions`, then when known `contract`, `contract_sha256`,
 //!   `contract_dialect`, `contract_checks`, `coverage`, `partition`,
 //!   `baseline` and `baseline_started_at`, and `interrupted` when the run
-//!   was. Only the first: they are the run's, the same for every suite, and
-//!   no reader merges them across suites (GitLab and GitHub show none;
-//!   Jenkins shows a suite's), while a run of a thousand case files wrote
-//!   them a thousand times, 1.2 KB each.
+//!   was. Only the first: they are the run's, not a case file's, and a run
+//!   of a thousand case files wrote them a thousand times, 1.2 KB each.
 //! - One `<testcase>` per scenario. `name` is the scenario id
 //!   (`file_stem::name`: stable, and unique across the file because GitLab
 //!   keeps only the first of equal names; should two ids still collide, the

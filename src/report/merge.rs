@@ -8,10 +8,10 @@
 //! and one that failed and then passed is flaky, as under `run --retries`.
 //! Coverage hits are summed per operation and response (with `retries`,
 //! counted again from the winning results, so a scenario run twice counts
-//! once); the contract checks' account (`contract.judged`) is summed, since
-//! it counts every attempt; provenance and policy come from the first report, the start is
-//! the earliest, and the duration the longest (shards run side by side) or,
-//! with `retries`, the sum. The clause matrix and the verdict are decided
+//! once); the contract checks' count (`contract.judged`) is summed, shards
+//! and retries alike, since it counts every attempt; provenance and policy
+//! come from the first report, the start is the earliest, and the duration
+//! the longest (shards run side by side) or, with `retries`, the sum. The clause matrix and the verdict are decided
 //! again from the merged scenarios (`verdict::finalize`, which the caller
 //! runs). Reports of different contracts (by sha256), suites or clause
 //! registries are refused unless told otherwise (contracts only); newer
