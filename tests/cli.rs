@@ -223,6 +223,30 @@ fn the_embedded_default_passes_and_says_so() {
             .unwrap();
     assert_eq!(report["format_version"], conform::model::FORMAT_VERSION);
     assert_eq!(report["embedded_server"], true);
+    // Every scenario passed, so none keeps its steps; the run still says
+    // which contract checks judged its responses, and why the others did not.
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert!(scenarios.iter().all(|s| s.get("steps").is_none()));
+    let judged = report["contract"]["judged"]
+        .as_array()
+        .expect("contract.judged");
+    let names: Vec<&str> = judged
+        .iter()
+        .map(|t| t["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "undocumented_status",
+            "content_type",
+            "response_schema",
+            "undocumented_property"
+        ]
+    );
+    assert!(judged[0]["ran"].as_u64().unwrap() > 0, "{judged:?}");
+    assert_eq!(judged[3]["ran"], 0);
+    assert_eq!(judged[3]["skipped"][0]["reason"], "disabled");
+    assert_eq!(judged[3]["skipped"][0]["why"], "turned off for the run");
     // Every clause met, and the certification statement says so everywhere.
     let clauses = report["clauses"].as_array().expect("the clause matrix");
     assert_eq!(clauses.len(), 23);
