@@ -427,6 +427,8 @@ fn diff(a: DiffArgs) -> u8 {
     if new.run_id.is_empty() {
         new.run_id = crate::model::new_run_id(std::time::SystemTime::now());
     }
+    // A new set, written in this conform's format.
+    new.format_version = crate::model::FORMAT_VERSION;
     new.policy.min_coverage = None;
     new.policy.min_clauses = None;
     let reg = crate::report::regression::compare(&old, &a.old.display().to_string(), &new);

@@ -221,8 +221,32 @@ fn the_embedded_default_passes_and_says_so() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
-    assert_eq!(report["format_version"], 2);
+    assert_eq!(report["format_version"], conform::model::FORMAT_VERSION);
     assert_eq!(report["embedded_server"], true);
+    // Every scenario passed, so none keeps its steps; the run still says
+    // which contract checks judged its responses, and why the others did not.
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert!(scenarios.iter().all(|s| s.get("steps").is_none()));
+    let judged = report["contract"]["judged"]
+        .as_array()
+        .expect("contract.judged");
+    let names: Vec<&str> = judged
+        .iter()
+        .map(|t| t["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "undocumented_status",
+            "content_type",
+            "response_schema",
+            "undocumented_property"
+        ]
+    );
+    assert!(judged[0]["ran"].as_u64().unwrap() > 0, "{judged:?}");
+    assert_eq!(judged[3]["ran"], 0);
+    assert_eq!(judged[3]["skipped"][0]["reason"], "disabled");
+    assert_eq!(judged[3]["skipped"][0]["why"], "turned off for the run");
     // Every clause met, and the certification statement says so everywhere.
     let clauses = report["clauses"].as_array().expect("the clause matrix");
     assert_eq!(clauses.len(), 23);
@@ -1551,10 +1575,11 @@ fn the_terminal_counts_scenarios_as_the_reports_do() {
 fn exchanges(reports: &Path) -> Vec<(String, serde_json::Value)> {
     let text = std::fs::read_to_string(reports.join("report.json")).unwrap();
     let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // A scenario that passed is lean: no steps, so no exchange.
     r["scenarios"][0]["steps"]
         .as_array()
-        .unwrap()
-        .iter()
+        .into_iter()
+        .flatten()
         .filter(|s| s.get("exchange").is_some())
         .map(|s| {
             (

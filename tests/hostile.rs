@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use conform::model::{FailureKind, RunResult, StepOutcome, StepResult};
+use conform::model::{FailureKind, Outcome, RunResult, StepOutcome, StepResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -590,15 +590,18 @@ fn a_503_storm_that_passes_lets_the_poll_succeed() {
     let srv = storm_server(&rt, 2);
     let run = conform(&srv.url, POLL, false);
     assert_eq!(run.code, Some(0), "{}", run.terminal);
-    let st = run.step();
-    assert_eq!(st.outcome, StepOutcome::Passed, "{st:#?}");
-    assert_eq!(st.requests, 3);
+    // Passed: report.json keeps the scenario's totals, not its one step.
+    assert_eq!(run.report.scenarios.len(), 1, "{}", run.terminal);
+    let s = &run.report.scenarios[0];
+    assert_eq!(s.outcome, Outcome::Passed, "{s:#?}");
+    assert!(s.is_lean() && s.steps.is_empty(), "{s:#?}");
+    assert_eq!(s.totals().requests, 3);
     assert_eq!(srv.accepted.load(SeqCst), 3);
-    // Two waits of Retry-After: 1.
+    // Two waits of Retry-After: 1 (the scenario is its one step).
     assert!(
-        (2000.0..POLL_TIMEOUT_MS).contains(&st.duration_ms),
+        (2000.0..POLL_TIMEOUT_MS).contains(&s.duration_ms),
         "{}ms",
-        st.duration_ms
+        s.duration_ms
     );
 }
 

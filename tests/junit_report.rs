@@ -343,6 +343,13 @@ fn assert_unique_names(xml: &str) {
     );
 }
 
+/// The first `<testsuite>` element of `xml`, whole.
+fn first_suite(xml: &str) -> &str {
+    let start = xml.find("<testsuite ").expect("a testsuite");
+    let end = start + xml[start..].find("</testsuite>").expect("closed");
+    &xml[start..end]
+}
+
 // --- real reports --------------------------------------------------------
 
 #[test]
@@ -367,12 +374,40 @@ fn passing_report_validates_and_parses() {
         c["classname"],
         "veza-query-builder-async-nodes.03_done_rows_paged"
     );
-    let log = c["system_out"].as_str().expect("system-out");
-    assert!(log.contains("polled PENDING → RUNNING"), "{log}");
+    // Passed at its first attempt: one element, no log of its steps.
+    assert!(c["system_out"].is_null(), "{c}");
+    let line = xml
+        .lines()
+        .find(|l| l.contains("<testcase name=\"03_done_rows_paged::"))
+        .expect("the testcase");
+    assert!(line.trim_end().ends_with("\"/>"), "{line}");
     assert!(
-        log.contains("step `walk the pages`: passed, status 200, "),
-        "{log}"
+        !xml.contains("<system-out>scenario at "),
+        "a passing scenario's log"
     );
+    // The run's properties once, on the first testsuite (the clauses').
+    assert_eq!(xml.matches("<properties>").count(), 1);
+    assert!(first_suite(&xml).contains("name=\"clauses\""));
+    assert!(first_suite(&xml).contains("<property name=\"run_id\" value=\""));
+    // What a baseline says of a passing scenario is still its log.
+    let mut compared = r.clone();
+    compared.regression = Some(Regression {
+        baseline: "old/report.json".into(),
+        fixed: vec![r.scenarios[2].id.to_string()],
+        ..Regression::default()
+    });
+    let (_dir, path, _) = written(&compared, &JunitOptions::default());
+    assert_valid(&path);
+    let fixed = junitparser(&path);
+    let log = case(&fixed, &r.scenarios[2].id)["system_out"]
+        .as_str()
+        .expect("system-out")
+        .to_owned();
+    assert_eq!(
+        log,
+        "regression: fixed: it failed in the baseline (old/report.json)\n"
+    );
+    assert!(case(&fixed, &r.scenarios[3].id)["system_out"].is_null());
     // Each clause is a passing test case of the `clauses` suite, naming the
     // scenarios that met it.
     let c = clause_case(&parsed, "D6");
@@ -787,8 +822,10 @@ fn flaky_reruns_skipped_and_interrupted_validate_and_parse() {
         ),
     ] {
         let p = format!("<property name=\"{name}\" value=\"{value}\"/>");
-        assert_eq!(xml.matches(&p).count(), 6, "{p} on every testsuite");
+        assert_eq!(xml.matches(&p).count(), 1, "{p} once");
+        assert!(first_suite(&xml).contains(&p), "{p} on the first testsuite");
     }
+    assert!(xml.matches("<testsuite ").count() > 1);
 }
 
 // --- escaping ------------------------------------------------------------

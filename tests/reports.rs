@@ -73,7 +73,9 @@ fn partitions_cover_every_scenario_exactly_once() {
     }
 }
 
-/// What must match between two runs of the same suite, times aside.
+/// What must match between two runs of the same suite, times aside: a
+/// run's own result, or one read back from report.json (where a passing
+/// scenario keeps its steps' totals only).
 fn essence(r: &RunResult) -> Value {
     let scenarios: Vec<Value> = r
         .scenarios
@@ -83,19 +85,27 @@ fn essence(r: &RunResult) -> Value {
                 .steps
                 .iter()
                 .chain(&s.finally)
+                .filter(|_| !s.is_lean())
                 .map(|st| {
                     let checks: Vec<&str> = st.failures.iter().map(|f| f.check.name()).collect();
                     serde_json::json!([st.name, st.outcome, st.status, checks, st.exercised])
                 })
                 .collect();
-            serde_json::json!([s.id, s.outcome, steps])
+            // Requests aside: a poll's attempts vary with timing.
+            let totals = s.totals();
+            let totals = serde_json::json!([totals.statuses, totals.exercised]);
+            serde_json::json!([s.id, s.outcome, steps, totals])
         })
         .collect();
     let coverage = r
         .coverage
         .as_ref()
         .map(|c| serde_json::to_value(c).unwrap());
-    serde_json::json!({"suite": r.suite, "scenarios": scenarios, "coverage": coverage, "contract": r.contract.as_ref().map(|c| &c.sha256)})
+    let contract = r
+        .contract
+        .as_ref()
+        .map(|c| serde_json::json!([c.sha256, c.judged]));
+    serde_json::json!({"suite": r.suite, "scenarios": scenarios, "coverage": coverage, "contract": contract})
 }
 
 #[test]
@@ -127,6 +137,11 @@ fn merging_partitions_equals_the_unpartitioned_run() {
     );
     let merged = conform::report::json::read(&merged_dir.join("report.json")).unwrap();
     assert_eq!(essence(&merged), essence(&whole.result));
+    // Passing scenarios came back lean (totals, no steps); the whole run's
+    // own report reads back to the same.
+    assert!(merged.scenarios.iter().any(|s| s.totals.is_some()));
+    let read = conform::report::json::read(&dir.path().join("whole/report.json")).unwrap();
+    assert_eq!(essence(&read), essence(&whole.result));
     assert!(merged.partition.is_none());
     for f in ["summary.md", "report.json"] {
         assert!(merged_dir.join(f).is_file(), "{f}");
@@ -1012,7 +1027,8 @@ fn sent_from_files(report: &Path) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|s| s["steps"].as_array().unwrap())
+        // A lean scenario (it passed) has no steps.
+        .flat_map(|s| s["steps"].as_array().into_iter().flatten())
         .filter_map(|st| st.get("exchange"))
         .filter_map(|x| {
             let file = x["request"].get("body_file")?.as_str()?.to_owned();
@@ -1094,4 +1110,243 @@ fn merge_and_diff_bring_the_body_files_their_curl_lines_send() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(body_files(&diffed), bodies);
+}
+
+// ---- lean reports of passing scenarios ----
+
+/// The passing fixture's flagship `n` times, each a case file of its own
+/// (as `cargo bench -- end-to-end` generates them), the verdict decided.
+fn flagships(n: usize) -> RunResult {
+    let mut r = common::report_fixture("passing.json");
+    let one = r
+        .scenarios
+        .iter()
+        .find(|s| s.id.starts_with("01_cancel_then_poll_unknown::"))
+        .expect("the flagship")
+        .clone();
+    assert_eq!(one.outcome, Outcome::Passed);
+    assert!(!one.steps.is_empty(), "a run records every step");
+    r.scenarios = (0..n)
+        .map(|i| {
+            let mut s = one.clone();
+            let file: std::sync::Arc<str> =
+                format!("cases/g{i:05}_01_cancel_then_poll_unknown.yaml").into();
+            s.name = format!("copy {i:05} of {}", one.name).into();
+            s.id = format!("g{i:05}_01_cancel_then_poll_unknown::{}", s.name).into();
+            s.location.file = file.clone();
+            for st in s.steps.iter_mut().chain(&mut s.finally) {
+                st.location.file = file.clone();
+            }
+            s.file = file;
+            s
+        })
+        .collect();
+    conform::model::verdict::finalize(&mut r);
+    r
+}
+
+/// The size of each report of `r`, in [`conform::report::WRITE_ORDER`].
+fn report_sizes(r: &RunResult) -> [u64; 5] {
+    let dir = tempfile::tempdir().unwrap();
+    conform::report::write_all(r, &ReportOptions::in_dir(dir.path())).unwrap();
+    conform::report::WRITE_ORDER.map(|f| std::fs::metadata(dir.path().join(f)).unwrap().len())
+}
+
+#[test]
+fn a_passing_scenario_costs_each_report_a_few_hundred_bytes() {
+    // Bytes each more passing flagship (7 steps, 6 requests, 10 clauses
+    // met) may add to each report: 2 KB in all, where they took 12 KB.
+    // failures.har holds no exchange of a passing step.
+    const BUDGET: [(&str, u64); 5] = [
+        ("junit.xml", 500),
+        ("report.html", 700),
+        ("summary.md", 10),
+        ("failures.har", 0),
+        ("report.json", 800),
+    ];
+    let (few, many) = (100, 500);
+    let (a, b) = (
+        report_sizes(&flagships(few)),
+        report_sizes(&flagships(many)),
+    );
+    let mut over = Vec::new();
+    for (i, (name, budget)) in BUDGET.into_iter().enumerate() {
+        assert_eq!(name, conform::report::WRITE_ORDER[i]);
+        let each = (b[i] - a[i]) / (many - few) as u64;
+        eprintln!("{name}: {each} bytes per passing scenario (budget {budget})");
+        if each > budget {
+            over.push(format!(
+                "{name}: {each} bytes per passing scenario, over {budget}"
+            ));
+        }
+    }
+    assert!(over.is_empty(), "{over:#?}");
+}
+
+#[test]
+fn a_version_3_report_reads_back_to_the_same_reports() {
+    use conform::model::FORMAT_VERSION;
+    use conform::report::{html, junit, markdown};
+    let dir = tempfile::tempdir().unwrap();
+    // Every verdict, and a flaky scenario (not lean: its attempts are shown).
+    let mut r = common::report_fixture("failing.json");
+    let flaky = r
+        .scenarios
+        .iter()
+        .position(|s| s.is_lean())
+        .expect("a passing scenario");
+    let failed = r
+        .scenarios
+        .iter()
+        .find(|s| s.outcome == Outcome::Failed)
+        .unwrap()
+        .clone();
+    r.scenarios[flaky].flaky = true;
+    r.scenarios[flaky].reruns = vec![conform::model::Rerun {
+        trace_id: Default::default(),
+        outcome: failed.outcome,
+        duration_ms: failed.duration_ms,
+        steps: failed.steps,
+        finally: failed.finally,
+    }];
+    r.format_version = FORMAT_VERSION;
+    conform::model::verdict::finalize(&mut r);
+    let path = dir.path().join("report.json");
+    conform::report::json::write(&r, &path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let back = conform::report::json::read(&path).unwrap();
+
+    // What was left out is derived again: every report reads the same.
+    let again = dir.path().join("again.json");
+    conform::report::json::write(&back, &again).unwrap();
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), text);
+    assert_eq!(html::render(&back), html::render(&r));
+    let jo = junit::JunitOptions::default();
+    assert_eq!(junit::render(&back, &jo), junit::render(&r, &jo));
+    let mo = markdown::MarkdownOptions::default();
+    assert_eq!(markdown::render(&back, &mo), markdown::render(&r, &mo));
+    assert_eq!(
+        back.clauses, r.clauses,
+        "met rows name their scenarios again"
+    );
+    let judged = |x: &RunResult| x.contract.as_ref().unwrap().judged.clone();
+    assert_eq!(judged(&back), judged(&r));
+    assert!(!judged(&r).is_empty());
+    assert_eq!(
+        conform::report::text::systemic_cause(&back),
+        conform::report::text::systemic_cause(&r)
+    );
+
+    // A lean scenario: its steps' totals, not its steps.
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["format_version"], FORMAT_VERSION);
+    let lean: Vec<&Value> = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["outcome"] == "passed" && s.get("flaky").is_none())
+        .collect();
+    assert!(!lean.is_empty());
+    for (s, read) in lean
+        .iter()
+        .zip(back.scenarios.iter().filter(|s| s.is_lean()))
+    {
+        assert!(
+            s.get("steps").is_none() && s.get("finally").is_none(),
+            "{s}"
+        );
+        assert!(s["location"].get("file").is_none(), "{s}");
+        assert!(s["requests"].as_u64().unwrap() > 0, "{s}");
+        assert!(
+            s["clauses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(Value::is_string)
+        );
+        assert!(read.steps.is_empty() && read.totals.is_some());
+        let whole = r.scenarios.iter().find(|x| x.id == read.id).unwrap();
+        assert_eq!(*read.totals(), *whole.totals());
+        assert_eq!(read.location, whole.location);
+    }
+    // Every other scenario keeps its steps whole, failures and exchanges too.
+    for (read, whole) in back.scenarios.iter().zip(&r.scenarios) {
+        if whole.is_lean() {
+            continue;
+        }
+        assert_eq!(
+            serde_json::to_value(&read.steps).unwrap(),
+            serde_json::to_value(&whole.steps).unwrap(),
+            "{}",
+            whole.id
+        );
+        assert_eq!(read.reruns.len(), whole.reruns.len());
+    }
+    // The met rows name no scenarios; the others name theirs.
+    for (row, model) in json["clauses"].as_array().unwrap().iter().zip(&r.clauses) {
+        let named = row
+            .get("scenarios")
+            .map_or(0, |s| s.as_array().unwrap().len());
+        if row["verdict"] == "met" {
+            assert!(named == 0 && !model.scenarios.is_empty(), "{row}");
+        } else {
+            assert_eq!(named, model.scenarios.len(), "{row}");
+        }
+    }
+    assert!(
+        json["clauses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["verdict"] == "broken")
+    );
+}
+
+#[test]
+fn a_retry_that_passed_lean_is_flaky_and_says_its_steps_are_not_recorded() {
+    use conform::report::merge::{MergeOptions, merge};
+    let dir = tempfile::tempdir().unwrap();
+    // The second attempt's report, as a run writes it: passing scenarios lean.
+    let path = dir.path().join("second.json");
+    conform::report::json::write(&common::report_fixture("passing.json"), &path).unwrap();
+    let second = conform::report::json::read(&path).unwrap();
+    let first = common::report_fixture("failing.json");
+    let opts = MergeOptions {
+        allow_different_contracts: false,
+        retries: true,
+    };
+    let mut m = merge(vec![("a".into(), first), ("b".into(), second)], opts).unwrap();
+    conform::model::verdict::finalize(&mut m);
+    let s = m
+        .scenarios
+        .iter()
+        .find(|s| s.id.starts_with("01_cancel_then_poll_unknown::"))
+        .unwrap();
+    assert!(
+        s.flaky && !s.is_lean(),
+        "shown whole, with its failed attempt"
+    );
+    assert!(s.steps.is_empty());
+    let requests = s
+        .totals
+        .as_ref()
+        .expect("the final attempt's totals")
+        .requests;
+    assert!(requests > 0);
+    let page = conform::report::html::render(&m);
+    assert!(page.contains(&format!(
+        "Its steps are not recorded: report.json keeps a passing attempt&#x27;s totals ({requests} requests)."
+    )));
+    let xml = conform::report::junit::render(&m, &Default::default());
+    assert!(xml.contains(&format!(
+        "steps not recorded (report.json keeps a passing attempt&apos;s totals): {requests} requests"
+    )), "{xml}");
+    // Written again, the flaky scenario keeps its totals beside its reruns.
+    let merged = dir.path().join("merged.json");
+    conform::report::json::write(&m, &merged).unwrap();
+    let back = conform::report::json::read(&merged).unwrap();
+    let b = back.scenarios.iter().find(|x| x.id == s.id).unwrap();
+    assert_eq!(b.totals, s.totals);
+    assert_eq!(b.reruns.len(), 1);
+    assert!(b.flaky);
 }

@@ -10,15 +10,7 @@ use crate::model::{Coverage, OperationCoverage, ResponseCoverage, ScenarioResult
 
 /// Coverage of `contract` by the steps of `scenarios`.
 pub fn compute(contract: &Contract, scenarios: &[ScenarioResult]) -> Coverage {
-    let mut hits: BTreeMap<(&str, &str), u32> = BTreeMap::new();
-    for step in scenarios
-        .iter()
-        .flat_map(|s| s.steps.iter().chain(&s.finally))
-    {
-        for e in &step.exercised {
-            *hits.entry((&*e.operation, &*e.response)).or_default() += 1;
-        }
-    }
+    let hits = hits(scenarios);
     let operations: Vec<OperationCoverage> = contract
         .operations()
         .iter()
@@ -53,6 +45,17 @@ pub fn compute(contract: &Contract, scenarios: &[ScenarioResult]) -> Coverage {
         percent,
         operations,
     }
+}
+
+/// How many times the steps of `scenarios` matched each documented
+/// response (operation, response key): recorded steps and lean totals
+/// alike (see `model::lean`).
+pub fn hits(scenarios: &[ScenarioResult]) -> BTreeMap<(&str, &str), u32> {
+    let mut hits: BTreeMap<(&str, &str), u32> = BTreeMap::new();
+    for (operation, response, n) in scenarios.iter().flat_map(ScenarioResult::exercised) {
+        *hits.entry((operation, response)).or_default() += n;
+    }
+    hits
 }
 
 /// The coverage for the terminal: the totals; then, when operations are
@@ -249,6 +252,7 @@ mod tests {
                 step(vec![("CreateQuerySpecNodesAsync", "200")]),
             ],
             finally: vec![step(vec![("CancelQuerySpecNodesAsync", "200")])],
+            totals: None,
             clauses: vec![],
             flaky: false,
             reruns: vec![],

@@ -3,6 +3,10 @@
 //!
 //! Memory stays proportional to the number of steps: the request and
 //! response of a step are kept only when the step fails.
+//!
+//! How the model reads and writes as `report.json` is `wire`'s: a
+//! passing scenario is written lean (see [`ScenarioResult::is_lean`]), and
+//! what a lean record leaves out is derived again when it is read.
 
 use std::sync::Arc;
 
@@ -12,18 +16,26 @@ pub mod coverage;
 pub mod verdict;
 
 pub mod check;
+pub mod judged;
+pub mod lean;
+mod wire;
 
 use crate::contract::ContractCheck;
 pub use crate::http::trace::TraceId;
 pub use check::Check;
+pub use judged::{CheckTally, SkippedCount};
+pub use lean::{ExercisedCount, StepTotals};
 
 pub use crate::clause::{Assumptions, Level};
 pub use crate::diag::SourceLocation;
 
 /// Version of the serialised model (`report.json`). Version 2 added
-/// clauses, levels, the policy and the verdict; version 1 reports still
-/// read (as runs without clauses).
-pub const FORMAT_VERSION: u32 = 2;
+/// clauses, levels, the policy and the verdict; version 3 writes a passing
+/// scenario lean (its steps' totals, not its steps), the clause matrix's
+/// `met` rows without their scenarios, locations without the scenario's
+/// own file, and the contract checks' account once per run (see
+/// `wire`). Versions 1 (as runs without clauses) and 2 still read.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A new run id: the UTC time `at` to the second, the process id and 32
 /// random bits, as `20261129T011857Z-4242-1a2b3c4d`. Unique between runs
@@ -43,9 +55,16 @@ pub fn new_run_id(at: std::time::SystemTime) -> String {
     format!("{stamp}-{}-{hex}", std::process::id())
 }
 
-/// A whole run.
+/// A whole run. Read through `wire`, which derives what a `report.json`
+/// leaves out; written with `format_version` set to [`FORMAT_VERSION`],
+/// whatever version was read: the layout written is always the current one.
+/// (`serde(remote = "Self")` makes the derived code the inherent
+/// `RunResult::serialize` and `RunResult::deserialize`, which the `Serialize`
+/// and `Deserialize` impls in `wire` wrap.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct RunResult {
+    #[serde(serialize_with = "wire::current_version")]
     pub format_version: u32,
     /// `conform <version>`.
     pub tool: String,
@@ -168,8 +187,10 @@ impl std::fmt::Display for ClauseVerdict {
     }
 }
 
-/// One row of the clause matrix.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One row of the clause matrix. In `report.json` a `met` row names no
+/// scenarios: those are the scenarios whose own `clauses` say `met`, and
+/// reading fills them in (see `wire`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ClauseRow {
     pub id: Arc<str>,
     pub level: Level,
@@ -185,13 +206,13 @@ pub struct ClauseRow {
     pub because: Vec<Arc<str>>,
 }
 
-/// What one scenario showed of one clause.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What one scenario showed of one clause. In `report.json` a met clause
+/// is its id alone (`"D1"`), any other an object (see `wire`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioClause {
     pub id: Arc<str>,
     pub verdict: ClauseVerdict,
     /// For an inconclusive clause: the precondition that was not met.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub because: Option<Arc<str>>,
 }
 
@@ -224,6 +245,13 @@ pub struct ContractInfo {
     pub sha256: String,
     /// The contract checks that ran.
     pub checks: Vec<ContractCheck>,
+    /// Per contract check (in [`ContractCheck::ALL`] order), how many
+    /// steps' last responses it judged and why it did not judge the
+    /// others, over every attempt of every scenario: the account a run
+    /// keeps once, since report.json keeps a step's own record only for a
+    /// scenario that did not pass ([`judged`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged: Vec<CheckTally>,
 }
 
 impl ContractInfo {
@@ -326,8 +354,10 @@ impl Outcome {
     }
 }
 
-/// One scenario's result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One scenario's result. A run records every step; `report.json` keeps a
+/// passing one lean ([`ScenarioResult::is_lean`]): read back, its `steps`
+/// and `finally` are empty and `totals` holds what they sent and matched.
+#[derive(Debug, Clone)]
 pub struct ScenarioResult {
     /// `<file stem>::<name>`.
     pub id: std::sync::Arc<str>,
@@ -336,24 +366,24 @@ pub struct ScenarioResult {
     pub location: SourceLocation,
     pub tags: Vec<String>,
     pub outcome: Outcome,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
     pub duration_ms: f64,
     /// The W3C trace id every request of this attempt carried in its
     /// `traceparent` (32 hex digits; see `http::trace`); absent when the
     /// scenario did not run, and in reports written before it existed.
-    #[serde(default, skip_serializing_if = "TraceId::is_none")]
     pub trace_id: TraceId,
     pub steps: Vec<StepResult>,
     pub finally: Vec<StepResult>,
+    /// What the steps sent and matched, when the steps themselves are not
+    /// recorded (a lean scenario read back from `report.json`); `None`
+    /// when `steps` and `finally` are the record. See
+    /// [`ScenarioResult::totals`].
+    pub totals: Option<Box<StepTotals>>,
     /// What the scenario showed of each clause it exercised.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clauses: Vec<ScenarioClause>,
     /// Passed after failing: earlier attempts are in `reruns`.
-    #[serde(default)]
     pub flaky: bool,
     /// Earlier attempts of a scenario run again by `--retries`, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reruns: Vec<Rerun>,
 }
 
@@ -434,7 +464,7 @@ pub struct StepResult {
 }
 
 /// Why a contract check did not judge a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// Turned off for the run (`--skip-check`, `checks.skip`, or
@@ -511,7 +541,12 @@ impl ContractRecord {
     }
 }
 
-/// How a [`ContractRecord`] reads in report.json.
+/// How a [`ContractRecord`] reads in report.json: the checks that ran, and
+/// those skipped for a reason of the step's own. A check named in neither
+/// list was turned off for the run (`disabled`: the run's `contract.checks`
+/// lists those that were on), and a reason's text is [`SkipReason::text`]:
+/// neither is written on every step. (Versions 1 and 2 wrote both; the
+/// `why` they wrote is ignored.)
 #[derive(Serialize, Deserialize)]
 struct RecordJson {
     ran: Vec<ContractCheck>,
@@ -523,7 +558,6 @@ struct RecordJson {
 struct SkippedJson {
     check: ContractCheck,
     reason: SkipReason,
-    why: String,
 }
 
 impl Serialize for ContractRecord {
@@ -532,11 +566,8 @@ impl Serialize for ContractRecord {
             ran: self.ran().collect(),
             skipped: self
                 .skipped()
-                .map(|(check, reason)| SkippedJson {
-                    check,
-                    reason,
-                    why: reason.text().to_owned(),
-                })
+                .filter(|(_, reason)| *reason != SkipReason::Disabled)
+                .map(|(check, reason)| SkippedJson { check, reason })
                 .collect(),
         }
         .serialize(s)
@@ -937,20 +968,27 @@ mod tests {
             ["undocumented_status", "content_type"]
         );
         let json = serde_json::to_value(r).unwrap();
+        // Turned off for the run: named in neither list.
         assert_eq!(
             json,
             serde_json::json!({
                 "ran": ["undocumented_status", "content_type"],
-                "skipped": [
-                    {"check": "response_schema", "reason": "not_json",
-                     "why": "the body is not JSON by its content type"},
-                    {"check": "undocumented_property", "reason": "disabled",
-                     "why": "turned off for the run"}
-                ]
+                "skipped": [{"check": "response_schema", "reason": "not_json"}]
             })
         );
         let back: ContractRecord = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
+        // As versions 1 and 2 wrote it: every skipped check, with its text.
+        let v2 = serde_json::json!({
+            "ran": ["undocumented_status", "content_type"],
+            "skipped": [
+                {"check": "response_schema", "reason": "not_json",
+                 "why": "the body is not JSON by its content type"},
+                {"check": "undocumented_property", "reason": "disabled",
+                 "why": "turned off for the run"}
+            ]
+        });
+        assert_eq!(serde_json::from_value::<ContractRecord>(v2).unwrap(), r);
         let all = ContractRecord::all(SkipReason::StepOptOut);
         assert_eq!(all.ran().count(), 0);
         assert_eq!(all.skipped().count(), 4);

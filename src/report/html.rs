@@ -6,6 +6,15 @@
 //! the result goes through the engine's HTML auto-escaping. The page is
 //! streamed in parts: its head, then one scenario at a time, each view built
 //! right before it is rendered, so memory does not grow with the run.
+//!
+//! Every scenario has a row in the overview table (outcome, name and id,
+//! the clauses it showed by verdict, failed checks, duration). A scenario
+//! that passed at its first attempt (lean: see `model::lean`) is that row
+//! alone, the row carrying its anchor: its steps would only say that each
+//! passed, and a section per passing scenario was most of a green run's
+//! page (5 KB each). Any other scenario also has a section after the table,
+//! open when it did not pass, with its steps, failures, exchanges, `curl`
+//! lines, poll history and earlier attempts; its row links to it.
 //! Nothing is fetched: the CSS and the little script are inline, and a
 //! Content-Security-Policy allows exactly those two (by hash) and nothing
 //! else, so even a value that slipped past escaping could not run or load.
@@ -176,8 +185,11 @@ fn stream<W: Write>(r: &RunResult, out: &mut W) -> Result<(), Failed> {
         )?;
     }
     part(BETWEEN, context! { page => page.clone() })?;
+    // A lean scenario is its overview row alone.
     for (s, anchor) in r.scenarios.iter().zip(&anchors) {
-        part(SCENARIO, context! { s => Serde(&scenario(s, anchor)) })?;
+        if !s.is_lean() {
+            part(SCENARIO, context! { s => Serde(&scenario(s, anchor)) })?;
+        }
     }
     part(FOOT, context! { page, js })?;
     out.flush()?;
@@ -264,6 +276,8 @@ struct Head {
     clauses: Vec<ClauseView>,
     counts: Vec<CountView>,
     total: usize,
+    /// Scenarios with a section of their own (not lean).
+    sections: usize,
     coverage: Option<CoverageView>,
     regression: Option<RegressionView>,
 }
@@ -374,7 +388,9 @@ struct ScenarioLink {
     anchor: Option<String>,
 }
 
-/// A scenario's row in the overview table.
+/// A scenario's row in the overview table. A lean scenario (passed at its
+/// first attempt) is this row alone, its anchor on the row; any other
+/// links to its section below.
 #[derive(Serialize)]
 struct OverviewRow<'a> {
     anchor: &'a str,
@@ -382,8 +398,20 @@ struct OverviewRow<'a> {
     name: &'a str,
     badge: Badge,
     flaky: bool,
+    lean: bool,
+    /// What the scenario showed of its clauses, a group per verdict.
+    clauses: Vec<ClauseGroup>,
     failure_count: usize,
     duration: String,
+}
+
+/// The clauses a scenario showed one verdict of: `D1–D5, A2`.
+#[derive(Serialize)]
+struct ClauseGroup {
+    /// The verdict, or empty when every clause was met (shown plain).
+    verdict: &'static str,
+    class: &'static str,
+    ids: String,
 }
 
 #[derive(Serialize)]
@@ -416,6 +444,9 @@ struct AttemptView {
     trace_id: Option<String>,
     steps: Vec<StepRow>,
     details: Vec<StepDetail>,
+    /// Why there are no steps to show, when they were not recorded: the
+    /// attempt passed and was read back lean (a merge made it flaky).
+    not_recorded: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -512,6 +543,7 @@ fn head(r: &RunResult, anchors: &[String]) -> Head {
         clauses: clauses(r, anchors),
         counts: counts(r),
         total: r.scenarios.len(),
+        sections: r.scenarios.iter().filter(|s| !s.is_lean()).count(),
         coverage: r.coverage.as_ref().map(coverage),
         regression: r.regression.as_ref().map(|g| regression(g, r, anchors)),
     }
@@ -677,6 +709,13 @@ fn provenance(r: &RunResult) -> Vec<Row> {
                 },
                 !c.checks.is_empty(),
             ));
+            if !c.judged.is_empty() {
+                rows.push(row(
+                    "Responses judged",
+                    super::text::judged(&c.judged),
+                    false,
+                ));
+            }
         }
         None => rows.push(row("Contract", "none: no contract checks ran", false)),
     }
@@ -869,9 +908,45 @@ fn overview_row<'a>(s: &'a ScenarioResult, anchor: &'a str) -> OverviewRow<'a> {
         name: &s.name,
         badge: outcome_badge(s.outcome),
         flaky: s.flaky,
+        lean: s.is_lean(),
+        clauses: clause_groups(s),
         failure_count: s.failures().count(),
         duration: duration(s.duration_ms),
     }
+}
+
+/// The scenario's clauses by verdict, the strongest first, met last; `met`
+/// is said only beside another verdict.
+fn clause_groups(s: &ScenarioResult) -> Vec<ClauseGroup> {
+    let order = [
+        ClauseVerdict::Broken,
+        ClauseVerdict::Deviates,
+        ClauseVerdict::Unmet,
+        ClauseVerdict::Inconclusive,
+        ClauseVerdict::Met,
+    ];
+    let mut groups: Vec<ClauseGroup> = order
+        .into_iter()
+        .filter_map(|v| {
+            let ids: Vec<&str> = s
+                .clauses
+                .iter()
+                .filter(|c| c.verdict == v)
+                .map(|c| &*c.id)
+                .collect();
+            (!ids.is_empty()).then(|| ClauseGroup {
+                verdict: v.as_str(),
+                class: clause_badge(v).class,
+                ids: crate::clause::compact_ids(&ids),
+            })
+        })
+        .collect();
+    if let [only] = &mut groups[..]
+        && only.verdict == ClauseVerdict::Met.as_str()
+    {
+        only.verdict = "";
+    }
+    groups
 }
 
 fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
@@ -908,6 +983,13 @@ fn scenario<'a>(s: &'a ScenarioResult, anchor: &'a str) -> ScenarioView<'a> {
             finally: &r.finally,
         })
     }));
+    if let Some(t) = &s.totals {
+        attempts[0].not_recorded = Some(format!(
+            "Its steps are not recorded: report.json keeps a passing attempt's totals ({} request{}).",
+            t.requests,
+            if t.requests == 1 { "" } else { "s" }
+        ));
+    }
     ScenarioView {
         anchor,
         id: &s.id,
@@ -983,6 +1065,7 @@ fn attempt(a: Attempt<'_>) -> AttemptView {
             .filter(|(_, s)| s.outcome.is_shown() || !s.failures.is_empty())
             .map(|(finally, s)| step_detail(s, finally))
             .collect(),
+        not_recorded: None,
     }
 }
 

@@ -1,4 +1,8 @@
 //! `report.json`: the result model itself, versioned by `format_version`.
+//!
+//! The layout (version 3: passing scenarios lean, what can be derived left
+//! out, derived again when read) is the model's own serde, described in
+//! `model::wire`; this module writes and reads the file.
 
 use std::path::Path;
 
@@ -37,7 +41,8 @@ pub enum ReadError {
 /// Reads a model written by [`write()`]: the one reader of `--baseline`,
 /// `conform merge` and `conform diff`. A file over
 /// [`input::MAX_REPORT_BYTES`] and a `format_version` newer than
-/// [`FORMAT_VERSION`] are refused; older versions read as they are.
+/// [`FORMAT_VERSION`] are refused; older versions read as they are (their
+/// `format_version` kept; written again, they are written as this one).
 pub fn read(path: &Path) -> Result<RunResult, ReadError> {
     let bytes = input::read(path, Input::Report)?;
     // The version first: a newer model may not parse as this one, and

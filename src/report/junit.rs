@@ -9,8 +9,9 @@
 //! # Shape
 //!
 //! `tests/golden/junit-failing.xml` is a whole file, kept true by its test:
-//! `<testsuites>`, then one `<testsuite>` per case file with the run's
-//! provenance in `<properties>`, one `<testcase>` per scenario.
+//! `<testsuites>`, then the clauses' `<testsuite>` with the run's provenance
+//! in `<properties>`, then one `<testsuite>` per case file, one
+//! `<testcase>` per scenario.
 //!
 //! - `<testsuites>`: `name` is the suite, `time` the run's wall time, and the
 //!   totals. quick-junit also writes `skipped` there, which the strict XSD
@@ -19,11 +20,16 @@
 //! - One `<testsuite>` per case file (`ScenarioResult::file`), in order of
 //!   first appearance, named by the file path. `timestamp` is the run's
 //!   `started_at` (the model has no per-scenario start), `time` the sum of its
-//!   scenarios' durations. Each carries the run's provenance as
-//!   `<properties>`: `tool`, `suite`, `base_url`, `embedded_server`,
-//!   `started_at`, then when known `contract`, `contract_sha256`,
+//!   scenarios' durations.
+//! - The first `<testsuite>` (the clauses', or the first case file's when
+//!   the suite declares no clauses) carries the run's provenance as
+//!   `<properties>`: `tool`, `run_id`, `suite`, `suite_sha256`, `base_url`,
+//!   `embedded_server`, `started_at`, `verdict`, `certification`,
+//!   `assumptions`, then when known `contract`, `contract_sha256`,
 //!   `contract_dialect`, `contract_checks`, `coverage`, `partition`,
-//!   `baseline` and `baseline_started_at`, and `interrupted` when the run was.
+//!   `baseline` and `baseline_started_at`, and `interrupted` when the run
+//!   was. Only the first: they are the run's, not a case file's, and a run
+//!   of a thousand case files wrote them a thousand times, 1.2 KB each.
 //! - One `<testcase>` per scenario. `name` is the scenario id
 //!   (`file_stem::name`: stable, and unique across the file because GitLab
 //!   keeps only the first of equal names; should two ids still collide, the
@@ -35,7 +41,7 @@
 //!
 //! | model                              | JUnit                                                         |
 //! |------------------------------------|---------------------------------------------------------------|
-//! | `passed`                           | success (no child element)                                    |
+//! | `passed` at the first attempt      | success: one empty element, no `<system-out>` (see below)     |
 //! | `passed` after failing (`flaky`)   | success + one `<flakyFailure>` / `<flakyError>` per earlier attempt |
 //! | `failed` (an assertion or contract check) | `<failure type="CHECK" message="ONE LINE">BODY</failure>` |
 //! | `error` (transport, timeout: no verdict)  | `<error type="CHECK" message="ONE LINE">BODY</error>`     |
@@ -61,11 +67,16 @@
 //! - An earlier attempt's element has the same `type` and message, its failure
 //!   text in `<stackTrace>` and its step log in `<system-out>`. It has no
 //!   `time`: the strict XSD allows only `type` and `message` there.
-//! - `<system-out>` of every testcase is a short log for a reviewer: where
-//!   the scenario is written and its tags, the trace id of its requests
-//!   (when it did not pass), one line per step (outcome, last status,
-//!   requests, duration, poll history, failed checks or the skip reason),
-//!   the earlier attempts, and how it compares with the baseline.
+//! - `<system-out>` of a testcase is a short log for a reviewer: where the
+//!   scenario is written and its tags, the trace id of its requests (when
+//!   it did not pass), one line per step (outcome, last status, requests,
+//!   duration, poll history, failed checks or the skip reason), the earlier
+//!   attempts, and how it compares with the baseline. A scenario that
+//!   passed at its first attempt (lean: see `model::lean`) has none, its
+//!   log saying only that every step passed, unless the baseline says
+//!   something of it (fixed, added): then that line alone. Its element is
+//!   then one line, `<testcase name classname time/>`, so a green run of a
+//!   thousand scenarios stays a few hundred KB.
 //!
 //! Every string goes through quick-junit's `XmlString`, which drops ANSI
 //! escapes and the control characters XML 1.0 forbids, then quick-xml's
@@ -138,13 +149,18 @@ fn write_to(
     let properties = properties(result);
     let timestamp = chrono::DateTime::parse_from_rfc3339(&result.started_at).ok();
     let groups = by_file(&result.scenarios);
-    let suite_of = |names: &mut Names, file: &str, scenarios: &[&ScenarioResult]| {
+    // The run's properties go on the first `<testsuite>` only: the same
+    // provenance on each of a thousand case files' suites was most of a
+    // green run's file.
+    let suite_of = |names: &mut Names, file: &str, scenarios: &[&ScenarioResult], first: bool| {
         let mut suite = TestSuite::new(clean(file));
         if let Some(t) = timestamp {
             suite.set_timestamp(t);
         }
         suite.set_time(seconds(scenarios.iter().map(|s| s.duration_ms).sum()));
-        suite.add_properties(properties.iter().cloned());
+        if first {
+            suite.add_properties(properties.iter().cloned());
+        }
         for s in scenarios {
             suite.add_test_case(test_case(result, s, names.unique(&s.id), opts));
         }
@@ -171,7 +187,7 @@ fn write_to(
         count(c);
     }
     for (file, scenarios) in &groups {
-        count(&suite_of(&mut names, file, scenarios));
+        count(&suite_of(&mut names, file, scenarios, false));
     }
     // An empty report is the declaration, the root's start tag and its end tag.
     let frame = strict_root(serialise(&root)?);
@@ -183,10 +199,10 @@ fn write_to(
             .iter()
             .map(|(file, scenarios)| Err((file, scenarios))),
     );
-    for suite in suites {
+    for (i, suite) in suites.enumerate() {
         let suite = match suite {
             Ok(clauses) => clauses,
-            Err((file, scenarios)) => suite_of(&mut names, file, scenarios),
+            Err((file, scenarios)) => suite_of(&mut names, file, scenarios, i == 0),
         };
         let mut one = Report::new(clean(&result.suite));
         one.add_test_suite(suite);
@@ -464,8 +480,18 @@ fn test_case(run: &RunResult, s: &ScenarioResult, name: String, opts: &JunitOpti
 
     let mut tc = TestCase::new(name, status);
     tc.set_classname(clean(&format!("{}.{}", run.suite, file_stem(&s.file))))
-        .set_time(seconds(s.duration_ms))
-        .set_system_out(clean(&system_out(run, s)));
+        .set_time(seconds(s.duration_ms));
+    // A lean scenario (passed at its first attempt) is one line: its log
+    // would only say that every step passed. What the baseline says of it
+    // is still told.
+    let log = if s.is_lean() {
+        regression_log(run, s)
+    } else {
+        system_out(run, s)
+    };
+    if !log.is_empty() {
+        tc.set_system_out(clean(&log));
+    }
     if opts.file_line {
         let at = s
             .failures()
@@ -653,6 +679,14 @@ fn system_out(run: &RunResult, s: &ScenarioResult) -> String {
         let _ = writeln!(out, "skipped: {reason}");
     }
     step_log(&mut out, &s.steps, &s.finally);
+    if let Some(t) = &s.totals {
+        let _ = writeln!(
+            out,
+            "steps not recorded (report.json keeps a passing attempt's totals): {} request{}",
+            t.requests,
+            if t.requests == 1 { "" } else { "s" }
+        );
+    }
     if !s.reruns.is_empty() {
         let earlier: Vec<String> = s
             .reruns
@@ -667,6 +701,13 @@ fn system_out(run: &RunResult, s: &ScenarioResult) -> String {
             earlier.join(", ")
         );
     }
+    out.push_str(&regression_log(run, s));
+    out
+}
+
+/// What the baseline says of scenario `s`, one line per group it is in.
+fn regression_log(run: &RunResult, s: &ScenarioResult) -> String {
+    let mut out = String::new();
     if let Some(reg) = &run.regression {
         let groups = [
             (&reg.new_failures, "new failure: it passed in the baseline"),

@@ -8,9 +8,10 @@
 //! and one that failed and then passed is flaky, as under `run --retries`.
 //! Coverage hits are summed per operation and response (with `retries`,
 //! counted again from the winning results, so a scenario run twice counts
-//! once); provenance and policy come from the first report, the start is
-//! the earliest, and the duration the longest (shards run side by side) or,
-//! with `retries`, the sum. The clause matrix and the verdict are decided
+//! once); the contract checks' count (`contract.judged`) is summed, shards
+//! and retries alike, since it counts every attempt; provenance and policy
+//! come from the first report, the start is the earliest, and the duration
+//! the longest (shards run side by side) or, with `retries`, the sum. The clause matrix and the verdict are decided
 //! again from the merged scenarios (`verdict::finalize`, which the caller
 //! runs). Reports of different contracts (by sha256), suites or clause
 //! registries are refused unless told otherwise (contracts only); newer
@@ -143,6 +144,8 @@ pub fn merge(
         return Err(MergeError::Empty);
     };
     merged.partition = None;
+    // A new set, written in this conform's format.
+    merged.format_version = crate::model::FORMAT_VERSION;
     let first_scenarios = std::mem::take(&mut merged.scenarios);
     let mut names = vec![first_name];
     let mut by_id = BTreeMap::new();
@@ -179,6 +182,10 @@ pub fn merge(
             merged.started_at = r.started_at.clone();
         }
         merged.interrupted |= r.interrupted;
+        // Every attempt's contract records count, shards and retries alike.
+        if let (Some(m), Some(c)) = (&mut merged.contract, &r.contract) {
+            m.judged = crate::model::judged::sum(&m.judged, &c.judged);
+        }
         if opts.retries {
             merged.duration_ms += r.duration_ms;
             merged.coverage = merged.coverage.take().or(r.coverage);
@@ -284,17 +291,9 @@ fn add_coverage(mut a: Coverage, b: &Coverage) -> Coverage {
 }
 
 /// The hits of `c`'s operations and responses counted again from the steps
-/// of `scenarios` (as `coverage::compute` counts them).
+/// (or lean totals) of `scenarios`, as `coverage::compute` counts them.
 fn recount(mut c: Coverage, scenarios: &[ScenarioResult]) -> Coverage {
-    let mut hits: BTreeMap<(&str, &str), u32> = BTreeMap::new();
-    for step in scenarios
-        .iter()
-        .flat_map(|s| s.steps.iter().chain(&s.finally))
-    {
-        for e in &step.exercised {
-            *hits.entry((&*e.operation, &*e.response)).or_default() += 1;
-        }
-    }
+    let hits = crate::model::coverage::hits(scenarios);
     for op in &mut c.operations {
         for resp in &mut op.responses {
             resp.hits = hits

@@ -107,6 +107,7 @@ mod tests {
                 trace_id: Default::default(),
                 steps: vec![],
                 finally: vec![],
+                totals: None,
                 clauses: vec![],
                 flaky: false,
                 reruns: vec![],

@@ -385,6 +385,39 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// The run's account of its contract checks, in one line:
+/// `undocumented_status: 48; response_schema: 35, skipped 13 (the response
+/// is documented without content)`, a check that judged nothing and was
+/// turned off for the run said so.
+pub fn judged(tally: &[crate::model::CheckTally]) -> String {
+    tally
+        .iter()
+        .map(|t| {
+            let off = t.ran == 0
+                && t.skipped.len() == 1
+                && t.skipped[0].reason == crate::model::SkipReason::Disabled;
+            if off {
+                return format!("{}: turned off for the run", t.check.name());
+            }
+            let mut s = format!("{}: {}", t.check.name(), grouped_u64(t.ran));
+            let not: Vec<String> = t
+                .skipped
+                .iter()
+                .map(|k| format!("{} ({})", grouped_u64(k.steps), k.reason.text()))
+                .collect();
+            if !not.is_empty() {
+                let _ = write!(s, ", skipped {}", not.join(", skipped "));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn grouped_u64(n: u64) -> String {
+    grouped(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// One line naming a cause every request shares, for a run that did not
 /// pass: no request reached the server, every response was 401 or 403 (the
 /// token), or every response was 404 (the base URL's path). `None` when the
@@ -396,7 +429,14 @@ pub fn systemic_cause(r: &RunResult) -> Option<String> {
         .flat_map(|s| s.steps.iter().chain(&s.finally))
         .filter(|st| st.requests > 0)
         .collect();
-    let statuses: Vec<u16> = steps.iter().filter_map(|st| st.status).collect();
+    // The statuses of the steps that sent a request: recorded, or counted
+    // in a lean scenario's totals (whose steps all had an answer: it passed).
+    let mut statuses: Vec<u16> = steps.iter().filter_map(|st| st.status).collect();
+    for t in r.scenarios.iter().filter_map(|s| s.totals.as_deref()) {
+        for (status, n) in &t.statuses {
+            statuses.extend(std::iter::repeat_n(*status, *n as usize));
+        }
+    }
     if statuses.is_empty() {
         let first = steps
             .iter()
@@ -548,6 +588,7 @@ mod tests {
             flaky: false,
             reruns: Vec::new(),
             trace_id: Default::default(),
+            totals: None,
         }
     }
 

@@ -114,6 +114,7 @@ pub fn finish(opts: &RunOptions, f: Finished<'_>) -> Result<(RunResult, u8), Run
                 _ => format!("OpenAPI {}", c.version()),
             },
             checks: f.checks.running(),
+            judged: crate::model::judged::of_scenarios(&result.scenarios),
         });
         result.coverage = Some(crate::model::coverage::compute(c, &result.scenarios));
     }

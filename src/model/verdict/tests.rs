@@ -72,6 +72,7 @@ fn scenario(id: &str, failures: Vec<Failure>, clauses: &[(&str, ClauseVerdict)])
         trace_id: Default::default(),
         steps: vec![step(failures)],
         finally: Vec::new(),
+        totals: None,
         clauses: clauses
             .iter()
             .map(|(id, v)| ScenarioClause {
