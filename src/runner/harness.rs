@@ -73,7 +73,7 @@ fn run_unmasked(
     let rt = prepare::runtime()?;
     let target = Target::start(&rt, &opts.target, token, opts.print_summary)?;
     let endpoints = prepare::endpoints(&target.url, opts, &inputs.suite)?;
-    let client = prepare::client(&rt, opts, &inputs.suite)?;
+    let client = prepare::client(&rt, opts, &inputs.suite, &endpoints)?;
     let interrupt = signals::interrupt(&rt, opts.handle_ctrl_c);
     let ctx = prepare::context(opts, &inputs, client, target.token, endpoints, interrupt);
     let ran = run_scenarios(&rt, Arc::new(ctx), &inputs, opts, args);

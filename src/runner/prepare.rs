@@ -285,11 +285,15 @@ pub fn named_servers(
 }
 
 /// The pooled HTTP client: the suite's timeouts and size cap unless the
-/// options override them, and the TLS options.
+/// options override them, and the TLS options. The platform's CA
+/// certificates are read now only when the base URL or a named server is
+/// `https://` (so that a machine without them is refused before sending);
+/// a plain-HTTP run never reads them (see `http::tls`).
 pub fn client(
     rt: &tokio::runtime::Runtime,
     opts: &RunOptions,
     suite: &Suite,
+    endpoints: &Endpoints,
 ) -> Result<HttpClient, RunError> {
     let (t, settings) = (&opts.transport, &suite.settings);
     let client_opts = ClientOptions {
@@ -300,7 +304,14 @@ pub fn client(
         insecure: t.insecure,
     };
     let _guard = rt.enter();
-    HttpClient::new(&client_opts).map_err(RunError::Client)
+    let client = HttpClient::new(&client_opts).map_err(RunError::Client)?;
+    let tls = std::iter::once(&endpoints.base_url)
+        .chain(endpoints.servers.values().map(BaseUrl::url))
+        .any(|u| u.scheme() == "https");
+    if tls {
+        client.load_roots().map_err(RunError::Client)?;
+    }
+    Ok(client)
 }
 
 /// What an error before or outside the scenarios masks: the token file's
