@@ -166,13 +166,50 @@ pub enum ClientError {
     Roots(String),
 }
 
+/// The platform's CA certificates, read once, at the first handshake or
+/// when [`Roots::load`] asks (see `tls`). Made apart from the client, so
+/// that a run can read them on another thread while it loads its inputs,
+/// then hand them to the client ([`HttpClient::with_roots`]).
+#[derive(Debug, Clone)]
+pub struct Roots(Arc<tls::PlatformRoots>);
+
+impl Roots {
+    /// Nothing read yet.
+    pub fn new() -> Roots {
+        install_crypto_provider();
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        Roots(Arc::new(tls::PlatformRoots::new(provider)))
+    }
+
+    /// Reads them now, unless done already; why none could be read.
+    pub fn load(&self) -> Result<(), ClientError> {
+        self.0
+            .verifier()
+            .map(|_| ())
+            .map_err(|e| ClientError::Roots(e.to_string()))
+    }
+
+    /// Whether they have been read.
+    pub fn loaded(&self) -> bool {
+        self.0.loaded()
+    }
+}
+
+impl Default for Roots {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The shared client.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
     /// The platform's roots, read at the first handshake; `None` with
     /// `cacert` or `insecure`, which do not use them.
-    roots: Option<Arc<tls::PlatformRoots>>,
+    roots: Option<Roots>,
     connect_timeout: Duration,
     request_timeout: Duration,
     max_body: u64,
@@ -184,7 +221,15 @@ pub fn install_crypto_provider() {
 }
 
 impl HttpClient {
+    /// A client whose roots, if it uses the platform's, are read at its
+    /// first handshake.
     pub fn new(opts: &ClientOptions) -> Result<HttpClient, ClientError> {
+        HttpClient::with_roots(opts, Roots::new())
+    }
+
+    /// A client verifying servers against `roots`, read already or not,
+    /// unless `opts` names a CA file or turns verification off.
+    pub fn with_roots(opts: &ClientOptions, roots: Roots) -> Result<HttpClient, ClientError> {
         install_crypto_provider();
         let mut b = reqwest::Client::builder()
             // The total timeout is ours (see `send`): one timer per request.
@@ -210,19 +255,15 @@ impl HttpClient {
             }
             b = b.tls_certs_only(certs);
         }
-        let mut roots = None;
+        let uses_roots = !opts.insecure && opts.cacert.is_none();
         if opts.insecure {
             b = b.tls_danger_accept_invalid_certs(true);
-        } else if opts.cacert.is_none() {
-            let provider = rustls::crypto::CryptoProvider::get_default()
-                .cloned()
-                .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-            let platform = Arc::new(tls::PlatformRoots::new(provider));
-            let config = tls::platform_config(platform.clone())
+        } else if uses_roots {
+            let config = tls::platform_config(roots.0.clone())
                 .map_err(|e| ClientError::Build(e.to_string()))?;
             b = b.tls_backend_preconfigured(config);
-            roots = Some(platform);
         }
+        let roots = uses_roots.then_some(roots);
         let inner = b.build().map_err(|e| ClientError::Build(error_chain(&e)))?;
         Ok(HttpClient {
             inner,
@@ -238,13 +279,7 @@ impl HttpClient {
     /// roots is refused before anything is sent. Nothing to read with
     /// `cacert` or `insecure`.
     pub fn load_roots(&self) -> Result<(), ClientError> {
-        match &self.roots {
-            Some(roots) => roots
-                .verifier()
-                .map(|_| ())
-                .map_err(|e| ClientError::Roots(e.to_string())),
-            None => Ok(()),
-        }
+        self.roots.as_ref().map_or(Ok(()), Roots::load)
     }
 
     /// Whether the platform's roots have been read.
