@@ -463,8 +463,10 @@ fn write_one(
 /// The files are written at once, each on a thread of its own, and
 /// `report.json` into its temporary file meanwhile: rendering is most of
 /// what writing the set costs, and the formats share nothing but the
-/// result they read. A `report.json` that is a device or a FIFO is written
-/// into after the others.
+/// result they read. Unless two of them are one file (through links, or
+/// `--junit` naming a file of the folder) or one is a device or a FIFO:
+/// then they are written one after the other, in that order, as a later
+/// one replaces an earlier one.
 pub fn write_all(
     result: &crate::model::RunResult,
     opts: &ReportOptions,
@@ -473,14 +475,27 @@ pub fn write_all(
     let Some(((json, _), others)) = files.split_last() else {
         return Ok(Vec::new());
     };
+    let json_target = distinct_files(&files).and_then(|mut at| at.pop());
     // Through a link: the file it points to. A device or a FIFO stays.
-    let json_target = target(json).map_err(|e| named(json, e))?;
-    if let Target::Replace(old) = &json_target {
+    let old = match &json_target {
+        Some(at) => Some(at.clone()),
+        None => match target(json) {
+            Ok(Target::Replace(at)) => Some(at),
+            _ => None,
+        },
+    };
+    if let Some(old) = old {
         match std::fs::remove_file(old) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(named(json, e)),
             _ => {}
         }
     }
+    let Some(json_at) = json_target else {
+        for (path, format) in &files {
+            write_one(result, opts, path, *format)?;
+        }
+        return Ok(files.into_iter().map(|(path, _)| path).collect());
+    };
     std::thread::scope(|scope| {
         let writers: Vec<_> = others
             .iter()
@@ -491,12 +506,9 @@ pub fn write_all(
                 (path, *format, spawned)
             })
             .collect();
-        let staged = match json_target {
-            Target::Replace(at) => Some(stage(at, |file| {
-                fill_file(file, |w| json::write_to(result, w))
-            })),
-            Target::Direct(_) => None,
-        };
+        let staged = stage(json_at, |file| {
+            fill_file(file, |w| json::write_to(result, w))
+        });
         let mut failed = None;
         for (path, format, spawned) in writers {
             // No thread to spare: the file is written here.
@@ -513,13 +525,30 @@ pub fn write_all(
         if let Some(e) = failed {
             return Err(e);
         }
-        match staged {
-            Some(staged) => staged.and_then(Staged::commit),
-            None => json::write(result, json),
-        }
-        .map_err(|e| named(json, e))?;
+        staged
+            .and_then(Staged::commit)
+            .map_err(|e| named(json, e))?;
         Ok(files.iter().map(|(path, _)| path.clone()).collect())
     })
+}
+
+/// Where each of `files` is replaced (symbolic links followed), when each
+/// is a regular file or none yet, and no two are one file; `None` when two
+/// are, or one is a device or a FIFO or cannot be told.
+fn distinct_files(files: &[(PathBuf, Format)]) -> Option<Vec<PathBuf>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(files.len());
+    for (path, _) in files {
+        let Target::Replace(at) = target(path).ok()? else {
+            return None;
+        };
+        let folder = std::fs::canonicalize(folder_of(&at)).ok()?;
+        if !seen.insert(folder.join(at.file_name()?)) {
+            return None;
+        }
+        out.push(at);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -732,6 +761,45 @@ mod tests {
             );
         }
         assert_eq!(json::read(&in_dir("report.json")).unwrap().run_id, r.run_id);
+    }
+
+    #[test]
+    fn files_of_the_set_that_are_one_file_are_written_one_after_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let with_junit = |junit: &str| ReportOptions {
+            dir: d.to_path_buf(),
+            junit: Some(d.join(junit)),
+            ..ReportOptions::default()
+        };
+        assert!(distinct_files(&plan(&with_junit("extra.xml"))).is_some());
+        std::os::unix::fs::symlink("report.html", d.join("linked.xml")).unwrap();
+        for same in ["junit.xml", "report.json", "linked.xml"] {
+            assert!(distinct_files(&plan(&with_junit(same))).is_none(), "{same}");
+        }
+        let mut none = ReportOptions::in_dir(d);
+        none.junit = Some("/dev/null".into());
+        assert!(distinct_files(&plan(&none)).is_none(), "a device");
+        // Written in order, each replacing the one before: report.json is
+        // the model, not the JUnit copy written there first.
+        let r = fixture("passing.json");
+        for same in ["junit.xml", "report.json"] {
+            write_all(&r, &with_junit(same)).unwrap();
+            assert_eq!(json::read(&d.join("report.json")).unwrap().run_id, r.run_id);
+            let junit = std::fs::read_to_string(d.join("junit.xml")).unwrap();
+            assert!(junit.starts_with("<?xml"), "{same}");
+            assert_eq!(
+                names(d),
+                [
+                    "junit.xml",
+                    "linked.xml",
+                    "report.html",
+                    "report.json",
+                    "summary.md"
+                ],
+                "{same}: no temporary file is left"
+            );
+        }
     }
 
     #[test]
