@@ -12,13 +12,13 @@
 //! every other file is.
 //!
 //! Reports are not synced to disk (no `fsync`): the renames order the set
-//! for every reader on the machine, which is what the protocol below is
-//! for, and a sync adds nothing to it but protection against the machine
-//! itself going down mid-run, which loses the run anyway (a CI job is run
-//! again). It cost a one-scenario run some 2 ms on an idle machine and
-//! 20–40 ms on a busy one, more than the rest of the run. What a crash can leave
-//! is an empty or cut file, which every reader of `report.json` refuses by
-//! name; never a set that reads as complete and is not.
+//! for every reader on the machine however the run ends, which is what the
+//! protocol below is for; a sync would only carry it across the machine
+//! itself going down just after the run, which loses the run anyway (a CI
+//! job is run again). It cost a one-scenario run some 2 ms on an idle
+//! machine and 20–40 ms on a busy one, more than the rest of the run. Such
+//! a crash can leave files empty or cut; a `report.json` so left is refused
+//! by every reader, by name.
 //!
 //! The files of one run are one set, and a reader can tell a complete one:
 //!
