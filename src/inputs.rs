@@ -2,13 +2,21 @@
 //! contract (`spec` overrides the suite's), every request step linted
 //! against the contract (see [`crate::lint`]), and the environment the suite
 //! needs. Every problem of all of them is gathered into one report.
+//!
+//! The contract is read and checked on a thread of its own while the
+//! scenario files are read and parsed, and the validators' shared start
+//! ([`crate::contract::prepare_validation`]) is built on another: the
+//! first scenario to lint waits for the contract. Its problems are placed
+//! where reading it first would have put them, before the scenarios'.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::case::{Diagnostics, Suite};
-use crate::contract::Contract;
+use crate::contract::{Contract, ContractErrors};
 use crate::lint;
+
+type Read = Result<Contract, ContractErrors>;
 
 /// What a run reads before anything is sent, checked.
 #[derive(Debug)]
@@ -34,27 +42,100 @@ pub fn load(
             .and_then(|s| s.spec.clone())
             .filter(|p| p.is_file())
     });
-    let contract = match spec.as_deref().map(crate::contract::load) {
+    // The contract's problems come before the scenarios' (see the module
+    // documentation).
+    let at = loader.problem_count();
+    let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
+    let read = std::thread::scope(|scope| {
+        let (mut reading, mut read) = (None, None);
+        if let Some(path) = spec.as_deref() {
+            match start(scope, path) {
+                Some(thread) => reading = Some(thread),
+                None => read = Some(crate::contract::load(path)),
+            }
+        }
+        loader.load_scenarios(&mut |sc, source| match contract(&mut reading, &mut read) {
+            Some(Ok(c)) => lint::lint_scenario(&suite_vars, sc, c, source),
+            _ => Vec::new(),
+        });
+        contract(&mut reading, &mut read);
+        read
+    });
+    let contract = match read {
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(errors)) => {
-            loader.add_problems(errors.to_diagnostics());
+            loader.insert_problems(at, errors.to_diagnostics());
             None
         }
     };
     if let (Some(c), Some(suite)) = (&contract, loader.suite()) {
         let problems = lint::contract_clauses(c, &suite.registry);
-        loader.add_problems(problems);
+        loader.insert_problems(at, problems);
     }
-    let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
-    loader.load_scenarios(&mut |sc, source| match &contract {
-        Some(c) => lint::lint_scenario(&suite_vars, sc, c, source),
-        None => Vec::new(),
-    });
     let suite = loader.finish()?;
     let missing = crate::case::missing_env(&suite, env);
     if !missing.is_empty() {
         return Err(missing);
     }
     Ok(Inputs { suite, contract })
+}
+
+/// The contract at `path`, being read on a thread of its own (`None` when
+/// no thread can be started), with the validators' shared start built on
+/// another.
+fn start<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    path: &'scope Path,
+) -> Option<std::thread::ScopedJoinHandle<'scope, Read>> {
+    let thread = |name: &str| std::thread::Builder::new().name(name.into());
+    let _ = thread("conform-validation").spawn_scoped(scope, crate::contract::prepare_validation);
+    thread("conform-contract")
+        .spawn_scoped(scope, move || crate::contract::load(path))
+        .ok()
+}
+
+/// The contract once read: waits for the thread reading it the first time.
+fn contract<'a>(
+    reading: &mut Option<std::thread::ScopedJoinHandle<'_, Read>>,
+    read: &'a mut Option<Read>,
+) -> Option<&'a Read> {
+    if let Some(thread) = reading.take() {
+        let done = thread.join();
+        *read = Some(done.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+    }
+    read.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixture suite `name` (tests/fixtures/invalid), with a scenario
+    /// file before its own that does not parse.
+    fn with_a_broken_scenario(name: &str) -> tempfile::TempDir {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/invalid")
+            .join(name);
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["conform.yaml", "openapi.yaml", "01_scenario.yaml"] {
+            std::fs::copy(from.join(f), dir.path().join(f)).unwrap();
+        }
+        std::fs::write(dir.path().join("00_broken.yaml"), "name: [\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_contracts_problems_come_before_the_scenarios_though_read_alongside() {
+        // A contract that does not load; one whose marks name no clause.
+        for fixture in ["contract_dangling_ref", "clause_unknown_in_contract"] {
+            let dir = with_a_broken_scenario(fixture);
+            let problems = load(dir.path(), None, &BTreeMap::new()).unwrap_err().0;
+            let files: Vec<&str> = problems
+                .iter()
+                .map(|d| d.location.file.rsplit('/').next().unwrap_or_default())
+                .collect();
+            assert_eq!(files, ["openapi.yaml", "00_broken.yaml"], "{fixture}");
+        }
+    }
 }

@@ -193,6 +193,40 @@ fn a_real_base_url_without_a_token_is_refused_before_sending() {
 }
 
 #[test]
+fn a_plain_http_run_needs_no_ca_certificates_and_an_https_one_is_refused_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_roots = |args: &[&str], token: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "--cases", CASES, "--reports"])
+            .arg(dir.path())
+            .args(args)
+            .env_remove("BASE_URL")
+            .env_remove("VEZA_TOKEN")
+            // Where rustls-native-certs looks first: nothing there.
+            .env("SSL_CERT_FILE", dir.path().join("none.pem"))
+            .env("SSL_CERT_DIR", dir.path().join("none"));
+        if let Some(t) = token {
+            cmd.env("VEZA_TOKEN", t);
+        }
+        cmd.output().expect("conform runs")
+    };
+    // The embedded server speaks plain HTTP: the roots are never read.
+    let o = no_roots(&["02_create", "-q"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // An https:// base URL reads them before sending, and is refused.
+    let untouched = Untouched::new();
+    let https = untouched.url.replacen("http://", "https://", 1);
+    let o = no_roots(&["--base-url", &https, "02_create", "-q"], Some("t"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot read the system's CA certificates to verify https:// servers"),
+        "{}",
+        text(&o)
+    );
+    untouched.assert_untouched();
+}
+
+#[test]
 fn an_unreachable_server_is_a_runtime_error() {
     let dir = tempfile::tempdir().unwrap();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.

@@ -95,6 +95,19 @@ impl Loader {
         self.diags.0.extend(more);
     }
 
+    /// How many problems have been found so far.
+    pub fn problem_count(&self) -> usize {
+        self.diags.0.len()
+    }
+
+    /// Adds problems found elsewhere before the one at `at` (after all of
+    /// them when `at` is past the last): where they would have come had
+    /// they been found when [`Loader::problem_count`] said `at`.
+    pub fn insert_problems(&mut self, at: usize, more: impl IntoIterator<Item = Diagnostic>) {
+        let at = at.min(self.diags.0.len());
+        self.diags.0.splice(at..at, more);
+    }
+
     /// Compiles every scenario file; `check` sees each compiled scenario
     /// (while its plan is in memory) and returns more problems.
     pub fn load_scenarios(

@@ -51,6 +51,7 @@ pub use clauses::ClauseMark;
 pub use error::{ContractError, ContractErrors};
 pub use load::{from_value, hex, load, parse};
 pub use params::{ParamIn, Parameter, Style, path_spans};
+pub use validate::prepare_validation;
 
 use direction::Variant;
 

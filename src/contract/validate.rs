@@ -65,6 +65,19 @@ pub(crate) struct Schemas {
     whole: [OnceLock<Result<Whole, String>>; Variant::ALL.len()],
 }
 
+/// Builds, once per process, what compiling the first validator would
+/// otherwise build: jsonschema checks every schema it compiles against the
+/// JSON Schema 2020-12 meta-schema, whose own validator it compiles on first
+/// use and keeps (some 3.8 million instructions, a fifth of loading a
+/// one-scenario suite with its contract). `inputs::load` calls this on a
+/// thread of its own while the contract is read, so that no validator
+/// waits for it; calling it again costs a trivial compile.
+pub fn prepare_validation() {
+    let _ = jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .build(&json!({"type": "object"}));
+}
+
 impl std::fmt::Debug for Schemas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Schemas")

@@ -1,8 +1,9 @@
 //! The HTTP client: one pooled reqwest client for the whole run.
 //!
 //! - TLS by rustls (ring provider, no OpenSSL), verified against the
-//!   platform's roots; `cacert` replaces them with a private CA (as curl's
-//!   `--cacert` does); `insecure` turns verification off only when asked.
+//!   platform's roots, read at the first handshake (`tls`); `cacert`
+//!   replaces them with a private CA (as curl's `--cacert` does);
+//!   `insecure` turns verification off only when asked.
 //! - Proxies come from `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`.
 //! - Redirects are not followed: a 3xx is the response under test, and the
 //!   bearer token never travels to another host.
@@ -27,11 +28,12 @@
 pub mod paced;
 pub mod style;
 pub mod target;
+mod tls;
 pub mod trace;
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -208,12 +210,56 @@ pub enum ClientError {
     CaPem { path: String, reason: String },
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+    #[error(
+        "cannot read the system's CA certificates to verify https:// servers with: {0} (give --cacert FILE, or set SSL_CERT_FILE)"
+    )]
+    Roots(String),
+}
+
+/// The platform's CA certificates, read once, at the first handshake or
+/// when [`Roots::load`] asks (see `tls`). Made apart from the client, so
+/// that a run can read them on another thread while it loads its inputs,
+/// then hand them to the client ([`HttpClient::with_roots`]).
+#[derive(Debug, Clone)]
+pub struct Roots(Arc<tls::PlatformRoots>);
+
+impl Roots {
+    /// Nothing read yet.
+    pub fn new() -> Roots {
+        install_crypto_provider();
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        Roots(Arc::new(tls::PlatformRoots::new(provider)))
+    }
+
+    /// Reads them now, unless done already; why none could be read.
+    pub fn load(&self) -> Result<(), ClientError> {
+        self.0
+            .verifier()
+            .map(|_| ())
+            .map_err(|e| ClientError::Roots(e.to_string()))
+    }
+
+    /// Whether they have been read.
+    pub fn loaded(&self) -> bool {
+        self.0.loaded()
+    }
+}
+
+impl Default for Roots {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The shared client.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    /// The platform's roots, read at the first handshake; `None` with
+    /// `cacert` or `insecure`, which do not use them.
+    roots: Option<Roots>,
     connect_timeout: Duration,
     request_timeout: Duration,
     max_body: u64,
@@ -225,7 +271,15 @@ pub fn install_crypto_provider() {
 }
 
 impl HttpClient {
+    /// A client whose roots, if it uses the platform's, are read at its
+    /// first handshake.
     pub fn new(opts: &ClientOptions) -> Result<HttpClient, ClientError> {
+        HttpClient::with_roots(opts, Roots::new())
+    }
+
+    /// A client verifying servers against `roots`, read already or not,
+    /// unless `opts` names a CA file or turns verification off.
+    pub fn with_roots(opts: &ClientOptions, roots: Roots) -> Result<HttpClient, ClientError> {
         install_crypto_provider();
         let mut b = reqwest::Client::builder()
             // The total timeout is ours (see `send`): one timer per request.
@@ -252,16 +306,36 @@ impl HttpClient {
             }
             b = b.tls_certs_only(certs);
         }
+        let uses_roots = !opts.insecure && opts.cacert.is_none();
         if opts.insecure {
             b = b.tls_danger_accept_invalid_certs(true);
+        } else if uses_roots {
+            let config = tls::platform_config(roots.0.clone())
+                .map_err(|e| ClientError::Build(e.to_string()))?;
+            b = b.tls_backend_preconfigured(config);
         }
+        let roots = uses_roots.then_some(roots);
         let inner = b.build().map_err(|e| ClientError::Build(error_chain(&e)))?;
         Ok(HttpClient {
             inner,
+            roots,
             connect_timeout: opts.connect_timeout,
             request_timeout: opts.request_timeout,
             max_body: opts.max_response_bytes,
         })
+    }
+
+    /// Reads the platform's roots now rather than at the first handshake
+    /// (see `tls`): for a run that will speak TLS, so that a machine without
+    /// roots is refused before anything is sent. Nothing to read with
+    /// `cacert` or `insecure`.
+    pub fn load_roots(&self) -> Result<(), ClientError> {
+        self.roots.as_ref().map_or(Ok(()), Roots::load)
+    }
+
+    /// Whether the platform's roots have been read.
+    pub fn roots_loaded(&self) -> bool {
+        self.roots.as_ref().is_some_and(|r| r.loaded())
     }
 
     async fn send_inner(&self, req: &OutgoingRequest) -> Result<HttpResponse, TransportError> {
@@ -574,6 +648,101 @@ mod tests {
             drop(listener);
             assert_eq!(tls_or_tcp(&url, t).await, ConnectPhase::Tcp);
         }
+    }
+
+    /// A TLS server on 127.0.0.1 with the test certificate
+    /// (`tests/fixtures/tls`), answering `200 ok` to each of `connections`
+    /// connections whose handshake completes; its port.
+    fn tls_server(connections: usize) -> u16 {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use std::io::{Read, Write};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("server.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(connections) {
+                let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, stream.unwrap());
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                // A client that refuses the certificate ends the handshake:
+                // the read fails and the next connection is taken.
+                while !request.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if request.ends_with(b"\r\n\r\n") {
+                    let _ = tls.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    );
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                }
+            }
+        });
+        port
+    }
+
+    fn client_options(cacert: Option<PathBuf>) -> ClientOptions {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
+            max_response_bytes: 1024,
+            cacert,
+            insecure: false,
+            user_agent: "conform-test".into(),
+        }
+    }
+
+    fn get(url: String) -> OutgoingRequest {
+        OutgoingRequest {
+            method: "GET",
+            url: reqwest::Url::parse(&url).unwrap(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_platform_roots_are_read_at_the_first_handshake_and_verify_it() {
+        let port = tls_server(2);
+        let client = HttpClient::new(&client_options(None)).unwrap();
+        assert!(!client.roots_loaded(), "building the client reads no root");
+        // The test CA is none of the platform's: the server is refused.
+        let e = client
+            .send(&get(format!("https://127.0.0.1:{port}/")))
+            .await
+            .unwrap_err();
+        assert!(client.roots_loaded(), "the handshake read the roots");
+        assert!(e.to_string().contains("UnknownIssuer"), "{e}");
+        // With the test CA (reqwest's own configuration), the same server answers.
+        let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+        let private = HttpClient::new(&client_options(Some(ca))).unwrap();
+        let r = private
+            .send(&get(format!("https://localhost:{port}/")))
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
+        assert!(!private.roots_loaded());
+        private.load_roots().unwrap();
     }
 
     #[test]

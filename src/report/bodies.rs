@@ -170,7 +170,8 @@ impl Staging {
         name
     }
 
-    /// Writes `bytes` as the body file `name` (into its temporary, synced).
+    /// Writes `bytes` as the body file `name` (into its temporary; like the
+    /// reports, not synced to disk: see the README's durability rule).
     /// A failure is also kept ([`Staging::finish`] returns it): the set
     /// would name a file it lacks.
     pub fn write(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
@@ -178,8 +179,7 @@ impl Staging {
         let written = std::fs::create_dir_all(&self.dir)
             .and_then(|()| {
                 let mut f = std::fs::File::create(&tmp)?;
-                io::Write::write_all(&mut f, bytes)?;
-                super::sync(&f)
+                io::Write::write_all(&mut f, bytes)
             })
             .inspect_err(|_| {
                 let _ = std::fs::remove_file(&tmp);
@@ -214,8 +214,7 @@ impl Staging {
             return;
         }
         let rewritten = std::fs::File::create(&tmp).and_then(|mut f| {
-            io::Write::write_all(&mut f, masked.as_bytes())?;
-            super::sync(&f)
+            io::Write::write_all(&mut f, masked.as_bytes())
         });
         if let Err(e) = rewritten {
             let _ = std::fs::remove_file(&tmp);
@@ -334,7 +333,7 @@ pub fn place(reports: &Path, bodies: &[BodyFile]) -> io::Result<Vec<PathBuf>> {
                         ),
                     )
                 })
-                .and_then(|_| std::fs::File::open(&tmp).and_then(|f| super::sync(&f)))?;
+                .map(drop)?;
         }
         staged.push((tmp, dir.join(&b.name)));
     }

@@ -94,7 +94,7 @@ fn write_file(result: &RunResult, path: &Path) -> io::Result<()> {
             file.write_all(fallback_page(&e.to_string(), result).as_bytes())?;
         }
     }
-    super::sync(&file)
+    Ok(())
 }
 
 /// The whole page for `result`, streamed into memory the way [`write`]

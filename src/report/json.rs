@@ -13,10 +13,13 @@ use crate::model::{FORMAT_VERSION, RunResult, ScenarioResult};
 /// quicker to write; `jq .` indents it for a reader), streamed: no copy of
 /// the whole text in memory.
 pub fn write(result: &RunResult, path: &Path) -> std::io::Result<()> {
-    super::write_atomic_with(path, |w| {
-        serde_json::to_writer(&mut *w, result).map_err(std::io::Error::other)?;
-        w.write_all(b"\n")
-    })
+    super::write_atomic_with(path, |w| write_to(result, w))
+}
+
+/// The model as compact JSON, ending with a newline.
+pub fn write_to(result: &RunResult, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, result).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 /// Why a `report.json` could not be read.

@@ -8,7 +8,18 @@
 //! `summary.md`, `failures.har` (the exchanges the model keeps, as an HTTP
 //! Archive) and `report.json` (the model itself); each through a
 //! temporary file (`.NAME.PID.tmp`) renamed into place, so a reader never
-//! sees half a report.
+//! sees half a report. The files are written at once, each on a thread of
+//! its own ([`write_all`]); `report.json` is renamed into place only once
+//! every other file is.
+//!
+//! Reports are not synced to disk (no `fsync`): the renames order the set
+//! for every reader on the machine however the run ends, which is what the
+//! protocol below is for; a sync would only carry it across the machine
+//! itself going down just after the run, which loses the run anyway (a CI
+//! job is run again). It cost a one-scenario run some 2 ms on an idle
+//! machine and 20–40 ms on a busy one, more than the rest of the run. Such
+//! a crash can leave files empty or cut; a `report.json` so left is refused
+//! by every reader, by name.
 //!
 //! The files of one run are one set, and a reader can tell a complete one:
 //!
@@ -148,15 +159,6 @@ fn folder_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Syncs a regular file to disk; a device or a FIFO has nothing to sync.
-pub(crate) fn sync(file: &File) -> io::Result<()> {
-    if file.metadata()?.is_file() {
-        file.sync_all()
-    } else {
-        Ok(())
-    }
-}
-
 /// Writes a file atomically: a temporary file in the same folder, renamed into place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
@@ -169,11 +171,14 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    write_atomic_via(path, |file| {
-        let mut f = io::BufWriter::new(File::create(file)?);
-        fill(&mut f)?;
-        sync(&f.into_inner().map_err(io::IntoInnerError::into_error)?)
-    })
+    write_atomic_via(path, |file| fill_file(file, fill))
+}
+
+/// Creates `file` and fills it through a buffer.
+fn fill_file(file: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut f = io::BufWriter::new(File::create(file)?);
+    fill(&mut f)?;
+    f.flush()
 }
 
 /// Writes a file atomically through `write`, which creates (`File::create`)
@@ -182,7 +187,8 @@ pub fn write_atomic_with(
 /// when `write` succeeds and removed when it fails. When `path` is (or links
 /// to) a character device or a FIFO, `write` is given that file itself,
 /// which is written directly: never replaced. A folder, a block device or a
-/// socket is refused.
+/// socket is refused. Nothing is synced to disk (see the module
+/// documentation).
 pub fn write_atomic_via(
     path: &Path,
     write: impl FnOnce(&Path) -> io::Result<()>,
@@ -191,18 +197,50 @@ pub fn write_atomic_via(
         Target::Direct(device) => return write(&device),
         Target::Replace(at) => at,
     };
+    stage(at, write)?.commit()
+}
+
+/// A file written into its temporary file, to be renamed into place by
+/// [`Staged::commit`]; the temporary file is removed if it never is.
+struct Staged {
+    tmp: PathBuf,
+    at: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Renames the file into place.
+    fn commit(mut self) -> io::Result<()> {
+        std::fs::rename(&self.tmp, &self.at)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes the temporary file for the regular file `at` (its folder made if
+/// missing) through `write`; removed again when `write` fails.
+fn stage(at: PathBuf, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<Staged> {
     let dir = folder_of(&at);
     std::fs::create_dir_all(dir)?;
     let name = at
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(temporary_name(&name));
-    write(&tmp)
-        .and_then(|()| std::fs::rename(&tmp, &at))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+    let staged = Staged {
+        tmp: dir.join(temporary_name(&name)),
+        at,
+        committed: false,
+    };
+    write(&staged.tmp)?;
+    Ok(staged)
 }
 
 /// The temporary file this process writes `name` through: `.NAME.PID.tmp`.
@@ -401,6 +439,40 @@ fn plan(opts: &ReportOptions) -> Vec<(PathBuf, Format)> {
     files
 }
 
+/// `path` in an error about it.
+fn named(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes one file of the set, atomically.
+fn write_one(
+    result: &crate::model::RunResult,
+    opts: &ReportOptions,
+    path: &Path,
+    format: Format,
+) -> io::Result<()> {
+    match format {
+        Format::Junit => junit::write(
+            result,
+            &junit::JunitOptions {
+                file_line: opts.junit_file_line,
+            },
+            path,
+        ),
+        Format::Html => html::write(result, path),
+        Format::Markdown => markdown::write(
+            result,
+            &markdown::MarkdownOptions {
+                coverage_table: opts.coverage_table,
+            },
+            path,
+        ),
+        Format::Har => har::write(result, path),
+        Format::Json => json::write(result, path),
+    }
+    .map_err(|e| named(path, e))
+}
+
 /// Writes every format, and no body file (the previous set's are removed):
 /// [`write_set`] without bodies.
 pub fn write_all(
@@ -413,55 +485,114 @@ pub fn write_all(
 /// What [`write_set`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
-    /// The reports, in the order written.
+    /// The reports, in the order of [`plan`].
     pub reports: Vec<PathBuf>,
     /// The body files put in `bodies/`.
     pub bodies: Vec<PathBuf>,
 }
 
 /// Writes a set: the body files its curl lines send ([`bodies::place`]),
-/// then every format. The previous `report.json` goes first and the new
-/// one comes last, so that a `report.json` present means the whole set was
-/// written (see the module documentation).
+/// then every format. The previous `report.json` goes first and the new one
+/// is renamed into place last, once every other file is, so that a
+/// `report.json` present means the whole set was written (see the module
+/// documentation); a file that fails leaves no `report.json`, and the
+/// first such file in the order of [`plan`] is the error.
+///
+/// The reports are written at once, each on a thread of its own, and
+/// `report.json` into its temporary file meanwhile: rendering is most of
+/// what writing the set costs, and the formats share nothing but the
+/// result they read. Unless two of them are one file (through links, or
+/// `--junit` naming a file of the folder) or one is a device or a FIFO:
+/// then they are written one after the other, in that order, as a later
+/// one replaces an earlier one.
 pub fn write_set(
     result: &crate::model::RunResult,
     opts: &ReportOptions,
     body_files: &[bodies::BodyFile],
 ) -> io::Result<Written> {
-    let named = |path: &Path, e: io::Error| {
-        io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+    let files = plan(opts);
+    let Some(((json, _), others)) = files.split_last() else {
+        return Ok(Written::default());
     };
-    let json = opts.dir.join("report.json");
+    let json_target = distinct_files(&files).and_then(|mut at| at.pop());
     // Through a link: the file it points to. A device or a FIFO stays.
-    if let Ok(Target::Replace(old)) = target(&json) {
-        match std::fs::remove_file(&old) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(named(&json, e)),
+    let old = match &json_target {
+        Some(at) => Some(at.clone()),
+        None => match target(json) {
+            Ok(Target::Replace(at)) => Some(at),
+            _ => None,
+        },
+    };
+    if let Some(old) = old {
+        match std::fs::remove_file(old) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(named(json, e)),
             _ => {}
         }
     }
     let placed = bodies::place(&opts.dir, body_files)?;
-    let junit_opts = junit::JunitOptions {
-        file_line: opts.junit_file_line,
+    let written = |reports| Written {
+        reports,
+        bodies: placed.clone(),
     };
-    let md_opts = markdown::MarkdownOptions {
-        coverage_table: opts.coverage_table,
-    };
-    let mut written = Vec::new();
-    for (path, format) in plan(opts) {
-        match format {
-            Format::Junit => junit::write(result, &junit_opts, &path),
-            Format::Html => html::write(result, &path),
-            Format::Markdown => markdown::write(result, &md_opts, &path),
-            Format::Har => har::write(result, &path),
-            Format::Json => json::write(result, &path),
+    let Some(json_at) = json_target else {
+        for (path, format) in &files {
+            write_one(result, opts, path, *format)?;
         }
-        .map_err(|e| named(&path, e))?;
-        written.push(path);
-    }
-    Ok(Written {
-        reports: written,
-        bodies: placed,
+        return Ok(written(files.into_iter().map(|(path, _)| path).collect()));
+    };
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = others
+            .iter()
+            .map(|(path, format)| {
+                let thread = std::thread::Builder::new().name("conform-report".into());
+                let spawned =
+                    thread.spawn_scoped(scope, move || write_one(result, opts, path, *format));
+                (path, *format, spawned)
+            })
+            .collect();
+        let staged = stage(json_at, |file| {
+            fill_file(file, |w| json::write_to(result, w))
+        });
+        let mut failed = None;
+        for (path, format, spawned) in writers {
+            // No thread to spare: the file is written here.
+            let done = match spawned {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => write_one(result, opts, path, format),
+            };
+            if let Err(e) = done {
+                failed.get_or_insert(e);
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        staged
+            .and_then(Staged::commit)
+            .map_err(|e| named(json, e))?;
+        Ok(written(files.iter().map(|(path, _)| path.clone()).collect()))
     })
+}
+
+/// Where each of `files` is replaced (symbolic links followed), when each
+/// is a regular file or none yet, and no two are one file; `None` when two
+/// are, or one is a device or a FIFO or cannot be told.
+fn distinct_files(files: &[(PathBuf, Format)]) -> Option<Vec<PathBuf>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(files.len());
+    for (path, _) in files {
+        let Target::Replace(at) = target(path).ok()? else {
+            return None;
+        };
+        let folder = std::fs::canonicalize(folder_of(&at)).ok()?;
+        if !seen.insert(folder.join(at.file_name()?)) {
+            return None;
+        }
+        out.push(at);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -679,6 +810,46 @@ mod tests {
     }
 
     #[test]
+    fn files_of_the_set_that_are_one_file_are_written_one_after_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let with_junit = |junit: &str| ReportOptions {
+            dir: d.to_path_buf(),
+            junit: Some(d.join(junit)),
+            ..ReportOptions::default()
+        };
+        assert!(distinct_files(&plan(&with_junit("extra.xml"))).is_some());
+        std::os::unix::fs::symlink("report.html", d.join("linked.xml")).unwrap();
+        for same in ["junit.xml", "report.json", "linked.xml"] {
+            assert!(distinct_files(&plan(&with_junit(same))).is_none(), "{same}");
+        }
+        let mut none = ReportOptions::in_dir(d);
+        none.junit = Some("/dev/null".into());
+        assert!(distinct_files(&plan(&none)).is_none(), "a device");
+        // Written in order, each replacing the one before: report.json is
+        // the model, not the JUnit copy written there first.
+        let r = fixture("passing.json");
+        for same in ["junit.xml", "report.json"] {
+            write_all(&r, &with_junit(same)).unwrap();
+            assert_eq!(json::read(&d.join("report.json")).unwrap().run_id, r.run_id);
+            let junit = std::fs::read_to_string(d.join("junit.xml")).unwrap();
+            assert!(junit.starts_with("<?xml"), "{same}");
+            assert_eq!(
+                names(d),
+                [
+                    "failures.har",
+                    "junit.xml",
+                    "linked.xml",
+                    "report.html",
+                    "report.json",
+                    "summary.md"
+                ],
+                "{same}: no temporary file is left"
+            );
+        }
+    }
+
+    #[test]
     fn a_set_that_fails_midway_leaves_no_report_json() {
         let dir = tempfile::tempdir().unwrap();
         let opts = ReportOptions {
@@ -696,6 +867,12 @@ mod tests {
         assert!(
             !dir.path().join("report.json").exists(),
             "the previous report.json went first, the new one never came"
+        );
+        // Written meanwhile, report.json's temporary file is gone too.
+        assert_eq!(
+            names(dir.path()),
+            ["failures.har", "junit.xml", "report.html", "summary.md"],
+            "no temporary file is left"
         );
     }
 

@@ -63,19 +63,21 @@ fn run_unmasked(
     token_file: TokenFile,
 ) -> Result<RunOutput, RunError> {
     prepare::options(opts, args)?;
+    // Joined when the inputs are in (or refused).
+    let starting = (!args.list).then(|| prepare::start(opts));
     let inputs = prepare::inputs(opts)?;
-    if args.list {
+    let Some(starting) = starting else {
         return Ok(list(&inputs, args));
-    }
+    };
     // Held until the reports are written (by `finish`, below).
     let _reports_lock = prepare::report_paths(opts)?;
     let token = prepare::token(token_file, opts, &inputs.suite)?;
     // Made before anything is sent: every request's user agent names it.
     let run_id = crate::model::new_run_id(SystemTime::now());
-    let rt = prepare::runtime()?;
+    let (rt, roots) = starting.finish()?;
     let target = Target::start(&rt, &opts.target, token, opts.print_summary)?;
     let endpoints = prepare::endpoints(&target.url, opts, &inputs.suite)?;
-    let client = prepare::client(&rt, opts, &inputs.suite, &run_id)?;
+    let client = prepare::client(&rt, opts, &inputs.suite, &endpoints, roots, &run_id)?;
     let interrupt = signals::interrupt(&rt, opts.handle_ctrl_c);
     let ctx = prepare::context(opts, &inputs, client, target.token, endpoints, interrupt);
     let ran = run_scenarios(&rt, Arc::new(ctx), &inputs, opts, args);

@@ -13,7 +13,7 @@ use crate::case::{Scenario, Suite};
 use crate::check::ContractChecks;
 use crate::contract::Contract;
 use crate::diag::did_you_mean_hint;
-use crate::http::{BaseUrl, ClientOptions, HttpClient};
+use crate::http::{BaseUrl, ClientOptions, HttpClient, Roots};
 use crate::input::TokenFileError;
 use crate::model::RunResult;
 use crate::redact::Redactor;
@@ -220,6 +220,61 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, RunError> {
         .map_err(RunError::Runtime)
 }
 
+/// The runtime, and the platform's CA certificates when the base URL is
+/// `https://` (see [`client`]), made on a thread of their own while the
+/// inputs load ([`start`]); joined when finished or dropped.
+pub struct Starting {
+    thread: Option<std::thread::JoinHandle<Result<tokio::runtime::Runtime, RunError>>>,
+    roots: Roots,
+}
+
+/// Starts the runtime, and reads the platform's CA certificates for an
+/// `https://` base URL (4 ms on Linux, more than loading a one-scenario
+/// suite), while the inputs load: these need neither. Why no certificate
+/// could be read is told by [`client`], which asks for them again.
+pub fn start(opts: &RunOptions) -> Starting {
+    let roots = Roots::new();
+    let t = &opts.transport;
+    let https = opts.target.base_url.as_deref().is_some_and(|url| {
+        url.trim_start()
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
+    });
+    let read = (https && t.cacert.is_none() && !t.insecure).then(|| roots.clone());
+    let thread = std::thread::Builder::new()
+        .name("conform-start".into())
+        .spawn(move || {
+            let rt = runtime();
+            if let Some(roots) = read {
+                let _ = roots.load();
+            }
+            rt
+        })
+        .ok();
+    Starting { thread, roots }
+}
+
+impl Starting {
+    /// The runtime (started here if no thread could be), and the roots.
+    pub fn finish(mut self) -> Result<(tokio::runtime::Runtime, Roots), RunError> {
+        let rt = match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => runtime(),
+        }?;
+        Ok((rt, self.roots.clone()))
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Where requests go: the base URL, and each named server of the suite.
 pub struct Endpoints {
     pub base_url: reqwest::Url,
@@ -285,11 +340,17 @@ pub fn named_servers(
 }
 
 /// The pooled HTTP client: the suite's timeouts and size cap unless the
-/// options override them, the TLS options, and a user agent naming the run.
+/// options override them, the TLS options, and a user agent naming the
+/// run. The platform's CA certificates are read now only when the base URL
+/// or a named server is `https://` (so that a machine without them is
+/// refused before sending); a plain-HTTP run never reads them (see
+/// `http::tls`).
 pub fn client(
     rt: &tokio::runtime::Runtime,
     opts: &RunOptions,
     suite: &Suite,
+    endpoints: &Endpoints,
+    roots: Roots,
     run_id: &str,
 ) -> Result<HttpClient, RunError> {
     let (t, settings) = (&opts.transport, &suite.settings);
@@ -302,7 +363,14 @@ pub fn client(
         user_agent: crate::http::trace::user_agent(run_id),
     };
     let _guard = rt.enter();
-    HttpClient::new(&client_opts).map_err(RunError::Client)
+    let client = HttpClient::with_roots(&client_opts, roots).map_err(RunError::Client)?;
+    let tls = std::iter::once(&endpoints.base_url)
+        .chain(endpoints.servers.values().map(BaseUrl::url))
+        .any(|u| u.scheme() == "https");
+    if tls {
+        client.load_roots().map_err(RunError::Client)?;
+    }
+    Ok(client)
 }
 
 /// What an error before or outside the scenarios masks: the token file's
@@ -418,6 +486,24 @@ mod tests {
                 .collect()),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    #[test]
+    fn only_an_https_base_url_has_the_roots_read_while_the_inputs_load() {
+        let read = |url: Option<&str>, insecure: bool| {
+            let mut opts = RunOptions::new();
+            opts.target.base_url = url.map(Into::into);
+            opts.transport.insecure = insecure;
+            let (_rt, roots) = start(&opts).finish().unwrap();
+            roots.loaded()
+        };
+        assert!(read(Some(" HTTPS://api.example/v1"), false));
+        assert!(!read(Some("http://api.example"), false));
+        assert!(!read(None, false), "the embedded server speaks plain HTTP");
+        assert!(
+            !read(Some("https://api.example"), true),
+            "--insecure reads none"
+        );
     }
 
     #[test]
