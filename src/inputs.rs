@@ -47,7 +47,7 @@ pub fn load(
         loader.add_problems(problems);
     }
     let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
-    loader.load_scenarios(&mut |sc, source| match &contract {
+    loader.load_scenarios(&|sc, source| match &contract {
         Some(c) => lint::lint_scenario(&suite_vars, sc, c, source),
         None => Vec::new(),
     });

@@ -1,47 +1,96 @@
-//! Reading and parsing scenario files on every core.
+//! Reading, parsing, compiling and checking scenario files on every core.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
+use super::compile::{FileCtx, compile_scenario};
 use super::files::read;
 use super::model::ScenarioFile;
-use crate::diag::Diagnostic;
+use super::plan::{Scenario, Suite};
+use crate::diag::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use crate::yaml;
 
-/// Scenario files are read and parsed at once, on every core: reading the
-/// YAML is most of the time loading takes (some 66 µs for a flagship file)
-/// and files are independent. Compiling, and what ties files together
-/// (unique names, the contract check, which plans are kept), follows on the
-/// calling thread in file order, batch after batch, so that at most this
-/// many parsed files wait at a time. Plans are compiled on the thread that
-/// keeps them or drops them (the deferred ones), so that what outlives the
-/// load was allocated where the run will free it.
+/// Scenario files are loaded at once, on every core: read, parsed,
+/// compiled and checked (against the contract, by `conform lint` and
+/// `conform run`), each file on its own. What ties files together (the
+/// suite's hash, unique names, which plans are kept) follows on the calling
+/// thread in file order, batch after batch, so that at most this many
+/// loaded files wait at a time.
 pub(super) const LOAD_BATCH: usize = 128;
 
-/// One scenario file's text and parsed form, or why it has none.
-pub(super) type ParsedFile = Result<(Arc<str>, ScenarioFile), Diagnostic>;
-
-pub(super) fn parse_file(path: &Path) -> ParsedFile {
+/// A scenario file's text and parsed form, or why it has none.
+pub(super) fn parse_file(path: &Path) -> Result<(Arc<str>, ScenarioFile), Diagnostic> {
     let source = read(path)?;
     let parsed = yaml::parse::<ScenarioFile>(path, &source)?;
     Ok((source, parsed))
 }
 
-fn parse_part(part: &[PathBuf]) -> Vec<ParsedFile> {
-    part.iter().map(|p| parse_file(p)).collect()
+/// What a check of a compiled scenario finds (its text beside it, for
+/// excerpts); called on any thread.
+pub(super) type Check<'a> = &'a (dyn Fn(&Scenario, &Arc<str>) -> Vec<Diagnostic> + Sync);
+
+/// One scenario file, loaded.
+pub(super) struct Loaded {
+    pub(super) source: Arc<str>,
+    /// The problems compiling it found, in the order found.
+    pub(super) problems: Diagnostics,
+    /// Its plan and the environment variables it reads, when it compiled.
+    pub(super) plan: Option<(Scenario, Vec<(String, SourceLocation)>)>,
+    /// What the check found in the plan: they count only for a scenario
+    /// whose name no earlier file took, which only file order tells.
+    pub(super) checked: Vec<Diagnostic>,
 }
 
-/// Threads that read and parse scenario files beside the calling thread,
-/// for the whole of a suite's loading (one per further core). A batch is
-/// split in shares: the calling thread parses the first, each helper one of
-/// the others, and the results come back in file order.
+/// One scenario file loaded, or why it could not be read or parsed.
+pub(super) type LoadedFile = Result<Loaded, Diagnostic>;
+
+/// What loading a file takes: the suite's settings (variables, clauses,
+/// the shared regexes and JSONPaths) and the check of each plan.
+pub(super) struct Job<'a> {
+    pub(super) suite: &'a Suite,
+    pub(super) check: Check<'a>,
+}
+
+impl Job<'_> {
+    fn load(&self, path: &Path) -> LoadedFile {
+        let (source, parsed) = parse_file(path)?;
+        let mut problems = Diagnostics::default();
+        let mut ctx = FileCtx {
+            file: display_path(path).into(),
+            source: source.clone(),
+            diags: &mut problems,
+            intern: &self.suite.intern,
+        };
+        let plan = compile_scenario(&mut ctx, path, parsed, self.suite);
+        let checked = match &plan {
+            Some((sc, _)) => (self.check)(sc, &source),
+            None => Vec::new(),
+        };
+        Ok(Loaded {
+            source,
+            problems,
+            plan,
+            checked,
+        })
+    }
+
+    fn load_part(&self, part: &[PathBuf]) -> Vec<LoadedFile> {
+        part.iter().map(|p| self.load(p)).collect()
+    }
+}
+
+/// Threads that load scenario files beside the calling thread, for the
+/// whole of a suite's loading (one per further core). A batch is split in
+/// shares: the calling thread loads the first, each helper one of the
+/// others, and the results come back in file order.
 pub(super) struct Helpers<'env> {
+    job: &'env Job<'env>,
     workers: Vec<Helper<'env>>,
 }
 
-/// One helper: where its shares go, and where their parsed files come back.
-type Helper<'env> = (Sender<&'env [PathBuf]>, Receiver<Vec<ParsedFile>>);
+/// One helper: where its shares go, and where their loaded files come back.
+type Helper<'env> = (Sender<&'env [PathBuf]>, Receiver<Vec<LoadedFile>>);
 
 impl<'env> Helpers<'env> {
     /// Starts the helpers for `files` files: one per further core, no more
@@ -49,6 +98,7 @@ impl<'env> Helpers<'env> {
     pub(super) fn start<'scope>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         files: usize,
+        job: &'env Job<'env>,
     ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let workers = (1..cores.min(files))
@@ -59,7 +109,7 @@ impl<'env> Helpers<'env> {
                     .name("conform-load".into())
                     .spawn_scoped(scope, move || {
                         for part in job_rx {
-                            if done_tx.send(parse_part(part)).is_err() {
+                            if done_tx.send(job.load_part(part)).is_err() {
                                 break;
                             }
                         }
@@ -68,11 +118,11 @@ impl<'env> Helpers<'env> {
                 Some((jobs, done))
             })
             .collect();
-        Helpers { workers }
+        Helpers { job, workers }
     }
 
-    /// [`parse_file`] over `batch`, in its order.
-    pub(super) fn parse(&self, batch: &'env [PathBuf]) -> Vec<ParsedFile> {
+    /// Every file of `batch` loaded, in its order.
+    pub(super) fn load(&self, batch: &'env [PathBuf]) -> Vec<LoadedFile> {
         let share = batch.len().div_ceil(self.workers.len() + 1).max(1);
         let mut parts = batch.chunks(share);
         let Some(first) = parts.next() else {
@@ -82,13 +132,13 @@ impl<'env> Helpers<'env> {
             .zip(&self.workers)
             .map(|(part, (jobs, done))| (part, jobs.send(part).ok().map(|()| done)))
             .collect();
-        let mut all = parse_part(first);
+        let mut all = self.job.load_part(first);
         for (part, done) in sent {
             // A helper that is gone (it panicked, and the scope will say
             // so) leaves its share to this thread.
             match done.and_then(|d| d.recv().ok()) {
-                Some(parsed) => all.extend(parsed),
-                None => all.extend(parse_part(part)),
+                Some(loaded) => all.extend(loaded),
+                None => all.extend(self.job.load_part(part)),
             }
         }
         all

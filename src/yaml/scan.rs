@@ -71,6 +71,7 @@ pub(super) fn events(src: &str) -> Option<Vec<Ev<'_>>> {
         indent: -1,
         depth: 0,
         out: Vec::with_capacity(src.len() / 6),
+        keys: Vec::new(),
     };
     p.skip_to_content()?;
     if p.indent < 0 {
@@ -87,8 +88,25 @@ pub(super) fn events(src: &str) -> Option<Vec<Ev<'_>>> {
 /// no character YAML does not print or reads as a line break (NEL, U+2028,
 /// U+2029), no noncharacter U+FFFE/U+FFFF.
 fn printable(b: &[u8]) -> bool {
+    // Most text is printable ASCII and line breaks: 16 bytes at a time,
+    // without a branch per byte.
     let mut i = 0;
-    while i < b.len() {
+    while i + 16 <= b.len() {
+        let ascii = b[i..i + 16].iter().fold(true, |ok, &c| {
+            ok & ((0x20..0x7f).contains(&c) | (c == b'\n'))
+        });
+        if !ascii && !printable_bytes(&b[i..], 16) {
+            return false;
+        }
+        i += 16;
+    }
+    printable_bytes(&b[i..], b.len() - i)
+}
+
+/// [`printable`] over the first `n` bytes of `b` (a character starting
+/// there is read whole).
+fn printable_bytes(b: &[u8], n: usize) -> bool {
+    for i in 0..n {
         let c = b[i];
         match c {
             b'\n' | 0x20..=0x7e => {}
@@ -106,10 +124,20 @@ fn printable(b: &[u8]) -> bool {
             }
             _ => {}
         }
-        i += 1;
     }
     true
 }
+
+/// The bytes at which a plain scalar in block context may end (or its
+/// trailing spaces start).
+const PLAIN_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\n' as usize] = true;
+    t[b':' as usize] = true;
+    t[b'#' as usize] = true;
+    t[b' ' as usize] = true;
+    t
+};
 
 /// A scalar read but not yet emitted (a key, until its `:` is seen).
 struct Pending<'a> {
@@ -130,6 +158,9 @@ struct Reader<'a> {
     indent: isize,
     depth: u32,
     out: Vec<Ev<'a>>,
+    /// The keys (their events' indices) of the mappings being read,
+    /// innermost last.
+    keys: Vec<usize>,
 }
 
 impl<'a> Reader<'a> {
@@ -310,7 +341,7 @@ impl<'a> Reader<'a> {
             line: first.line,
             column: first.column,
         })?;
-        let mut keys: Vec<usize> = Vec::new();
+        let keys = self.keys.len();
         let mut key = Some(first);
         loop {
             let k = match key.take() {
@@ -320,7 +351,7 @@ impl<'a> Reader<'a> {
             if k.text.len() > MAX_KEY {
                 return None;
             }
-            keys.push(self.out.len());
+            self.keys.push(self.out.len());
             self.emit(k)?;
             self.value_after_key(ind)?;
             if self.indent < ind {
@@ -332,7 +363,7 @@ impl<'a> Reader<'a> {
         }
         self.push(Ev::End)?;
         self.depth -= 1;
-        self.unique(&keys)
+        self.unique(keys)
     }
 
     /// The indentation of a block mapping whose first key is `k` (read on
@@ -459,7 +490,17 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let mut i = start;
         let mut end = start;
-        while i < self.b.len() {
+        loop {
+            // Runs of ordinary bytes, then what may end the scalar.
+            while i < self.b.len() && !PLAIN_STOP[usize::from(self.b[i])] {
+                i += 1;
+            }
+            if i > end && self.b[i - 1] != b' ' {
+                end = i;
+            }
+            if i >= self.b.len() {
+                break;
+            }
             match self.b[i] {
                 b'\n' => break,
                 b':' if matches!(self.at(i + 1), b' ' | b'\n') => break,
@@ -750,7 +791,7 @@ impl<'a> Reader<'a> {
             column: self.column(self.pos),
         })?;
         self.pos += 1;
-        let mut keys: Vec<usize> = Vec::new();
+        let keys = self.keys.len();
         self.flow_space(parent)?;
         while self.cur() != b'}' {
             let key_line = self.line;
@@ -773,7 +814,7 @@ impl<'a> Reader<'a> {
                 return None;
             }
             self.pos += 1;
-            keys.push(self.out.len());
+            self.keys.push(self.out.len());
             self.emit(k)?;
             self.flow_space(parent)?;
             if matches!(self.cur(), b',' | b'}') {
@@ -794,7 +835,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         self.push(Ev::End)?;
         self.depth -= 1;
-        self.unique(&keys)
+        self.unique(keys)
     }
 
     fn flow_seq(&mut self, parent: isize) -> Option<()> {
@@ -888,23 +929,25 @@ impl<'a> Reader<'a> {
         Some(p)
     }
 
-    /// No two keys of a mapping (events at `keys`) alike.
-    fn unique(&self, keys: &[usize]) -> Option<()> {
+    /// No two keys alike in the mapping whose keys start at `from` on the
+    /// key stack (which drops them).
+    fn unique(&mut self, from: usize) -> Option<()> {
+        let keys = &self.keys[from..];
         let text = |i: &usize| match &self.out[*i] {
             Ev::Scalar { text, .. } => text.as_ref(),
             _ => "",
         };
-        if keys.len() <= 16 {
-            for (n, a) in keys.iter().enumerate() {
-                if keys[..n].iter().any(|b| text(a) == text(b)) {
-                    return None;
-                }
-            }
-            return Some(());
-        }
-        let mut all: Vec<&str> = keys.iter().map(text).collect();
-        all.sort_unstable();
-        all.windows(2).all(|w| w[0] != w[1]).then_some(())
+        let unique = if keys.len() <= 16 {
+            keys.iter()
+                .enumerate()
+                .all(|(n, a)| keys[..n].iter().all(|b| text(a) != text(b)))
+        } else {
+            let mut all: Vec<&str> = keys.iter().map(text).collect();
+            all.sort_unstable();
+            all.windows(2).all(|w| w[0] != w[1])
+        };
+        self.keys.truncate(from);
+        unique.then_some(())
     }
 }
 
