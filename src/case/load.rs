@@ -22,7 +22,7 @@ use std::sync::Arc;
 use super::compile::{FileCtx, compile_scenario, compile_suite};
 use super::files::{hash_file, read, scenario_files};
 use super::model::SuiteFile;
-use super::parse::{Check, Helpers, Job, LOAD_BATCH, parse_file};
+use super::parse::{Check, Helpers, Job, LOAD_BATCH, Shared, parse_file};
 use super::plan::*;
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use crate::yaml;
@@ -199,10 +199,16 @@ fn load_scenarios(
         suite: &*suite,
         check,
     };
+    let shared = Shared::new();
     std::thread::scope(|scope| {
-        let helpers = Helpers::start(scope, files.len(), &job);
-        for batch in files.chunks(LOAD_BATCH) {
-            for (loaded, path) in helpers.load(batch).into_iter().zip(batch) {
+        let helpers = Helpers::start(scope, files.len(), &job, &shared);
+        let batches: Vec<&[PathBuf]> = files.chunks(LOAD_BATCH).collect();
+        let mut started = batches.first().map(|b| helpers.hand_out(b));
+        for (n, batch) in batches.iter().enumerate() {
+            let Some(this) = started.take() else { break };
+            let loaded = helpers.finish(batch, this);
+            started = batches.get(n + 1).map(|b| helpers.hand_out(b));
+            for (loaded, path) in loaded.into_iter().zip(*batch) {
                 let loaded = match loaded {
                     Ok(l) => l,
                     Err(d) => {
