@@ -47,19 +47,20 @@ pub fn load(
     let at = loader.problem_count();
     let suite_vars = loader.suite().map(|s| s.vars.clone()).unwrap_or_default();
     let read = std::thread::scope(|scope| {
-        let (mut reading, mut read) = (None, None);
-        if let Some(path) = spec.as_deref() {
-            match start(scope, path) {
-                Some(thread) => reading = Some(thread),
-                None => read = Some(crate::contract::load(path)),
-            }
-        }
-        loader.load_scenarios(&mut |sc, source| match contract(&mut reading, &mut read) {
+        let reading = std::sync::Mutex::new(spec.as_deref().map(|path| match start(scope, path) {
+            Some(thread) => Pending::Reading(thread),
+            None => Pending::Read(crate::contract::load(path)),
+        }));
+        // The first scenario to lint (on whichever loading thread) waits
+        // for the contract; the others wait for that one.
+        let read: std::sync::OnceLock<Option<Read>> = std::sync::OnceLock::new();
+        let contract = || read.get_or_init(|| finish(&reading)).as_ref();
+        loader.load_scenarios(&|sc, source| match contract() {
             Some(Ok(c)) => lint::lint_scenario(&suite_vars, sc, c, source),
             _ => Vec::new(),
         });
-        contract(&mut reading, &mut read);
-        read
+        contract();
+        read.into_inner().flatten()
     });
     let contract = match read {
         None => None,
@@ -95,16 +96,24 @@ fn start<'scope>(
         .ok()
 }
 
-/// The contract once read: waits for the thread reading it the first time.
-fn contract<'a>(
-    reading: &mut Option<std::thread::ScopedJoinHandle<'_, Read>>,
-    read: &'a mut Option<Read>,
-) -> Option<&'a Read> {
-    if let Some(thread) = reading.take() {
-        let done = thread.join();
-        *read = Some(done.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-    }
-    read.as_ref()
+/// The contract being read on a thread of its own, or read already.
+enum Pending<'scope> {
+    Reading(std::thread::ScopedJoinHandle<'scope, Read>),
+    Read(Read),
+}
+
+/// The contract once read: waits for the thread reading it.
+fn finish(pending: &std::sync::Mutex<Option<Pending<'_>>>) -> Option<Read> {
+    let taken = pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()?;
+    Some(match taken {
+        Pending::Reading(thread) => thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Pending::Read(read) => read,
+    })
 }
 
 #[cfg(test)]

@@ -11,17 +11,18 @@
 
 //!
 //! Here: the order of loading, the suite's hash and which plans stay in
-//! memory. Listing and reading files is `files`, parsing them on every core
-//! `parse`, and turning a parsed file into its plan `compile`.
+//! memory. Listing and reading files is `files`, loading them (reading,
+//! parsing, compiling, checking) on every core `parse`, and turning a
+//! parsed file into its plan `compile`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::compile::{FileCtx, compile_scenario, compile_suite};
 use super::files::{hash_file, read, scenario_files};
 use super::model::SuiteFile;
-use super::parse::{Helpers, LOAD_BATCH, parse_file};
+use super::parse::{Check, Helpers, Job, LOAD_BATCH, Shared, parse_file};
 use super::plan::*;
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use crate::yaml;
@@ -32,7 +33,7 @@ pub const SUITE_FILE: &str = "conform.yaml";
 /// Loads and checks the suite in `dir`.
 pub fn load_suite(dir: &Path) -> Result<Suite, Diagnostics> {
     let mut loader = Loader::open(dir);
-    loader.load_scenarios(&mut |_, _| Vec::new());
+    loader.load_scenarios(&|_, _| Vec::new());
     loader.finish()
 }
 
@@ -109,10 +110,11 @@ impl Loader {
     }
 
     /// Compiles every scenario file; `check` sees each compiled scenario
-    /// (while its plan is in memory) and returns more problems.
+    /// (while its plan is in memory, on any thread) and returns more
+    /// problems, which count for the scenarios whose names are unique.
     pub fn load_scenarios(
         &mut self,
-        check: &mut dyn FnMut(&Scenario, &Arc<str>) -> Vec<Diagnostic>,
+        check: &(dyn Fn(&Scenario, &Arc<str>) -> Vec<Diagnostic> + Sync),
     ) {
         let Some(suite) = &mut self.suite else { return };
         load_scenarios(&self.dir, suite, &mut self.diags, &mut self.digest, check);
@@ -182,7 +184,7 @@ fn load_scenarios(
     suite: &mut Suite,
     diags: &mut Diagnostics,
     digest: &mut ring::digest::Context,
-    check: &mut dyn FnMut(&Scenario, &Arc<str>) -> Vec<Diagnostic>,
+    check: Check<'_>,
 ) {
     let files = match scenario_files(dir, suite.spec.as_deref()) {
         Ok((files, problems)) => {
@@ -202,35 +204,43 @@ fn load_scenarios(
     let mut names: BTreeMap<String, SourceLocation> = BTreeMap::new();
     let mut kept_bytes = 0usize;
     let keep = kept_source_bytes(files.len());
+    // Gathered here while the loading threads read the suite.
+    let mut scenarios = Vec::new();
+    let mut env_uses = Vec::new();
+    let mut named_clauses = BTreeSet::new();
+    let job = Job {
+        suite: &*suite,
+        check,
+    };
+    let shared = Shared::new();
     std::thread::scope(|scope| {
-        let helpers = Helpers::start(scope, files.len());
-        for batch in files.chunks(LOAD_BATCH) {
-            for (parsed, path) in helpers.parse(batch).into_iter().zip(batch) {
-                let (source, parsed) = match parsed {
-                    Ok(p) => p,
+        let helpers = Helpers::start(scope, files.len(), &job, &shared);
+        let batches: Vec<&[PathBuf]> = files.chunks(LOAD_BATCH).collect();
+        let mut started = batches.first().map(|b| helpers.hand_out(b));
+        for (n, batch) in batches.iter().enumerate() {
+            let Some(this) = started.take() else { break };
+            let loaded = helpers.finish(batch, this);
+            started = batches.get(n + 1).map(|b| helpers.hand_out(b));
+            for (loaded, path) in loaded.into_iter().zip(*batch) {
+                let loaded = match loaded {
+                    Ok(l) => l,
                     Err(d) => {
                         diags.push(d);
                         continue;
                     }
                 };
+                let source = loaded.source;
                 let name = path.file_name().map(|n| n.to_string_lossy());
                 hash_file(digest, name.as_deref().unwrap_or_default(), &source);
-                let mut ctx = FileCtx {
-                    file: display_path(path).into(),
-                    source: source.clone(),
-                    diags,
-                    intern: &suite.intern,
-                };
-                let Some((sc, env_uses)) = compile_scenario(&mut ctx, path, parsed, suite) else {
+                diags.0.extend(loaded.problems.0);
+                let Some((sc, uses)) = loaded.plan else {
                     continue;
                 };
-                suite
-                    .env_uses
-                    .extend(env_uses.into_iter().map(|(name, location)| EnvUse {
-                        name,
-                        location,
-                        source: source.clone(),
-                    }));
+                env_uses.extend(uses.into_iter().map(|(name, location)| EnvUse {
+                    name,
+                    location,
+                    source: source.clone(),
+                }));
                 if let Some(first) = names.get(&*sc.name) {
                     let msg = format!(
                         "scenario name `{}` is already used by {first}; names must be unique in a suite",
@@ -240,17 +250,17 @@ fn load_scenarios(
                     continue;
                 }
                 names.insert(sc.name.to_string(), sc.location.clone());
-                suite
-                    .named_clauses
-                    .extend(sc.named_clauses().map(|c| c.id.clone()));
-                let problems = check(&sc, &source);
-                diags.0.extend(problems);
+                named_clauses.extend(sc.named_clauses().map(|c| c.id.clone()));
+                diags.0.extend(loaded.checked);
                 kept_bytes += source.len();
                 let sc = if kept_bytes > keep { sc.deferred() } else { sc };
-                suite.scenarios.push(Arc::new(sc));
+                scenarios.push(Arc::new(sc));
             }
         }
     });
+    suite.scenarios.extend(scenarios);
+    suite.env_uses.extend(env_uses);
+    suite.named_clauses.extend(named_clauses);
 }
 
 impl Suite {

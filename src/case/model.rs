@@ -26,11 +26,11 @@ pub struct Located<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+        let (value, line, column) = crate::yaml::located(d)?;
         Ok(Located {
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            value: s.value,
+            value,
+            line,
+            column,
         })
     }
 }

@@ -1,47 +1,124 @@
-//! Reading and parsing scenario files on every core.
+//! Reading, parsing, compiling and checking scenario files on every core.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use super::compile::{FileCtx, compile_scenario};
 use super::files::read;
 use super::model::ScenarioFile;
-use crate::diag::Diagnostic;
+use super::plan::{Scenario, Suite};
+use crate::diag::{Diagnostic, Diagnostics, SourceLocation, display_path};
 use crate::yaml;
 
-/// Scenario files are read and parsed at once, on every core: reading the
-/// YAML is most of the time loading takes (some 66 µs for a flagship file)
-/// and files are independent. Compiling, and what ties files together
-/// (unique names, the contract check, which plans are kept), follows on the
-/// calling thread in file order, batch after batch, so that at most this
-/// many parsed files wait at a time. Plans are compiled on the thread that
-/// keeps them or drops them (the deferred ones), so that what outlives the
-/// load was allocated where the run will free it.
+/// Scenario files are loaded at once, on every core: read, parsed,
+/// compiled and checked (against the contract, by `conform lint` and
+/// `conform run`), each file on its own. What ties files together (the
+/// suite's hash, unique names, which plans are kept) follows on the calling
+/// thread in file order, batch after batch (while the next batch loads),
+/// so that at most twice this many loaded files wait at a time.
 pub(super) const LOAD_BATCH: usize = 128;
 
-/// One scenario file's text and parsed form, or why it has none.
-pub(super) type ParsedFile = Result<(Arc<str>, ScenarioFile), Diagnostic>;
-
-pub(super) fn parse_file(path: &Path) -> ParsedFile {
+/// A scenario file's text and parsed form, or why it has none.
+pub(super) fn parse_file(path: &Path) -> Result<(Arc<str>, ScenarioFile), Diagnostic> {
     let source = read(path)?;
     let parsed = yaml::parse::<ScenarioFile>(path, &source)?;
     Ok((source, parsed))
 }
 
-fn parse_part(part: &[PathBuf]) -> Vec<ParsedFile> {
-    part.iter().map(|p| parse_file(p)).collect()
+/// What a check of a compiled scenario finds (its text beside it, for
+/// excerpts); called on any thread.
+pub(super) type Check<'a> = &'a (dyn Fn(&Scenario, &Arc<str>) -> Vec<Diagnostic> + Sync);
+
+/// One scenario file, loaded.
+pub(super) struct Loaded {
+    pub(super) source: Arc<str>,
+    /// The problems compiling it found, in the order found.
+    pub(super) problems: Diagnostics,
+    /// Its plan and the environment variables it reads, when it compiled.
+    pub(super) plan: Option<(Scenario, Vec<(String, SourceLocation)>)>,
+    /// What the check found in the plan: they count only for a scenario
+    /// whose name no earlier file took, which only file order tells.
+    pub(super) checked: Vec<Diagnostic>,
 }
 
-/// Threads that read and parse scenario files beside the calling thread,
-/// for the whole of a suite's loading (one per further core). A batch is
-/// split in shares: the calling thread parses the first, each helper one of
-/// the others, and the results come back in file order.
+/// One scenario file loaded, or why it could not be read or parsed.
+pub(super) type LoadedFile = Result<Loaded, Diagnostic>;
+
+/// What loading a file takes: the suite's settings (variables, clauses,
+/// the shared regexes and JSONPaths) and the check of each plan.
+pub(super) struct Job<'a> {
+    pub(super) suite: &'a Suite,
+    pub(super) check: Check<'a>,
+}
+
+impl Job<'_> {
+    fn load(&self, path: &Path) -> LoadedFile {
+        let (source, parsed) = parse_file(path)?;
+        let mut problems = Diagnostics::default();
+        let mut ctx = FileCtx {
+            file: display_path(path).into(),
+            source: source.clone(),
+            diags: &mut problems,
+            intern: &self.suite.intern,
+        };
+        let plan = compile_scenario(&mut ctx, path, parsed, self.suite);
+        let checked = match &plan {
+            Some((sc, _)) => (self.check)(sc, &source),
+            None => Vec::new(),
+        };
+        Ok(Loaded {
+            source,
+            problems,
+            plan,
+            checked,
+        })
+    }
+}
+
+/// Threads that load scenario files beside the calling thread, for the
+/// whole of a suite's loading (one per further core). Each batch is shared
+/// out file by file: every thread, the calling one too, takes the next file
+/// not yet taken until none is left, so that a thread the system runs less
+/// (or the calling thread, which also did the suite's setup) loads fewer;
+/// the results come back in file order.
 pub(super) struct Helpers<'env> {
+    job: &'env Job<'env>,
+    shared: &'env Shared,
     workers: Vec<Helper<'env>>,
 }
 
-/// One helper: where its shares go, and where their parsed files come back.
-type Helper<'env> = (Sender<&'env [PathBuf]>, Receiver<Vec<ParsedFile>>);
+/// A batch being loaded: the index of the next file to take, and a slot
+/// per file for what loading it gave.
+pub(super) struct Shared {
+    next: AtomicUsize,
+    slots: Vec<Mutex<Option<LoadedFile>>>,
+}
+
+impl Shared {
+    pub(super) fn new() -> Self {
+        Shared {
+            next: AtomicUsize::new(0),
+            slots: (0..LOAD_BATCH).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    /// Takes and loads the batch's files until none is left.
+    fn work(&self, job: &Job<'_>, batch: &[PathBuf]) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let (Some(path), Some(slot)) = (batch.get(i), self.slots.get(i)) else {
+                return;
+            };
+            let loaded = job.load(path);
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
+        }
+    }
+}
+
+/// One helper: where batches go, and where it says it is done with one.
+type Helper<'env> = (Sender<&'env [PathBuf]>, Receiver<()>);
 
 impl<'env> Helpers<'env> {
     /// Starts the helpers for `files` files: one per further core, no more
@@ -49,6 +126,8 @@ impl<'env> Helpers<'env> {
     pub(super) fn start<'scope>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         files: usize,
+        job: &'env Job<'env>,
+        shared: &'env Shared,
     ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let workers = (1..cores.min(files))
@@ -58,8 +137,9 @@ impl<'env> Helpers<'env> {
                 std::thread::Builder::new()
                     .name("conform-load".into())
                     .spawn_scoped(scope, move || {
-                        for part in job_rx {
-                            if done_tx.send(parse_part(part)).is_err() {
+                        for batch in job_rx {
+                            shared.work(job, batch);
+                            if done_tx.send(()).is_err() {
                                 break;
                             }
                         }
@@ -68,32 +148,50 @@ impl<'env> Helpers<'env> {
                 Some((jobs, done))
             })
             .collect();
-        Helpers { workers }
+        Helpers {
+            job,
+            shared,
+            workers,
+        }
     }
 
-    /// [`parse_file`] over `batch`, in its order.
-    pub(super) fn parse(&self, batch: &'env [PathBuf]) -> Vec<ParsedFile> {
-        let share = batch.len().div_ceil(self.workers.len() + 1).max(1);
-        let mut parts = batch.chunks(share);
-        let Some(first) = parts.next() else {
-            return Vec::new();
-        };
-        let sent: Vec<_> = parts
-            .zip(&self.workers)
-            .map(|(part, (jobs, done))| (part, jobs.send(part).ok().map(|()| done)))
-            .collect();
-        let mut all = parse_part(first);
-        for (part, done) in sent {
+    /// Hands out `batch` (at most [`LOAD_BATCH`] files): the helpers start
+    /// on it at once. [`Helpers::finish`] joins in and gives the result, so
+    /// that the helpers load a batch while this thread does the ordered
+    /// work of the one before.
+    pub(super) fn hand_out(&self, batch: &'env [PathBuf]) -> Started {
+        self.shared.next.store(0, Ordering::Relaxed);
+        Started(
+            self.workers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (jobs, _))| jobs.send(batch).ok().map(|()| i))
+                .collect(),
+        )
+    }
+
+    /// Every file of the `batch` just started, loaded, in its order.
+    pub(super) fn finish(&self, batch: &'env [PathBuf], started: Started) -> Vec<LoadedFile> {
+        self.shared.work(self.job, batch);
+        for i in started.0 {
             // A helper that is gone (it panicked, and the scope will say
-            // so) leaves its share to this thread.
-            match done.and_then(|d| d.recv().ok()) {
-                Some(parsed) => all.extend(parsed),
-                None => all.extend(parse_part(part)),
-            }
+            // so) may leave a file it took: this thread loads it below.
+            let _ = self.workers[i].1.recv();
         }
-        all
+        batch
+            .iter()
+            .zip(&self.shared.slots)
+            .map(|(path, slot)| {
+                let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+                taken.unwrap_or_else(|| self.job.load(path))
+            })
+            .collect()
     }
 }
+
+/// The helpers a batch was handed to (see [`Helpers::hand_out`]).
+#[must_use]
+pub(super) struct Started(Vec<usize>);
 
 #[cfg(test)]
 mod tests {

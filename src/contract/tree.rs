@@ -7,11 +7,10 @@
 
 use std::fmt;
 
+use super::refs;
+use crate::yaml;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
-use serde_saphyr::Spanned;
-
-use super::refs;
 
 /// One node of the document, object keys in document order.
 #[derive(Debug)]
@@ -161,16 +160,26 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<Key>>()? {
+        while let Some(LocatedKey(key, line, column)) = map.next_key()? {
             let value = map.next_value::<Node>()?;
             entries.push(Entry {
-                key: key.value.0,
-                line: u32::try_from(key.referenced.line()).unwrap_or(u32::MAX),
-                column: u32::try_from(key.referenced.column()).unwrap_or(u32::MAX),
+                key: key.0,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
                 value,
             });
         }
         Ok(Node::Map(entries))
+    }
+}
+
+/// A mapping key and where it was written (line 0 in JSON).
+struct LocatedKey(Key, u64, u64);
+
+impl<'de> Deserialize<'de> for LocatedKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (key, line, column) = yaml::located(deserializer)?;
+        Ok(LocatedKey(key, line, column))
     }
 }
 

@@ -71,18 +71,33 @@ fn is_ident(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// Where `c` first appears twice in a row in `s` (`{{` or `}}`): a byte
+/// search, as a template is parsed for every string of every case file.
+fn find_pair(s: &str, c: u8) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = b[from..].iter().position(|&x| x == c) {
+        let at = from + i;
+        if b.get(at + 1) == Some(&c) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 impl Template {
     /// Parses a string; text without `{{` is a single literal.
     pub fn parse(s: &str) -> Result<Template, TemplateSyntaxError> {
         let mut segments = Vec::new();
         let mut rest = s;
         let mut consumed = 0usize;
-        while let Some(open) = rest.find("{{") {
+        while let Some(open) = find_pair(rest, b'{') {
             if open > 0 {
                 segments.push(Segment::Lit(rest[..open].to_owned()));
             }
             let after = &rest[open + 2..];
-            let Some(close) = after.find("}}") else {
+            let Some(close) = find_pair(after, b'}') else {
                 return Err(TemplateSyntaxError {
                     offset: s[..consumed + open].chars().count(),
                     message: "`{{` is not closed by `}}`".into(),
