@@ -49,7 +49,7 @@ pub fn load(
     let read = std::thread::scope(|scope| {
         let reading = std::sync::Mutex::new(spec.as_deref().map(|path| match start(scope, path) {
             Some(thread) => Pending::Reading(thread),
-            None => Pending::Read(crate::contract::load(path)),
+            None => Pending::Read(Box::new(crate::contract::load(path))),
         }));
         // The first scenario to lint (on whichever loading thread) waits
         // for the contract; the others wait for that one.
@@ -99,7 +99,7 @@ fn start<'scope>(
 /// The contract being read on a thread of its own, or read already.
 enum Pending<'scope> {
     Reading(std::thread::ScopedJoinHandle<'scope, Read>),
-    Read(Read),
+    Read(Box<Read>),
 }
 
 /// The contract once read: waits for the thread reading it.
@@ -112,7 +112,7 @@ fn finish(pending: &std::sync::Mutex<Option<Pending<'_>>>) -> Option<Read> {
         Pending::Reading(thread) => thread
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        Pending::Read(read) => read,
+        Pending::Read(read) => *read,
     })
 }
 

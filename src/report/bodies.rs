@@ -213,9 +213,8 @@ impl Staging {
         if masked.as_bytes() == bytes {
             return;
         }
-        let rewritten = std::fs::File::create(&tmp).and_then(|mut f| {
-            io::Write::write_all(&mut f, masked.as_bytes())
-        });
+        let rewritten = std::fs::File::create(&tmp)
+            .and_then(|mut f| io::Write::write_all(&mut f, masked.as_bytes()));
         if let Err(e) = rewritten {
             let _ = std::fs::remove_file(&tmp);
             let mut state = self.state();

@@ -572,7 +572,9 @@ pub fn write_set(
         staged
             .and_then(Staged::commit)
             .map_err(|e| named(json, e))?;
-        Ok(written(files.iter().map(|(path, _)| path.clone()).collect()))
+        Ok(written(
+            files.iter().map(|(path, _)| path.clone()).collect(),
+        ))
     })
 }
 
