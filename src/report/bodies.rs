@@ -391,15 +391,7 @@ pub fn remove_stale_temporaries(reports: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut n: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        n.sort();
-        n
-    }
+    use crate::report::tests::names;
 
     #[test]
     fn names_are_safe_bounded_and_unique() {

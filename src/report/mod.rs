@@ -598,7 +598,7 @@ fn distinct_files(files: &[(PathBuf, Format)]) -> Option<Vec<PathBuf>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn fixture(name: &str) -> crate::model::RunResult {
@@ -608,7 +608,8 @@ mod tests {
         json::read(&path).expect("the fixture reads")
     }
 
-    fn names(dir: &Path) -> Vec<String> {
+    /// The names of the entries of `dir`, sorted.
+    pub(crate) fn names(dir: &Path) -> Vec<String> {
         let mut n: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
