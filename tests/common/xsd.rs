@@ -13,7 +13,8 @@
 //! type, `mixed`, `xs:string` and `xs:restriction` by `xs:pattern`. Any
 //! other construct in a schema is an error here, never skipped. Where
 //! `xmllint` is installed the tests run it too (`.ci/run` requires it), and
-//! [`tests`] checks that both agree on valid and invalid reports.
+//! `junit_report::the_xsd_check_refuses_what_the_schema_forbids` checks that
+//! both agree on valid and invalid reports.
 
 use std::collections::{BTreeSet, HashMap};
 
