@@ -156,15 +156,19 @@ fn a_base_url_with_a_path_prefix_is_kept() {
     );
 }
 
-#[test]
-fn a_server_nothing_listens_for_is_named_once_as_the_cause() {
-    // A port just freed: connecting is refused.
+/// The URL of a port just freed on 127.0.0.1: connecting is refused.
+fn refused_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("http://127.0.0.1:{port}");
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn a_server_nothing_listens_for_is_named_once_as_the_cause() {
+    let url = refused_url();
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["--base-url", &url, "-q"], Some("t0ken"), dir.path());
     let out = text(&o);
@@ -1887,12 +1891,7 @@ fn junit_details(reports: &Path) -> usize {
 
 #[test]
 fn an_unreachable_server_is_told_in_full_once_then_in_a_line() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = refused_url();
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["--base-url", &url], Some("t0ken-5a1c"), dir.path());
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

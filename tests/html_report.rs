@@ -583,12 +583,7 @@ fn long_bodies_are_cut_for_display_with_a_note() {
 #[test]
 fn an_answer_before_the_request_body_was_sent_says_so() {
     let mut r = fixture("failing.json");
-    let x = r
-        .scenarios
-        .iter_mut()
-        .flat_map(|s| s.steps.iter_mut())
-        .find_map(|st| st.exchange.as_deref_mut().filter(|x| x.response.is_some()))
-        .unwrap();
+    let x = common::first_answered_exchange(&mut r);
     x.request.body_bytes = 5_000_000;
     let resp = x.response.as_mut().unwrap();
     let status = resp.status;

@@ -949,12 +949,7 @@ fn endless_and_oversized_inputs_are_refused_at_their_cap() {
 /// (its whole in `bodies/01-create.json`) and its response body cut.
 fn cut_bodies() -> RunResult {
     let mut r = conform::report::json::read(&fixture("failing.json")).unwrap();
-    let x = r
-        .scenarios
-        .iter_mut()
-        .flat_map(|s| s.steps.iter_mut())
-        .find_map(|st| st.exchange.as_deref_mut().filter(|x| x.response.is_some()))
-        .unwrap();
+    let x = common::first_answered_exchange(&mut r);
     x.request.body = Some("{\"padding\": \"aaaa".into());
     x.request.body_bytes = 5_242_880;
     x.request.truncated = true;

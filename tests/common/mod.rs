@@ -35,6 +35,15 @@ pub fn report_fixture(name: &str) -> conform::model::RunResult {
     conform::report::json::read(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The first recorded exchange of `r`'s steps that got a response.
+pub fn first_answered_exchange(r: &mut conform::model::RunResult) -> &mut conform::model::Exchange {
+    r.scenarios
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut())
+        .find_map(|st| st.exchange.as_deref_mut().filter(|x| x.response.is_some()))
+        .expect("an exchange with a response")
+}
+
 /// Compares `actual` with `tests/golden/NAME`, or writes it there when
 /// `UPDATE_GOLDEN` is set; a difference names its first line.
 pub fn golden(name: &str, actual: &str) {
