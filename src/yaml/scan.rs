@@ -821,21 +821,27 @@ impl<'a> Reader<'a> {
                 // An empty value.
                 return None;
             }
-            self.flow_node(parent)?;
-            self.flow_space(parent)?;
-            match self.cur() {
-                b',' => {
-                    self.pos += 1;
-                    self.flow_space(parent)?;
-                }
-                b'}' => {}
-                _ => return None,
-            }
+            self.flow_item(parent, b'}')?;
         }
         self.pos += 1;
         self.push(Ev::End)?;
         self.depth -= 1;
         self.unique(keys)
+    }
+
+    /// A flow collection's value or item, then its `,` or the `close`
+    /// that ends the collection (left for the caller); `None` otherwise.
+    fn flow_item(&mut self, parent: isize, close: u8) -> Option<()> {
+        self.flow_node(parent)?;
+        self.flow_space(parent)?;
+        match self.cur() {
+            b',' => {
+                self.pos += 1;
+                self.flow_space(parent)
+            }
+            c if c == close => Some(()),
+            _ => None,
+        }
     }
 
     fn flow_seq(&mut self, parent: isize) -> Option<()> {
@@ -850,16 +856,7 @@ impl<'a> Reader<'a> {
             if self.cur() == b',' {
                 return None;
             }
-            self.flow_node(parent)?;
-            self.flow_space(parent)?;
-            match self.cur() {
-                b',' => {
-                    self.pos += 1;
-                    self.flow_space(parent)?;
-                }
-                b']' => {}
-                _ => return None,
-            }
+            self.flow_item(parent, b']')?;
         }
         self.pos += 1;
         self.push(Ev::End)?;
