@@ -53,11 +53,21 @@ fn partitions_cover_every_scenario_exactly_once() {
     assert!(all.len() >= 20);
     for n in 1..=5u32 {
         let mut seen: BTreeMap<String, u32> = BTreeMap::new();
-        for k in 1..=n {
-            let o = with(opts(&[], None), |o| {
-                o.select.partition = Some(Partition { k, n });
-            });
-            let out = go(&o);
+        // The n partitions run at once, as n CI jobs would, each against
+        // its own embedded server.
+        let outs: Vec<RunOutput> = std::thread::scope(|s| {
+            let runs: Vec<_> = (1..=n)
+                .map(|k| {
+                    s.spawn(move || {
+                        go(&with(opts(&[], None), |o| {
+                            o.select.partition = Some(Partition { k, n });
+                        }))
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for (k, out) in (1..=n).zip(outs) {
             assert_eq!(
                 out.result.partition.as_deref(),
                 Some(format!("{k}/{n}").as_str())
@@ -339,6 +349,10 @@ fn a_planted_token_reaches_no_output_even_when_the_server_echoes_it() {
             &url,
             "--request-timeout",
             "2s",
+            // The echo never says UNKNOWN: polls give up after a second,
+            // not the suite's 30.
+            "--poll-timeout",
+            "1s",
             "--reports",
         ])
         .arg(dir.path())
