@@ -1,6 +1,7 @@
 //! The files of a suite folder: which are scenarios, their text, and the
 //! suite's hash over them.
 
+use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,11 +15,18 @@ pub(super) fn scenario_files(
     dir: &Path,
     spec: Option<&Path>,
 ) -> std::io::Result<(Vec<PathBuf>, Vec<Diagnostic>)> {
-    let spec = spec.and_then(|s| s.canonicalize().ok());
+    // The contract, when it sits in the folder, is no scenario: told apart
+    // by its device and inode (a link to it too), without resolving every
+    // file's path.
+    let spec = spec
+        .and_then(|s| std::fs::metadata(s).ok())
+        .map(|m| (m.dev(), m.ino()));
+    let dir_dev = std::fs::metadata(dir)?.dev();
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        let path = entry.path();
         let is_yaml = matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
@@ -27,9 +35,18 @@ pub(super) fn scenario_files(
         if !is_yaml || is_suite {
             continue;
         }
+        // A regular file is known from the folder's listing, without a
+        // `stat` of its own (a thousand of them are a millisecond); a link
+        // is followed.
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            if spec != Some((dir_dev, entry.ino())) {
+                files.push(path);
+            }
+            continue;
+        }
         match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => {
-                if spec.is_none() || path.canonicalize().ok() != spec {
+                if spec != Some((m.dev(), m.ino())) {
                     files.push(path);
                 }
             }
@@ -56,7 +73,9 @@ pub(super) fn scenario_files(
             }
         }
     }
-    files.sort();
+    // By name: they share the folder, and comparing names is cheaper
+    // than comparing paths component by component.
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     problems.sort_by(|a, b| a.location.file.cmp(&b.location.file));
     if files.is_empty() && problems.is_empty() {
         problems.push(Diagnostic::file(
@@ -96,4 +115,40 @@ pub(super) fn hash_file(digest: &mut ring::digest::Context, name: &str, text: &s
     digest.update(b"\0");
     digest.update(text.as_bytes());
     digest.update(b"\0");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_contract_and_links_to_it_are_no_scenarios_and_files_come_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in ["b.yaml", "a.yml", "openapi.yaml", SUITE_FILE, "notes.md"] {
+            std::fs::write(d.join(f), "x: 1\n").unwrap();
+        }
+        std::os::unix::fs::symlink("openapi.yaml", d.join("contract.yaml")).unwrap();
+        std::os::unix::fs::symlink("b.yaml", d.join("c.yaml")).unwrap();
+        let spec = d.join("openapi.yaml");
+        let (files, problems) = scenario_files(d, Some(&spec)).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(names(&files), ["a.yml", "b.yaml", "c.yaml"]);
+        // Named by another path to it, the contract is still told apart.
+        let (files, _) = scenario_files(d, Some(&d.join("contract.yaml"))).unwrap();
+        assert_eq!(names(&files), ["a.yml", "b.yaml", "c.yaml"]);
+        // A contract elsewhere leaves every YAML file of the folder in.
+        let (files, _) = scenario_files(d, None).unwrap();
+        assert_eq!(
+            names(&files),
+            ["a.yml", "b.yaml", "c.yaml", "contract.yaml", "openapi.yaml"]
+        );
+    }
 }
