@@ -28,6 +28,8 @@
 //! Without the description, the interpreter or openapi-core the test says so
 //! and passes, unless `CONFORM_REQUIRE_GITHUB` is set (as `.ci/run` does).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -147,7 +149,7 @@ fn unavailable(hint: &str) {
         std::env::var_os("CONFORM_REQUIRE_GITHUB").is_none(),
         "{hint}"
     );
-    eprintln!("skipped: {hint}");
+    common::skipped(hint);
 }
 
 /// `value` with its `$ref` chain followed inside `doc`.

@@ -7,6 +7,8 @@
 //! Without the description these tests say so and pass, unless
 //! `CONFORM_REQUIRE_GITHUB` is set (as `.ci/run` does): then its absence fails.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -37,7 +39,7 @@ fn spec() -> Option<&'static Path> {
         std::env::var_os("CONFORM_REQUIRE_GITHUB").is_none(),
         "{hint}"
     );
-    eprintln!("skipped: {hint}");
+    common::skipped(hint);
     None
 }
 

@@ -227,7 +227,7 @@ fn python_junitparser(path: &Path) -> Option<Value> {
     {
         Ok(out) => out,
         Err(e) if !tools_required() => {
-            eprintln!("junitparser not run: {python}: {e}");
+            common::skipped(&format!("junitparser not run: {python}: {e}"));
             return None;
         }
         Err(e) => panic!("{python} is required (set CONFORM_PYTHON): {e}"),
@@ -237,7 +237,7 @@ fn python_junitparser(path: &Path) -> Option<Value> {
         && stderr.contains("No module named 'junitparser'")
         && !tools_required()
     {
-        eprintln!("junitparser not run: {python} has no junitparser");
+        common::skipped(&format!("junitparser not run: {python} has no junitparser"));
         return None;
     }
     assert!(
