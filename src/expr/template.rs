@@ -259,7 +259,8 @@ impl TValue {
             return Ok(TValue::Lit(v.clone()));
         }
         Ok(match v {
-            Value::String(s) if s.contains("{{") => {
+            // Past the check above, every string here holds `{{`.
+            Value::String(s) => {
                 let t = Template::parse(s).map_err(|e| ValueTemplateError {
                     pointer: ptr.clone(),
                     message: e.message,
