@@ -8,8 +8,11 @@
 #   case_loader       bytes as a scenario file, and as conform.yaml
 #   jsonpath_matcher  PATH\0MATCHER\0DOC: a JSONPath, a matcher and a document
 #   contract_loader   bytes as an OpenAPI/Swagger document, then validation
+#   yaml_reader       text read by the fast YAML reader and by serde-saphyr:
+#                     any answer of the first must be the second's
 # Each run reads the seeds in fuzz/seeds/TARGET (committed, small) and grows
-# fuzz/corpus/TARGET (generated, git-ignored), with fuzz/dict/TARGET.dict;
+# fuzz/corpus/TARGET (generated, git-ignored), with fuzz/dict/TARGET.dict
+# (yaml_reader reads case files: it takes case_loader's seeds and dict);
 # the full libFuzzer output goes to fuzz/target/logs/TARGET.log.
 # A slow input (over 10 s, `-timeout=10`) counts as a crash. On a crash the
 # script stops and prints the reproducer in fuzz/artifacts/TARGET/, to replay
@@ -31,7 +34,7 @@ export RUSTC_BOOTSTRAP=1
 
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-all=(case_loader jsonpath_matcher contract_loader)
+all=(case_loader jsonpath_matcher contract_loader yaml_reader)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 sanitizer=${FUZZ_SANITIZER:-address}
@@ -56,6 +59,7 @@ for t in "${targets[@]}"; do
   artifacts=fuzz/artifacts/$t
   mkdir -p "$corpus" "$artifacts"
   asan_options=${ASAN_OPTIONS:-}
+  inputs=$t
   case $t in
   contract_loader)
     max_len=16384 # cases/openapi.yaml is 13 kB
@@ -65,6 +69,10 @@ for t in "${targets[@]}"; do
     asan_options=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
     ;;
   case_loader) max_len=8192 ;;
+  yaml_reader)
+    max_len=8192
+    inputs=case_loader
+    ;;
   *) max_len=4096 ;;
   esac
   log=fuzz/target/logs/$t.log
@@ -74,9 +82,9 @@ for t in "${targets[@]}"; do
   touch "$stamp"
   echo "== $t: ${seconds}s (log: $log)"
   set +e
-  ASAN_OPTIONS=$asan_options cargo fuzz run --sanitizer "$sanitizer" "$t" "$corpus" "fuzz/seeds/$t" -- \
+  ASAN_OPTIONS=$asan_options cargo fuzz run --sanitizer "$sanitizer" "$t" "$corpus" "fuzz/seeds/$inputs" -- \
     -max_total_time="$seconds" -timeout=10 -max_len="$max_len" \
-    -dict="fuzz/dict/$t.dict" \
+    -dict="fuzz/dict/$inputs.dict" \
     -print_final_stats=1 "${extra[@]}" 2>&1 | tee "$log" |
     grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done |^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|ERROR|panicked|Test unit written'
   rc=${PIPESTATUS[0]}

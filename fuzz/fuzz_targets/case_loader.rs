@@ -69,7 +69,8 @@ fn exercise(result: Result<Suite, Diagnostics>) {
                         for q in &r.request.query {
                             let _ = q.value.render(&vars);
                         }
-                        let _ = conform::http::target::query(&r.request.query, &vars, None);
+                        let pairs = r.request.query.iter().map(|q| (q.name.as_str(), &q.value));
+                        let _ = conform::http::target::query(pairs, &vars, None);
                         match &r.request.body {
                             BodyPlan::Json(t) => {
                                 let _ = t.render(&vars);

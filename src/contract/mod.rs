@@ -37,7 +37,7 @@ mod params;
 mod paths;
 mod refs;
 mod strict;
-mod tree;
+pub(crate) mod tree;
 mod validate;
 mod walk;
 

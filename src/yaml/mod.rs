@@ -12,6 +12,8 @@
 //! or any file that is not valid, serde-saphyr reads, and it alone words
 //! errors. A value's location ([`located`]) comes from either.
 
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod agreement;
 mod de;
 mod scan;
 
@@ -200,6 +202,7 @@ fn breach_message(breach: &BudgetBreach) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::agreement::At;
     use super::*;
     use serde::Deserialize;
 
@@ -247,6 +250,19 @@ mod tests {
     }
 
     #[test]
+    fn merge_keys_merge_whichever_reader_reads_the_file() {
+        let v: serde_json::Value = parse(
+            Path::new("x.yaml"),
+            &Arc::from("json: {<<: {a: 1}, b: 2}\nlist:\n  <<: [{c: 3}]\n  d: 4\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"json": {"a": 1, "b": 2}, "list": {"c": 3, "d": 4}})
+        );
+    }
+
+    #[test]
     fn an_unclosed_bracket_on_an_earlier_line_is_named() {
         let d =
             parse::<serde_json::Value>(Path::new("x.yaml"), &Arc::from("a: 1\nb: [x, y\nc: 2\n"))
@@ -264,86 +280,6 @@ mod tests {
         let d = err("status: [200\n");
         assert_eq!(d.location.line, 1);
         assert!(d.render().contains("x.yaml:1:"), "{}", d.render());
-    }
-
-    // The reader of common shapes against serde-saphyr: whenever it gives
-    // an answer, serde-saphyr gives the same, at the same places.
-
-    /// Any YAML value, every node located (keys too).
-    #[derive(Debug, PartialEq)]
-    struct At(Any, u64, u64);
-
-    #[derive(Debug, PartialEq)]
-    enum Any {
-        Null,
-        Bool(bool),
-        Unsigned(u64),
-        Signed(i64),
-        Float(u64),
-        Str(String),
-        Seq(Vec<At>),
-        Map(Vec<(At, At)>),
-    }
-
-    impl<'de> Deserialize<'de> for At {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let (v, line, column) = located(d)?;
-            Ok(At(v, line, column))
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Any {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Any;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("anything")
-                }
-                fn visit_unit<E>(self) -> Result<Any, E> {
-                    Ok(Any::Null)
-                }
-                fn visit_none<E>(self) -> Result<Any, E> {
-                    Ok(Any::Null)
-                }
-                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Any, D::Error> {
-                    Any::deserialize(d)
-                }
-                fn visit_bool<E>(self, v: bool) -> Result<Any, E> {
-                    Ok(Any::Bool(v))
-                }
-                fn visit_u64<E>(self, v: u64) -> Result<Any, E> {
-                    Ok(Any::Unsigned(v))
-                }
-                fn visit_i64<E>(self, v: i64) -> Result<Any, E> {
-                    Ok(Any::Signed(v))
-                }
-                fn visit_f64<E>(self, v: f64) -> Result<Any, E> {
-                    Ok(Any::Float(v.to_bits()))
-                }
-                fn visit_str<E>(self, v: &str) -> Result<Any, E> {
-                    Ok(Any::Str(v.to_owned()))
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Any, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(v) = seq.next_element::<At>()? {
-                        out.push(v);
-                    }
-                    Ok(Any::Seq(out))
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<Any, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(e) = map.next_entry::<At, At>()? {
-                        out.push(e);
-                    }
-                    Ok(Any::Map(out))
-                }
-            }
-            d.deserialize_any(V)
-        }
     }
 
     /// Every YAML file of the repository (the bundled suite, the examples,
@@ -463,6 +399,14 @@ mod tests {
     /// Documents that take the less common paths of the reader, or should
     /// leave it.
     const SHAPES: &[&str] = &[
+        // Merge keys: serde-saphyr merges the mapping in (a fuzzer's find).
+        "<<: /\n",
+        "a: {<<: {b: 1}, c: 2}\n",
+        "a:\n  <<: {b: 1}\n  c: 2\n",
+        "a:\n  <<: [{b: 1}, {d: 3}]\n  c: 2\n",
+        "'<<': {b: 1}\n",
+        "\"<<\": {b: 1}\n",
+        "a: [<<, '<<']\n",
         "é: ü\nkey: é ü  # comment\n\"ö\": 'x'\nx: [é, 'ü', \"ö\"]\n",
         "a: >\n  folded\n  text\n\n  para\nb: |\n  literal\n   more\n\n  end\nc: >-\n  strip\nd: |-\n  s\n",
         "a: |\n\n  leading blank\n",
@@ -614,33 +558,7 @@ mod tests {
 
     /// Whenever the fast reader answers, serde-saphyr answers the same.
     fn agree<T: DeserializeOwned + fmt::Debug>(text: &str) -> bool {
-        let Some(fast) = fast::<T>(text) else {
-            return false;
-        };
-        let slow = slow::<T>(Path::new("x.yaml"), &Arc::from(text));
-        match slow {
-            Ok(slow) => {
-                let (fast, slow) = (format!("{fast:?}"), format!("{slow:?}"));
-                if fast != slow {
-                    let at = fast
-                        .bytes()
-                        .zip(slow.bytes())
-                        .take_while(|(a, b)| a == b)
-                        .count();
-                    let from = at.saturating_sub(150);
-                    panic!(
-                        "the two readers differ on:\n{text}\nfast: …{}\nslow: …{}",
-                        fast.get(from..(at + 150).min(fast.len())).unwrap_or(&fast),
-                        slow.get(from..(at + 150).min(slow.len())).unwrap_or(&slow),
-                    );
-                }
-            }
-            Err(e) => panic!(
-                "the fast reader accepts what serde-saphyr refuses ({}):\n{text}",
-                e.render()
-            ),
-        }
-        true
+        agreement::check::<T>(text).unwrap_or_else(|why| panic!("{why}"))
     }
 
     /// Every shape and scalar, and which of them the fast reader reads.
@@ -722,7 +640,6 @@ mod tests {
     }
 
     fn mutated_files() {
-        use crate::case::model::ScenarioFile;
         // CONFORM_YAML_MUTANTS=N tries N variants of each file (default 150).
         let per_file: usize = std::env::var("CONFORM_YAML_MUTANTS")
             .ok()
@@ -744,8 +661,8 @@ mod tests {
                     m = mutate(&m, &mut rng);
                 }
                 tried += 1;
-                fast += usize::from(agree::<At>(&m));
-                agree::<ScenarioFile>(&m);
+                let read = agreement::check_all(&m).unwrap_or_else(|why| panic!("{why}"));
+                fast += usize::from(read);
             }
         }
         assert!(

@@ -15,7 +15,7 @@
 //! aliases and tags, explicit keys (`?`), empty values, multi-line plain or
 //! quoted scalars, `+` chomping and indentation indicators, folded scalars
 //! with more-indented lines, duplicate keys (serde-saphyr words the error),
-//! keys over 1,000 bytes, nesting deeper than 32 and files over 1 MiB (both
+//! merge keys (`<<`), keys over 1,000 bytes, nesting deeper than 32 and files over 1 MiB (both
 //! far below serde-saphyr's limits, so that a limit is always its to report).
 //!
 //! Locations follow serde-saphyr's: 1-based lines and columns (counted in
@@ -927,14 +927,18 @@ impl<'a> Reader<'a> {
     }
 
     /// No two keys alike in the mapping whose keys start at `from` on the
-    /// key stack (which drops them).
+    /// key stack (which drops them), and no `<<`: serde-saphyr merges a
+    /// `<<` key's mapping into the one that holds it (YAML 1.1 merge keys),
+    /// quoted or not, so such a mapping is left to it.
     fn unique(&mut self, from: usize) -> Option<()> {
         let keys = &self.keys[from..];
         let text = |i: &usize| match &self.out[*i] {
             Ev::Scalar { text, .. } => text.as_ref(),
             _ => "",
         };
-        let unique = if keys.len() <= 16 {
+        let unique = if keys.iter().any(|k| text(k) == "<<") {
+            false
+        } else if keys.len() <= 16 {
             keys.iter()
                 .enumerate()
                 .all(|(n, a)| keys[..n].iter().all(|b| text(a) != text(b)))
