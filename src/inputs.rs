@@ -116,6 +116,23 @@ fn finish(pending: &std::sync::Mutex<Option<Pending<'_>>>) -> Option<Read> {
     })
 }
 
+/// Whether the reader of common YAML shapes and serde-saphyr read `text`
+/// alike as each type read from YAML: any value, a scenario file,
+/// `conform.yaml` and a contract (`Ok(true)` when the fast reader read it
+/// as any value, `Ok(false)` when it left it to serde-saphyr, otherwise how
+/// the two differ). For the tests and the `yaml_reader` fuzz target.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn yaml_readers_agree(text: &str) -> Result<bool, String> {
+    use crate::case::model::{ScenarioFile, SuiteFile};
+    use crate::yaml::agreement::{At, check};
+    let any = check::<At>(text)?;
+    check::<ScenarioFile>(text)?;
+    check::<SuiteFile>(text)?;
+    check::<crate::contract::tree::Node>(text)?;
+    Ok(any)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

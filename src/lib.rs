@@ -28,8 +28,3 @@ pub(crate) mod schema;
 pub(crate) mod selfcheck;
 pub mod server;
 pub(crate) mod yaml;
-
-/// The fast YAML reader checked against serde-saphyr, for the fuzz target.
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub use yaml::agreement as yaml_agreement;

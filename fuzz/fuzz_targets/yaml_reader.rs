@@ -2,7 +2,7 @@
 //! serde-saphyr, as any YAML value, as a scenario file, as `conform.yaml`
 //! and as a contract: whenever the fast reader gives an answer, serde-saphyr
 //! must give the same one, every node at the same line and column
-//! (`conform::yaml_agreement`). A difference is a crash: a case file read
+//! (`conform::inputs::yaml_readers_agree`). A difference is a crash: a case file read
 //! differently from how its author wrote it would be run as something else.
 #![no_main]
 
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let text = text.to_owned();
     let checked = std::thread::Builder::new()
         .stack_size(64 << 20)
-        .spawn(move || conform::yaml_agreement::check_all(&text))
+        .spawn(move || conform::inputs::yaml_readers_agree(&text))
         .expect("a thread")
         .join()
         .expect("no panic");

@@ -4,7 +4,8 @@
 //! A file the fast reader reads wrongly would be run as something its
 //! author did not write, so this is checked by the unit tests (every YAML
 //! file of the repository, every shape, mutants of each) and by the
-//! `yaml_reader` fuzz target (built with the `fuzzing` feature).
+//! `yaml_reader` fuzz target (built with the `fuzzing` feature), each type
+//! that is read from YAML in turn ([`crate::inputs::yaml_readers_agree`]).
 
 use std::fmt;
 use std::path::Path;
@@ -120,16 +121,4 @@ pub fn check<T: DeserializeOwned + fmt::Debug>(text: &str) -> Result<bool, Strin
             e.render()
         )),
     }
-}
-
-/// [`check`] of `text` as each type read from YAML: any value, a scenario
-/// file, `conform.yaml` and a contract; whether the fast reader read it as
-/// any value.
-pub fn check_all(text: &str) -> Result<bool, String> {
-    use crate::case::model::{ScenarioFile, SuiteFile};
-    let any = check::<At>(text)?;
-    check::<ScenarioFile>(text)?;
-    check::<SuiteFile>(text)?;
-    check::<crate::contract::tree::Node>(text)?;
-    Ok(any)
 }

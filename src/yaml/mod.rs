@@ -13,7 +13,7 @@
 //! errors. A value's location ([`located`]) comes from either.
 
 #[cfg(any(test, feature = "fuzzing"))]
-pub mod agreement;
+pub(crate) mod agreement;
 mod de;
 mod scan;
 
@@ -661,7 +661,8 @@ mod tests {
                     m = mutate(&m, &mut rng);
                 }
                 tried += 1;
-                let read = agreement::check_all(&m).unwrap_or_else(|why| panic!("{why}"));
+                let read =
+                    crate::inputs::yaml_readers_agree(&m).unwrap_or_else(|why| panic!("{why}"));
                 fast += usize::from(read);
             }
         }
