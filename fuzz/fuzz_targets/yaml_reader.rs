@@ -2,8 +2,9 @@
 //! serde-saphyr, as any YAML value, as a scenario file, as `conform.yaml`
 //! and as a contract: whenever the fast reader gives an answer, serde-saphyr
 //! must give the same one, every node at the same line and column
-//! (`conform::inputs::yaml_readers_agree`). A difference is a crash: a case file read
-//! differently from how its author wrote it would be run as something else.
+//! (`conform::inputs::yaml_readers_agree`). A difference is a crash: a case
+//! file or a contract read otherwise than its author wrote it would be run
+//! or checked as something else.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
