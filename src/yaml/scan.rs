@@ -15,8 +15,9 @@
 //! aliases and tags, explicit keys (`?`), empty values, multi-line plain or
 //! quoted scalars, `+` chomping and indentation indicators, folded scalars
 //! with more-indented lines, duplicate keys (serde-saphyr words the error),
-//! merge keys (`<<`), keys over 1,000 bytes, nesting deeper than 32 and files over 1 MiB (both
-//! far below serde-saphyr's limits, so that a limit is always its to report).
+//! merge keys (`<<`), keys over 1,000 bytes, nesting deeper than 32 and
+//! files over 1 MiB (both far below serde-saphyr's limits, so that a limit
+//! is always its to report).
 //!
 //! Locations follow serde-saphyr's: 1-based lines and columns (counted in
 //! characters), a mapping at its first key or `{`, a sequence at its first
@@ -363,7 +364,7 @@ impl<'a> Reader<'a> {
         }
         self.push(Ev::End)?;
         self.depth -= 1;
-        self.unique(keys)
+        self.check_keys(keys)
     }
 
     /// The indentation of a block mapping whose first key is `k` (read on
@@ -826,7 +827,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         self.push(Ev::End)?;
         self.depth -= 1;
-        self.unique(keys)
+        self.check_keys(keys)
     }
 
     /// A flow collection's value or item, then its `,` or the `close`
@@ -929,14 +930,14 @@ impl<'a> Reader<'a> {
     /// No two keys alike in the mapping whose keys start at `from` on the
     /// key stack (which drops them), and no `<<`: serde-saphyr merges a
     /// `<<` key's mapping into the one that holds it (YAML 1.1 merge keys),
-    /// quoted or not, so such a mapping is left to it.
-    fn unique(&mut self, from: usize) -> Option<()> {
+    /// so a mapping with a `<<` key, quoted or not, is left to it.
+    fn check_keys(&mut self, from: usize) -> Option<()> {
         let keys = &self.keys[from..];
         let text = |i: &usize| match &self.out[*i] {
             Ev::Scalar { text, .. } => text.as_ref(),
             _ => "",
         };
-        let unique = if keys.iter().any(|k| text(k) == "<<") {
+        let ok = if keys.iter().any(|k| text(k) == "<<") {
             false
         } else if keys.len() <= 16 {
             keys.iter()
@@ -948,7 +949,7 @@ impl<'a> Reader<'a> {
             all.windows(2).all(|w| w[0] != w[1])
         };
         self.keys.truncate(from);
-        unique.then_some(())
+        ok.then_some(())
     }
 }
 
